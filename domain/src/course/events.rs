@@ -1,0 +1,147 @@
+//! Facts about a course. Stored names are frozen: see [`CourseEvent::event_type`].
+
+use super::aggregate::CourseDetails;
+use crate::ids::CourseId;
+use crate::{Actor, AttendancePolicy, SessionId, StudentId, UserId};
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+/// Something that happened to a course.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CourseEvent {
+    /// The course exists.
+    CourseCreated {
+        /// Course code.
+        course_id: CourseId,
+        /// Its details.
+        details: CourseDetails,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The course's details changed.
+    CourseUpdated {
+        /// The new details.
+        details: CourseDetails,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A teacher now manages the course.
+    TeacherAssigned {
+        /// The teacher.
+        teacher: UserId,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A teacher no longer manages the course.
+    TeacherUnassigned {
+        /// The teacher.
+        teacher: UserId,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A student belongs to the course from a date on.
+    StudentEnrolled {
+        /// The student.
+        student_id: StudentId,
+        /// First day enrolled.
+        effective_from: NaiveDate,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A student no longer belongs to the course from a date on.
+    StudentUnenrolled {
+        /// The student.
+        student_id: StudentId,
+        /// First day no longer enrolled.
+        effective_from: NaiveDate,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A session is on the calendar.
+    SessionScheduled {
+        /// The session.
+        session_id: SessionId,
+        /// Its title.
+        title: String,
+        /// Start time.
+        starts_at: DateTime<Utc>,
+        /// Length in minutes.
+        duration_minutes: u32,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A session was cancelled.
+    SessionCancelled {
+        /// The session.
+        session_id: SessionId,
+        /// Why, if given.
+        reason: Option<String>,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The attendance policy changed (it applies to past sessions too).
+    AttendancePolicyChanged {
+        /// The new policy.
+        policy: AttendancePolicy,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+impl CourseEvent {
+    /// Who caused the event.
+    pub fn actor(&self) -> &Actor {
+        match self {
+            CourseEvent::CourseCreated { by, .. }
+            | CourseEvent::CourseUpdated { by, .. }
+            | CourseEvent::TeacherAssigned { by, .. }
+            | CourseEvent::TeacherUnassigned { by, .. }
+            | CourseEvent::StudentEnrolled { by, .. }
+            | CourseEvent::StudentUnenrolled { by, .. }
+            | CourseEvent::SessionScheduled { by, .. }
+            | CourseEvent::SessionCancelled { by, .. }
+            | CourseEvent::AttendancePolicyChanged { by, .. } => by,
+        }
+    }
+}
+
+impl DomainEvent for CourseEvent {
+    // Written by hand so that renaming a variant never renames stored history.
+    fn event_type(&self) -> String {
+        match self {
+            CourseEvent::CourseCreated { .. } => "CourseCreated",
+            CourseEvent::CourseUpdated { .. } => "CourseUpdated",
+            CourseEvent::TeacherAssigned { .. } => "TeacherAssigned",
+            CourseEvent::TeacherUnassigned { .. } => "TeacherUnassigned",
+            CourseEvent::StudentEnrolled { .. } => "StudentEnrolled",
+            CourseEvent::StudentUnenrolled { .. } => "StudentUnenrolled",
+            CourseEvent::SessionScheduled { .. } => "SessionScheduled",
+            CourseEvent::SessionCancelled { .. } => "SessionCancelled",
+            CourseEvent::AttendancePolicyChanged { .. } => "AttendancePolicyChanged",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        crate::EVENT_VERSION.to_string()
+    }
+}

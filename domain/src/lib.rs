@@ -1,0 +1,24 @@
+//! The pure write model of the attendance system.
+//!
+//! Two aggregates decide what happens: [`course::Course`] (catalogue data, teachers,
+//! enrolments, sessions, attendance policy) and [`register::Register`] (one per session:
+//! who was present, late, excused or absent, and every correction). Commands carry
+//! everything the decision needs, including the time and the actor; nothing here does
+//! I/O or reads a clock. [`policy`] holds the one attendance-rate formula.
+
+pub mod actor;
+pub mod course;
+pub mod ids;
+pub mod policy;
+pub mod register;
+pub mod status;
+
+pub use actor::{Actor, Role};
+pub use ids::{CourseId, IdError, SessionId, StudentId, UserId};
+pub use policy::{AttendancePolicy, PolicyError, Tally};
+pub use status::{Method, Status};
+
+/// Version string written with every event of the current schema.
+///
+/// Events are stored with this version; an older version is upcast on load.
+pub const EVENT_VERSION: &str = "1";

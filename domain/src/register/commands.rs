@@ -1,0 +1,83 @@
+//! What can be asked of a register. Each command carries its actor and time.
+
+use crate::{Actor, CourseId, Method, SessionId, Status, StudentId};
+use chrono::{DateTime, Utc};
+
+/// One row of a roll call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollCallMark {
+    /// The student.
+    pub student_id: StudentId,
+    /// Their status.
+    pub status: Status,
+    /// An optional remark.
+    pub remark: Option<String>,
+}
+
+/// A request to change a register.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegisterCommand {
+    /// Open the register with the roster as of the session's start.
+    OpenRegister {
+        /// The session (aggregate id).
+        session_id: SessionId,
+        /// The session's course.
+        course_id: CourseId,
+        /// The session's start.
+        starts_at: DateTime<Utc>,
+        /// Students enrolled at the start.
+        roster: Vec<StudentId>,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Mark one student.
+    RecordAttendance {
+        /// The student.
+        student_id: StudentId,
+        /// Their status.
+        status: Status,
+        /// How the mark was taken.
+        method: Method,
+        /// An optional remark.
+        remark: Option<String>,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Mark many students at once, all or nothing.
+    RecordRollCall {
+        /// The rows.
+        marks: Vec<RollCallMark>,
+        /// Skip students who already have a mark instead of refusing a different status.
+        only_unmarked: bool,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Change a student's mark, giving a reason.
+    CorrectAttendance {
+        /// The student.
+        student_id: StudentId,
+        /// The new status.
+        status: Status,
+        /// Why (required).
+        reason: String,
+        /// How the correction was taken.
+        method: Method,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Close the register: unmarked students become absent; later only corrections.
+    CloseRegister {
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}

@@ -1,0 +1,56 @@
+//! Business rules a register command can break.
+
+use crate::{Status, StudentId};
+
+/// One refused row of a roll call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowProblem {
+    /// Zero-based position of the row in the request.
+    pub index: usize,
+    /// The row's student.
+    pub student_id: StudentId,
+    /// Why the row was refused.
+    pub problem: RegisterError,
+}
+
+/// Why a register command was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RegisterError {
+    /// Marks need an opened register.
+    #[error("the register of this session has not been opened")]
+    NotOpened,
+    /// The register was opened before.
+    #[error("the register is already open")]
+    AlreadyOpened,
+    /// The student was not enrolled when the session started.
+    #[error("student {0} is not on this session's roster")]
+    NotOnRoster(StudentId),
+    /// A different status for a marked student must be a correction.
+    #[error(
+        "student {student_id} is already marked {current}; send a correction with a reason to change it"
+    )]
+    CorrectionRequired {
+        /// The student.
+        student_id: StudentId,
+        /// Their current status.
+        current: Status,
+    },
+    /// A correction needs a reason.
+    #[error("a correction needs a reason")]
+    ReasonRequired,
+    /// Only marked students can be corrected.
+    #[error("student {0} has no mark to correct yet")]
+    NotMarked(StudentId),
+    /// After closing, only corrections are accepted.
+    #[error("the register is closed; only corrections are accepted")]
+    Closed,
+    /// A roll call with no rows.
+    #[error("the roll call has no marks")]
+    EmptyRollCall,
+    /// A student appears twice in one roll call.
+    #[error("student {0} appears more than once in the roll call")]
+    DuplicateRow(StudentId),
+    /// Some rows of a roll call were refused; nothing was recorded.
+    #[error("{} row(s) of the roll call were refused; nothing was recorded", .0.len())]
+    RollCallRefused(Vec<RowProblem>),
+}

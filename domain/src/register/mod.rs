@@ -1,0 +1,14 @@
+//! The `Register` aggregate: one per session, holding the roster as of the session's
+//! start and every mark and correction taken on it.
+
+mod aggregate;
+mod commands;
+mod errors;
+mod events;
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{Mark, Register};
+pub use commands::{RegisterCommand, RollCallMark};
+pub use errors::{RegisterError, RowProblem};
+pub use events::RegisterEvent;

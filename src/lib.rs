@@ -1,0 +1,1 @@
+//! Hosts the black-box integration tests in `tests/`; no code of its own.
