@@ -1,0 +1,52 @@
+//! Slowing down password guessing: after a few consecutive failures for one username
+//! (known or not), logins for it are refused for a growing while.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// Failures allowed before the first lock.
+pub const FREE_FAILURES: i32 = 5;
+const FIRST_LOCK_SECS: i64 = 30;
+const MAX_LOCK_SECS: i64 = 15 * 60;
+
+/// When the username is locked until, if it is locked now.
+pub async fn locked_for(pool: &PgPool, username: &str) -> Result<Option<Duration>, sqlx::Error> {
+    let until: Option<Option<DateTime<Utc>>> =
+        sqlx::query_scalar("SELECT locked_until FROM login_failures WHERE username = $1")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?;
+    let now = Utc::now();
+    Ok(until
+        .flatten()
+        .filter(|until| *until > now)
+        .map(|until| (until - now).to_std().unwrap_or_default()))
+}
+
+/// Counts one failure; locks the username once past the free failures, doubling each time.
+pub async fn record_failure(pool: &PgPool, username: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO login_failures (username, failures) VALUES ($1, 1)
+         ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1,
+           locked_until = CASE WHEN login_failures.failures + 1 >= $2
+             THEN now() + make_interval(secs => LEAST($3 * power(2, login_failures.failures + 1 - $2), $4))
+             ELSE login_failures.locked_until END",
+    )
+    .bind(username)
+    .bind(FREE_FAILURES)
+    .bind(FIRST_LOCK_SECS as f64)
+    .bind(MAX_LOCK_SECS as f64)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the failures after a successful login.
+pub async fn record_success(pool: &PgPool, username: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        .bind(username)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

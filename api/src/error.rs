@@ -1,0 +1,274 @@
+//! The one error type of the API, rendered as `application/problem+json`.
+//!
+//! Every variant documents its HTTP status. Internal failures are logged with `tracing`
+//! and answered with a generic 500 that never shows internals.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+/// One invalid field (or row) of a request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// Where: a JSON path such as `marks[2].status`, or a parameter name.
+    pub field: String,
+    /// What is wrong with it.
+    pub detail: String,
+    /// A stable code for this row's problem, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// An RFC 9457 problem document with a stable `code`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type (`about:blank` style, stable per code).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened, for a person.
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// The invalid fields or rows, when the input was at fault.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// Everything a handler can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: a path or query parameter is malformed.
+    #[error("{detail}")]
+    BadRequest {
+        /// Stable code.
+        code: &'static str,
+        /// What is wrong.
+        detail: String,
+        /// Offending parameters.
+        errors: Vec<FieldProblem>,
+    },
+    /// 422: the body is well-formed JSON but a field is missing, unknown or invalid.
+    #[error("{detail}")]
+    Invalid {
+        /// Stable code.
+        code: &'static str,
+        /// What is wrong.
+        detail: String,
+        /// Offending fields.
+        errors: Vec<FieldProblem>,
+    },
+    /// 401: no, malformed, expired or revoked credentials.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 403: authenticated, but the role or ownership does not allow this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// 404: no such resource (or not visible to the caller).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: a business rule refused the command, or a write conflicted.
+    #[error("{detail}")]
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// What is wrong.
+        detail: String,
+        /// Rows involved, if any.
+        errors: Vec<FieldProblem>,
+    },
+    /// 413: the body is larger than allowed.
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 415: the body is not JSON.
+    #[error("expected a body with content type application/json")]
+    UnsupportedMediaType,
+    /// 429: too many failed logins for this username.
+    #[error("too many failed logins; try again later")]
+    TooManyAttempts {
+        /// When to retry.
+        retry_after: Duration,
+    },
+    /// 503: a dependency (the database) is unavailable.
+    #[error("{detail}")]
+    Unavailable {
+        /// What is down.
+        detail: String,
+        /// When to retry.
+        retry_after: Duration,
+    },
+    /// 500: an unexpected failure; logged, never shown.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 422 for one invalid field.
+    pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        ApiError::Invalid {
+            code: "invalid_field",
+            detail: format!("{field}: {detail}"),
+            errors: vec![FieldProblem {
+                field: field.to_string(),
+                detail,
+                code: None,
+            }],
+        }
+    }
+
+    /// A 400 for one malformed path or query parameter.
+    pub fn bad_param(name: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        ApiError::BadRequest {
+            code: "invalid_parameter",
+            detail: format!("{name}: {detail}"),
+            errors: vec![FieldProblem {
+                field: name.to_string(),
+                detail,
+                code: None,
+            }],
+        }
+    }
+
+    /// A 409 for a refused business rule.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A 500 whose cause is logged, not shown.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad request"),
+            ApiError::Invalid { code, .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, code, "Invalid input")
+            }
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),
+            ApiError::PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
+            ),
+            ApiError::TooManyAttempts { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many attempts",
+            ),
+            ApiError::Unavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+            ),
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::TooManyAttempts { retry_after }
+            | ApiError::Unavailable { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The problem document this error renders as.
+    pub fn problem(&self) -> Problem {
+        let (status, code, title) = self.parts();
+        let errors = match self {
+            ApiError::BadRequest { errors, .. }
+            | ApiError::Invalid { errors, .. }
+            | ApiError::Conflict { errors, .. } => errors.clone(),
+            _ => Vec::new(),
+        };
+        let detail = match self {
+            ApiError::Internal(_) => "an unexpected error occurred; it has been logged".to_string(),
+            other => other.to_string(),
+        };
+        Problem {
+            kind: format!("/problems/{code}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_string(),
+            errors,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            ApiError::Unavailable { detail, .. } => {
+                tracing::warn!(%detail, "dependency unavailable")
+            }
+            _ => {}
+        }
+        let problem = self.problem();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(after) = self.retry_after() {
+            let secs = after.as_secs().max(1).to_string();
+            if let Ok(value) = HeaderValue::from_str(&secs) {
+                headers.insert(header::RETRY_AFTER, value);
+            }
+        }
+        if matches!(self, ApiError::Unauthorized(_)) {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// How long clients should wait after the database was unreachable.
+pub const DATABASE_RETRY_AFTER: Duration = Duration::from_secs(2);
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolClosed => ApiError::Unavailable {
+                detail: "the database is unavailable".to_string(),
+                retry_after: DATABASE_RETRY_AFTER,
+            },
+            other => ApiError::internal(other),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The REST command and query API of the attendance system.
+//!
+//! [`app`] assembles the axum router: one router per area in [`routes`], JWT auth and role
+//! checks in [`auth`], problem+json errors in [`error`], `Idempotency-Key` replay in
+//! [`idempotency`], the write path over the postgres-es event store in [`store`], and the
+//! OpenAPI document with its docs page.
+
+pub mod auth;
+mod domain_errors;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+mod problem;
+pub mod routes;
+pub mod state;
+pub mod store;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
+use axum::middleware;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::{ApiConfig, AppState};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Smart Attendance System API", description = "Event-sourced attendance: take, correct and audit attendance; read statistics and reports."),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "users"), (name = "students"), (name = "courses"), (name = "enrollments"),
+         (name = "sessions"), (name = "attendance"), (name = "health"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Every route with its OpenAPI description.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::auth::router())
+        .merge(routes::users::router())
+        .merge(routes::students::router())
+        .merge(routes::courses::router())
+        .merge(routes::enrollments::router())
+        .merge(routes::sessions::router())
+        .merge(routes::attendance::router())
+        .merge(routes::health::router())
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let (router, openapi) = api_router().split_for_parts();
+    let request_id = HeaderName::from_static("x-request-id");
+    let body_limit = state.config().body_limit;
+    router
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .fallback(problem::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(problem::fallback))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}

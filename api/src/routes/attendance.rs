@@ -1,0 +1,301 @@
+//! Taking attendance: `POST /api/attendance` (one mark), `POST /api/sessions/{id}/attendance`
+//! (a roll call, all or nothing) and `POST /api/sessions/{id}/attendance/{student_id}/correction`.
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, FieldProblem};
+use crate::extract::{AppJson, AppPath, RequestId};
+use crate::routes::sessions::on_register;
+use crate::routes::{
+    SessionContext, check_optional_text, check_text, course_id, load_course, load_session,
+    session_id, student_id,
+};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use chrono::{NaiveDate, Utc};
+use domain::register::{RegisterCommand, RollCallMark};
+use domain::{Method, Status};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Longest remark or reason.
+const MAX_NOTE: usize = 500;
+/// Most rows in one roll call.
+const MAX_ROWS: usize = 5000;
+
+/// One mark. Either `session_id`, or (for clients of the seed system) `course_id` + `date`
+/// (+ `session_name` when the course has several sessions that day).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordBody {
+    /// Student number.
+    pub student_id: String,
+    /// Session id.
+    pub session_id: Option<String>,
+    /// Course code (with `date`, instead of `session_id`).
+    pub course_id: Option<String>,
+    /// Day of the session, UTC (with `course_id`).
+    pub date: Option<NaiveDate>,
+    /// Session title, to choose among several sessions that day.
+    pub session_name: Option<String>,
+    /// `present`, `late`, `excused` or `absent`.
+    #[schema(value_type = String, example = "present")]
+    pub status: Status,
+    /// Optional remark.
+    pub remark: Option<String>,
+}
+
+/// A mark as stored.
+#[derive(Serialize, ToSchema)]
+pub struct MarkAccepted {
+    /// Session id.
+    pub session_id: String,
+    /// Student number.
+    pub student_id: String,
+    /// The student's status now.
+    #[schema(value_type = String)]
+    pub status: Status,
+    /// The register's version after the command.
+    pub version: u64,
+    /// Whether anything changed (false when the status repeats the current one).
+    pub changed: bool,
+}
+
+/// Records one student's attendance (admins and the course's teachers).
+#[utoipa::path(post, path = "/api/attendance", tag = "attendance", security(("bearer" = [])), request_body = RecordBody,
+    responses((status = 200, body = MarkAccepted), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn record(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppJson(body): AppJson<RecordBody>,
+) -> Result<Json<MarkAccepted>, ApiError> {
+    let student = student_id("student_id", &body.student_id)?;
+    let remark = check_optional_text("remark", body.remark.as_deref(), MAX_NOTE)?;
+    let ctx = resolve_session(&state, &user, &body).await?;
+    let command = RegisterCommand::RecordAttendance {
+        student_id: student.clone(),
+        status: body.status,
+        method: Method::Manual,
+        remark,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    let status = done.aggregate.status_of(&student).unwrap_or(body.status);
+    Ok(Json(MarkAccepted {
+        session_id: ctx.session_id.to_string(),
+        student_id: student.to_string(),
+        status,
+        version: done.version,
+        changed: done.changed(),
+    }))
+}
+
+/// Finds the session a mark is for: by id, or by course and date (and title).
+async fn resolve_session(
+    state: &AppState,
+    user: &CurrentUser,
+    body: &RecordBody,
+) -> Result<SessionContext, ApiError> {
+    if let Some(id) = &body.session_id {
+        let ctx = load_session(state, session_id("session_id", id)?).await?;
+        if let Some(course) = &body.course_id
+            && course != ctx.course_id.as_str()
+        {
+            return Err(ApiError::invalid(
+                "course_id",
+                format!("session {id} belongs to course {}", ctx.course_id),
+            ));
+        }
+        return Ok(ctx);
+    }
+    let (Some(course), Some(date)) = (&body.course_id, body.date) else {
+        return Err(ApiError::invalid(
+            "session_id",
+            "give session_id, or course_id and date",
+        ));
+    };
+    let course_id = course_id("course_id", course)?;
+    let (course, _) = load_course(state, &course_id).await?;
+    user.require_course_staff(&course)?;
+    let wanted = body.session_name.as_deref().map(str::trim);
+    let candidates: Vec<_> = course
+        .sessions
+        .iter()
+        .filter(|(_, s)| !s.cancelled && s.starts_at.date_naive() == date)
+        .filter(|(_, s)| wanted.is_none_or(|w| s.title.eq_ignore_ascii_case(w)))
+        .collect();
+    match candidates.as_slice() {
+        [] => Err(ApiError::NotFound(format!(
+            "course {course_id} has no session on {date}"
+        ))),
+        [(id, _)] => load_session(state, (*id).clone()).await,
+        several => Err(ApiError::Invalid {
+            code: "ambiguous_session",
+            detail: format!(
+                "course {course_id} has {} sessions on {date}; give session_id or session_name",
+                several.len()
+            ),
+            errors: several
+                .iter()
+                .map(|(id, s)| FieldProblem {
+                    field: "session_id".to_string(),
+                    detail: format!("{id}: {} at {}", s.title, s.starts_at.to_rfc3339()),
+                    code: Some(id.to_string()),
+                })
+                .collect(),
+        }),
+    }
+}
+
+/// One row of a roll call.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollCallRow {
+    /// Student number.
+    pub student_id: String,
+    /// Status.
+    #[schema(value_type = String, example = "present")]
+    pub status: Status,
+    /// Optional remark.
+    pub remark: Option<String>,
+}
+
+/// A roll call.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollCallBody {
+    /// The marks (1 to 5000).
+    pub marks: Vec<RollCallRow>,
+    /// Skip students who already have a mark instead of refusing a different status.
+    #[serde(default)]
+    pub only_unmarked: bool,
+}
+
+/// The answer to a roll call.
+#[derive(Serialize, ToSchema)]
+pub struct RollCallAccepted {
+    /// Session id.
+    pub session_id: String,
+    /// Marks newly recorded.
+    pub recorded: usize,
+    /// Rows that changed nothing (same status, or skipped as already marked).
+    pub unchanged: usize,
+    /// The register's version.
+    pub version: u64,
+}
+
+/// Records a roll call in one transaction: all rows or none, with per-row errors.
+#[utoipa::path(post, path = "/api/sessions/{id}/attendance", tag = "attendance", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")), request_body = RollCallBody,
+    responses((status = 200, body = RollCallAccepted), (status = 422, body = crate::error::Problem)))]
+async fn roll_call(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<RollCallBody>,
+) -> Result<Json<RollCallAccepted>, ApiError> {
+    if body.marks.len() > MAX_ROWS {
+        return Err(ApiError::invalid(
+            "marks",
+            format!("at most {MAX_ROWS} rows per roll call"),
+        ));
+    }
+    let rows = body.marks.len();
+    let mut marks = Vec::with_capacity(rows);
+    for (i, row) in body.marks.into_iter().enumerate() {
+        let student_id = student_id(&format!("marks[{i}].student_id"), &row.student_id)?;
+        let remark = check_optional_text(
+            &format!("marks[{i}].remark"),
+            row.remark.as_deref(),
+            MAX_NOTE,
+        )?;
+        marks.push(RollCallMark {
+            student_id,
+            status: row.status,
+            remark,
+        });
+    }
+    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    let command = RegisterCommand::RecordRollCall {
+        marks,
+        only_unmarked: body.only_unmarked,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    let recorded = done
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                domain::register::RegisterEvent::AttendanceRecorded { .. }
+            )
+        })
+        .count();
+    Ok(Json(RollCallAccepted {
+        session_id: ctx.session_id.to_string(),
+        recorded,
+        unchanged: rows - recorded,
+        version: done.version,
+    }))
+}
+
+/// A correction.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionBody {
+    /// The new status.
+    #[schema(value_type = String, example = "excused")]
+    pub status: Status,
+    /// Why (required, up to 500 characters).
+    pub reason: String,
+}
+
+/// Corrects a student's mark with a reason; the old value stays in the history.
+#[utoipa::path(post, path = "/api/sessions/{id}/attendance/{student_id}/correction", tag = "attendance", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id"), ("student_id" = String, Path, description = "student number")),
+    request_body = CorrectionBody,
+    responses((status = 200, body = MarkAccepted), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+async fn correct(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath((id, student)): AppPath<(String, String)>,
+    AppJson(body): AppJson<CorrectionBody>,
+) -> Result<Json<MarkAccepted>, ApiError> {
+    let student = student_id("student_id", &student)?;
+    let reason = check_text("reason", &body.reason, MAX_NOTE)?;
+    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    let command = RegisterCommand::CorrectAttendance {
+        student_id: student.clone(),
+        status: body.status,
+        reason,
+        method: Method::Manual,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    Ok(Json(MarkAccepted {
+        session_id: ctx.session_id.to_string(),
+        student_id: student.to_string(),
+        status: body.status,
+        version: done.version,
+        changed: done.changed(),
+    }))
+}
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(record))
+        .routes(routes!(roll_call))
+        .routes(routes!(correct))
+}

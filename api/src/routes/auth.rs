@@ -1,0 +1,107 @@
+//! `POST /api/auth/login` and `GET /api/auth/me`.
+
+use crate::auth::users::{self, UserView};
+use crate::auth::{CurrentUser, password, throttle};
+use crate::error::ApiError;
+use crate::extract::AppJson;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Credentials.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A signed access token and who it is for.
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// The JWT to send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Lifetime in seconds.
+    pub expires_in: u64,
+    /// The account.
+    pub user: UserView,
+}
+
+/// Exchanges a username and password for a 24-hour token.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse),
+              (status = 401, description = "wrong username or password", body = crate::error::Problem),
+              (status = 429, description = "too many failed attempts", body = crate::error::Problem)))]
+async fn login(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let username = body.username.trim().to_string();
+    if let Some(retry_after) = throttle::locked_for(state.pool(), &username).await? {
+        return Err(ApiError::TooManyAttempts { retry_after });
+    }
+    let stored = users::by_username(state.pool(), &username)
+        .await?
+        .filter(|u| !u.view.disabled);
+    let hash = stored.as_ref().map(|user| user.password_hash.clone());
+    if !password::verify(body.password, hash).await {
+        throttle::record_failure(state.pool(), &username).await?;
+        return Err(ApiError::Unauthorized("wrong username or password"));
+    }
+    throttle::record_success(state.pool(), &username).await?;
+    let user = stored
+        .map(|user| user.view)
+        .ok_or_else(|| ApiError::internal("verified user vanished"))?;
+    let token = state
+        .jwt()
+        .issue(user.id.as_str(), &user.username, user.role)
+        .map_err(ApiError::internal)?;
+    tracing::info!(user_id = %user.id, role = %user.role, "login");
+    Ok(Json(LoginResponse {
+        token,
+        token_type: "Bearer",
+        expires_in: state.jwt().ttl().as_secs(),
+        user,
+    }))
+}
+
+/// Who the token belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// User id.
+    pub id: String,
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: String,
+    /// Linked student number, for students.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub student_id: Option<String>,
+}
+
+/// The caller's account.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = crate::error::Problem)))]
+async fn me(user: CurrentUser) -> Json<Me> {
+    Json(Me {
+        id: user.id.to_string(),
+        username: user.username,
+        role: user.role.to_string(),
+        student_id: user.student_id.map(|s| s.to_string()),
+    })
+}
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(me))
+}

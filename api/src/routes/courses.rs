@@ -1,0 +1,397 @@
+//! Courses: `POST/GET /api/courses`, `GET/PUT /api/courses/{id}`, teachers and policy.
+
+use crate::auth::CurrentUser;
+use crate::auth::users;
+use crate::error::ApiError;
+use crate::extract::{AppJson, AppPath, RequestId, parse_id};
+use crate::routes::{api_meta, check_optional_text, check_text, course_id, load_course};
+use crate::state::AppState;
+use crate::store;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::Utc;
+use domain::course::{Course, CourseCommand, CourseDetails};
+use domain::policy::StatusWeights;
+use domain::{AttendancePolicy, Role, UserId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Weight of each status towards the rate, 0 to 1.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsBody {
+    /// Present (default 1).
+    pub present: f64,
+    /// Late (default 1).
+    pub late: f64,
+    /// Excused, when counted (default 1).
+    pub excused: f64,
+    /// Absent (default 0).
+    pub absent: f64,
+}
+
+/// A course's attendance policy: rate = sum of weights / counted marks.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    /// Status weights.
+    pub weights: WeightsBody,
+    /// Whether excused marks are counted (default false).
+    pub count_excused: bool,
+    /// At-risk threshold in percent (default 75).
+    pub at_risk_below: f64,
+}
+
+impl From<AttendancePolicy> for PolicyBody {
+    fn from(p: AttendancePolicy) -> Self {
+        let w = p.weights;
+        let weights = WeightsBody {
+            present: w.present,
+            late: w.late,
+            excused: w.excused,
+            absent: w.absent,
+        };
+        PolicyBody {
+            weights,
+            count_excused: p.count_excused,
+            at_risk_below: p.at_risk_below,
+        }
+    }
+}
+
+impl From<PolicyBody> for AttendancePolicy {
+    fn from(p: PolicyBody) -> Self {
+        let w = p.weights;
+        let weights = StatusWeights {
+            present: w.present,
+            late: w.late,
+            excused: w.excused,
+            absent: w.absent,
+        };
+        AttendancePolicy {
+            weights,
+            count_excused: p.count_excused,
+            at_risk_below: p.at_risk_below,
+        }
+    }
+}
+
+/// A course as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct CourseView {
+    /// Course code (the id).
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Department.
+    pub department: Option<String>,
+    /// Credits.
+    pub credits: Option<u32>,
+    /// Semester.
+    pub semester: Option<String>,
+    /// User ids of the assigned teachers.
+    pub teachers: Vec<String>,
+    /// Attendance policy.
+    pub policy: PolicyBody,
+    /// Students enrolled today.
+    pub enrolled_students: usize,
+    /// Scheduled sessions (cancelled ones included).
+    pub sessions: usize,
+    /// The course aggregate's version.
+    pub version: u64,
+}
+
+impl CourseView {
+    /// The view of a course at a version.
+    pub fn new(course: &Course, version: u64) -> Self {
+        let today = Utc::now().date_naive();
+        CourseView {
+            code: course
+                .id
+                .as_ref()
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            name: course.details.name.clone(),
+            department: course.details.department.clone(),
+            credits: course.details.credits,
+            semester: course.details.semester.clone(),
+            teachers: course.teachers.iter().map(|t| t.to_string()).collect(),
+            policy: course.policy.into(),
+            enrolled_students: course.roster_on(today).len(),
+            sessions: course.sessions.len(),
+            version,
+        }
+    }
+}
+
+/// The answer to a command: the aggregate's version after it, and whether it changed
+/// anything (repeating the current state changes nothing).
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    /// Version after the command.
+    pub version: u64,
+    /// Whether new events were written.
+    pub changed: bool,
+}
+
+/// A new course.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCourse {
+    /// Course code, `[A-Za-z0-9_-]{1,32}`.
+    pub code: String,
+    #[serde(flatten)]
+    #[schema(inline)]
+    details: DetailsBody,
+}
+
+/// A course's catalogue data.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DetailsBody {
+    /// Name.
+    pub name: String,
+    /// Department.
+    pub department: Option<String>,
+    /// Credits (0-60).
+    pub credits: Option<u32>,
+    /// Semester label.
+    pub semester: Option<String>,
+}
+
+fn check_details(body: &DetailsBody) -> Result<CourseDetails, ApiError> {
+    if body.credits.is_some_and(|c| c > 60) {
+        return Err(ApiError::invalid("credits", "must be between 0 and 60"));
+    }
+    Ok(CourseDetails {
+        name: check_text("name", &body.name, 200)?,
+        department: check_optional_text("department", body.department.as_deref(), 100)?,
+        credits: body.credits,
+        semester: check_optional_text("semester", body.semester.as_deref(), 50)?,
+    })
+}
+
+/// The courses the caller may read: all for admins, taught ones for teachers, ever
+/// enrolled ones for students.
+pub async fn visible_courses(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<(Course, u64)>, ApiError> {
+    let mut visible = Vec::new();
+    for id in projections::event_log::course_ids(state.pool()).await? {
+        let (course, version) = store::load(&state.stores().courses, id.as_str()).await?;
+        if user.require_course_reader(&course).is_ok() {
+            visible.push((course, version));
+        }
+    }
+    Ok(visible)
+}
+
+/// Creates a course (admin only).
+#[utoipa::path(post, path = "/api/courses", tag = "courses", security(("bearer" = [])), request_body = NewCourse,
+    responses((status = 201, body = CourseView), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppJson(body): AppJson<NewCourse>,
+) -> Result<(StatusCode, Json<CourseView>), ApiError> {
+    user.require_admin()?;
+    let id = course_id("code", &body.code)?;
+    let details = check_details(&body.details)?;
+    let meta = api_meta(&user, request_id, &id);
+    let command = CourseCommand::CreateCourse {
+        course_id: id.clone(),
+        details,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    let done = store::execute(&state.stores().courses, id.as_str(), &meta, |_| {
+        Ok(vec![command.clone()])
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CourseView::new(&done.aggregate, done.version)),
+    ))
+}
+
+/// Lists the courses the caller may read.
+#[utoipa::path(get, path = "/api/courses", tag = "courses", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CourseView>)))]
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<CourseView>>, ApiError> {
+    let courses = visible_courses(&state, &user).await?;
+    Ok(Json(
+        courses
+            .iter()
+            .map(|(course, version)| CourseView::new(course, *version))
+            .collect(),
+    ))
+}
+
+/// One course.
+#[utoipa::path(get, path = "/api/courses/{id}", tag = "courses", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")),
+    responses((status = 200, body = CourseView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<CourseView>, ApiError> {
+    let id = course_id("id", &id)?;
+    let (course, version) = load_course(&state, &id).await?;
+    user.require_course_reader(&course)?;
+    Ok(Json(CourseView::new(&course, version)))
+}
+
+/// Replaces a course's catalogue data (admin only).
+#[utoipa::path(put, path = "/api/courses/{id}", tag = "courses", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")), request_body = DetailsBody,
+    responses((status = 200, body = CourseView), (status = 404, body = crate::error::Problem)))]
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<DetailsBody>,
+) -> Result<Json<CourseView>, ApiError> {
+    user.require_admin()?;
+    let id = course_id("id", &id)?;
+    let details = check_details(&body)?;
+    load_course(&state, &id).await?;
+    let meta = api_meta(&user, request_id, &id);
+    let command = CourseCommand::UpdateCourse {
+        details,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    let done = store::execute(&state.stores().courses, id.as_str(), &meta, |_| {
+        Ok(vec![command.clone()])
+    })
+    .await?;
+    Ok(Json(CourseView::new(&done.aggregate, done.version)))
+}
+
+/// A teacher to assign.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeacherBody {
+    /// The teacher's user id.
+    pub user_id: String,
+}
+
+/// Assigns a teacher to the course (admin only).
+#[utoipa::path(post, path = "/api/courses/{id}/teachers", tag = "courses", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")), request_body = TeacherBody,
+    responses((status = 200, body = Accepted), (status = 422, body = crate::error::Problem)))]
+async fn assign_teacher(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<TeacherBody>,
+) -> Result<Json<Accepted>, ApiError> {
+    user.require_admin()?;
+    let id = course_id("id", &id)?;
+    let teacher = parse_id("user_id", &body.user_id, UserId::parse)?;
+    let account = users::by_id(state.pool(), teacher.as_str()).await?;
+    if !account.is_some_and(|a| a.role == Role::Teacher && !a.disabled) {
+        return Err(ApiError::invalid(
+            "user_id",
+            format!("{teacher} is not an active teacher account"),
+        ));
+    }
+    load_course(&state, &id).await?;
+    let command = CourseCommand::AssignTeacher {
+        teacher,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    run(&state, &user, request_id, &id, command).await
+}
+
+/// Unassigns a teacher from the course (admin only).
+#[utoipa::path(delete, path = "/api/courses/{id}/teachers/{user_id}", tag = "courses", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code"), ("user_id" = String, Path, description = "teacher's user id")),
+    responses((status = 200, body = Accepted), (status = 409, body = crate::error::Problem)))]
+async fn unassign_teacher(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath((id, teacher)): AppPath<(String, String)>,
+) -> Result<Json<Accepted>, ApiError> {
+    user.require_admin()?;
+    let id = course_id("id", &id)?;
+    let teacher = parse_id("user_id", &teacher, UserId::parse)?;
+    load_course(&state, &id).await?;
+    let command = CourseCommand::UnassignTeacher {
+        teacher,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    run(&state, &user, request_id, &id, command).await
+}
+
+/// Sets the course's attendance policy (admins and the course's teachers). It applies to
+/// past sessions too.
+#[utoipa::path(put, path = "/api/courses/{id}/policy", tag = "courses", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")), request_body = PolicyBody,
+    responses((status = 200, body = Accepted), (status = 409, body = crate::error::Problem)))]
+async fn set_policy(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<PolicyBody>,
+) -> Result<Json<Accepted>, ApiError> {
+    let id = course_id("id", &id)?;
+    let (course, _) = load_course(&state, &id).await?;
+    user.require_course_staff(&course)?;
+    let policy = AttendancePolicy::from(body);
+    policy
+        .validate()
+        .map_err(|e| ApiError::invalid("policy", e.to_string()))?;
+    let command = CourseCommand::SetPolicy {
+        policy,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    run(&state, &user, request_id, &id, command).await
+}
+
+/// Runs one course command and answers its version.
+pub async fn run(
+    state: &AppState,
+    user: &CurrentUser,
+    request_id: String,
+    id: &domain::CourseId,
+    command: CourseCommand,
+) -> Result<Json<Accepted>, ApiError> {
+    let meta = api_meta(user, request_id, id);
+    let done = store::execute(&state.stores().courses, id.as_str(), &meta, |_| {
+        Ok(vec![command.clone()])
+    })
+    .await?;
+    Ok(Json(Accepted {
+        version: done.version,
+        changed: done.changed(),
+    }))
+}
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update))
+        .routes(routes!(assign_teacher))
+        .routes(routes!(unassign_teacher))
+        .routes(routes!(set_policy))
+}

@@ -1,0 +1,170 @@
+//! Enrolments: `POST /api/courses/{id}/enrollments`,
+//! `DELETE /api/courses/{id}/enrollments/{student_id}`, `GET /api/courses/{id}/students`.
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::extract::{AppJson, AppPath, AppQuery, RequestId};
+use crate::routes::courses::{Accepted, run};
+use crate::routes::students::{StudentView, find, find_many};
+use crate::routes::{check_date, course_id, load_course, student_id};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use chrono::{NaiveDate, Utc};
+use domain::course::CourseCommand;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// A student to enrol.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollBody {
+    /// The student number (the student must exist).
+    pub student_id: String,
+    /// First enrolled day (default: today, UTC).
+    pub effective_from: Option<NaiveDate>,
+}
+
+/// Enrols a student (admin only). Enrolling an enrolled student changes nothing.
+#[utoipa::path(post, path = "/api/courses/{id}/enrollments", tag = "enrollments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")), request_body = EnrollBody,
+    responses((status = 200, body = Accepted), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn enroll(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<EnrollBody>,
+) -> Result<Json<Accepted>, ApiError> {
+    user.require_admin()?;
+    let id = course_id("id", &id)?;
+    let student = student_id("student_id", &body.student_id)?;
+    let effective_from = check_date(
+        "effective_from",
+        body.effective_from
+            .unwrap_or_else(|| Utc::now().date_naive()),
+    )?;
+    match find(state.pool(), &student).await? {
+        Some(s) if !s.erased => {}
+        _ => {
+            return Err(ApiError::invalid(
+                "student_id",
+                format!("student {student} does not exist"),
+            ));
+        }
+    }
+    load_course(&state, &id).await?;
+    let command = CourseCommand::EnrollStudent {
+        student_id: student,
+        effective_from,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    run(&state, &user, request_id, &id, command).await
+}
+
+/// When an enrolment ends.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UnenrollQuery {
+    /// First day no longer enrolled (default: today, UTC).
+    pub effective_from: Option<NaiveDate>,
+}
+
+/// Ends a student's enrolment (admin only).
+#[utoipa::path(delete, path = "/api/courses/{id}/enrollments/{student_id}", tag = "enrollments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code"), ("student_id" = String, Path, description = "student number"),
+           UnenrollQuery),
+    responses((status = 200, body = Accepted), (status = 409, body = crate::error::Problem)))]
+async fn unenroll(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath((id, student)): AppPath<(String, String)>,
+    AppQuery(query): AppQuery<UnenrollQuery>,
+) -> Result<Json<Accepted>, ApiError> {
+    user.require_admin()?;
+    let id = course_id("id", &id)?;
+    let student = student_id("student_id", &student)?;
+    let effective_from = check_date(
+        "effective_from",
+        query
+            .effective_from
+            .unwrap_or_else(|| Utc::now().date_naive()),
+    )?;
+    load_course(&state, &id).await?;
+    let command = CourseCommand::UnenrollStudent {
+        student_id: student,
+        effective_from,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    run(&state, &user, request_id, &id, command).await
+}
+
+/// A student of a course, with enrolment periods.
+#[derive(Serialize, ToSchema)]
+pub struct CourseStudent {
+    /// The student (personal data null once erased).
+    pub student: StudentView,
+    /// Whether enrolled today.
+    pub enrolled_now: bool,
+    /// Enrolment periods: `from` inclusive, `until` exclusive (null while open).
+    pub periods: Vec<Period>,
+}
+
+/// One enrolment period.
+#[derive(Serialize, ToSchema)]
+pub struct Period {
+    /// First enrolled day.
+    pub from: NaiveDate,
+    /// First day no longer enrolled.
+    pub until: Option<NaiveDate>,
+}
+
+/// The students ever enrolled in a course (admins and the course's teachers).
+#[utoipa::path(get, path = "/api/courses/{id}/students", tag = "enrollments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")),
+    responses((status = 200, body = Vec<CourseStudent>), (status = 403, body = crate::error::Problem)))]
+async fn students(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<Vec<CourseStudent>>, ApiError> {
+    let id = course_id("id", &id)?;
+    let (course, _) = load_course(&state, &id).await?;
+    user.require_course_staff(&course)?;
+    let ids: Vec<String> = course.enrollments.keys().map(|s| s.to_string()).collect();
+    let today = Utc::now().date_naive();
+    let rows = find_many(state.pool(), &ids).await?;
+    let out = rows
+        .into_iter()
+        .filter_map(|student| {
+            let sid = domain::StudentId::parse(student.id.clone()).ok()?;
+            let periods = course.enrollments.get(&sid)?;
+            Some(CourseStudent {
+                enrolled_now: course.is_enrolled_on(&sid, today),
+                periods: periods
+                    .iter()
+                    .map(|p| Period {
+                        from: p.from,
+                        until: p.until,
+                    })
+                    .collect(),
+                student,
+            })
+        })
+        .collect();
+    Ok(Json(out))
+}
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enroll))
+        .routes(routes!(unenroll))
+        .routes(routes!(students))
+}

@@ -1,0 +1,372 @@
+//! Sessions: scheduling and cancelling (`/api/courses/{id}/sessions`), the register view
+//! `GET /api/sessions/{id}`, and `POST /api/sessions/{id}/close`.
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::extract::{AppJson, AppPath, RequestId};
+use crate::routes::courses::{Accepted, run};
+use crate::routes::students::find_many;
+use crate::routes::{
+    SessionContext, api_meta, check_optional_text, check_text, check_time, course_id, load_course,
+    load_session, session_id,
+};
+use crate::state::AppState;
+use crate::store::{self, Committed};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use domain::course::{CourseCommand, ScheduledSession};
+use domain::register::{Register, RegisterCommand, RegisterEvent};
+use domain::{Method, SessionId, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// A session to schedule.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSession {
+    /// Title, e.g. "Lecture 3".
+    pub title: String,
+    /// Start time (RFC 3339).
+    pub starts_at: DateTime<Utc>,
+    /// Length in minutes (1-1440).
+    pub duration_minutes: u32,
+}
+
+/// A scheduled session.
+#[derive(Serialize, ToSchema)]
+pub struct SessionSummary {
+    /// Session id.
+    pub id: String,
+    /// Course code.
+    pub course_id: String,
+    /// Title.
+    pub title: String,
+    /// Start time.
+    pub starts_at: DateTime<Utc>,
+    /// Length in minutes.
+    pub duration_minutes: u32,
+    /// Whether cancelled.
+    pub cancelled: bool,
+}
+
+impl SessionSummary {
+    fn new(id: &SessionId, course: &str, s: &ScheduledSession) -> Self {
+        SessionSummary {
+            id: id.to_string(),
+            course_id: course.to_string(),
+            title: s.title.clone(),
+            starts_at: s.starts_at,
+            duration_minutes: s.duration_minutes,
+            cancelled: s.cancelled,
+        }
+    }
+}
+
+/// The answer to scheduling: the new session and the course's version.
+#[derive(Serialize, ToSchema)]
+pub struct Scheduled {
+    /// The new session's id.
+    pub id: String,
+    /// The session.
+    pub session: SessionSummary,
+    /// The course's version after scheduling.
+    pub version: u64,
+}
+
+/// Schedules a session (admins and the course's teachers); answers the new session's id.
+#[utoipa::path(post, path = "/api/courses/{id}/sessions", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")), request_body = NewSession,
+    responses((status = 201, body = Scheduled), (status = 422, body = crate::error::Problem)))]
+async fn schedule(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<NewSession>,
+) -> Result<(StatusCode, Json<Scheduled>), ApiError> {
+    let id = course_id("id", &id)?;
+    let (course, _) = load_course(&state, &id).await?;
+    user.require_course_staff(&course)?;
+    let title = check_text("title", &body.title, 200)?;
+    let starts_at = check_time("starts_at", body.starts_at)?;
+    let session_id =
+        SessionId::parse(uuid::Uuid::now_v7().simple().to_string()).map_err(ApiError::internal)?;
+    let command = CourseCommand::ScheduleSession {
+        session_id: session_id.clone(),
+        title,
+        starts_at,
+        duration_minutes: body.duration_minutes,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    let meta = api_meta(&user, request_id, &id);
+    let done = store::execute(&state.stores().courses, id.as_str(), &meta, |_| {
+        Ok(vec![command.clone()])
+    })
+    .await?;
+    let session = done
+        .aggregate
+        .sessions
+        .get(&session_id)
+        .ok_or_else(|| ApiError::internal("session missing"))?;
+    let summary = SessionSummary::new(&session_id, id.as_str(), session);
+    Ok((
+        StatusCode::CREATED,
+        Json(Scheduled {
+            id: session_id.to_string(),
+            session: summary,
+            version: done.version,
+        }),
+    ))
+}
+
+/// The sessions of a course, by start time.
+#[utoipa::path(get, path = "/api/courses/{id}/sessions", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")),
+    responses((status = 200, body = Vec<SessionSummary>), (status = 403, body = crate::error::Problem)))]
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<Vec<SessionSummary>>, ApiError> {
+    let id = course_id("id", &id)?;
+    let (course, _) = load_course(&state, &id).await?;
+    user.require_course_reader(&course)?;
+    let mut sessions: Vec<_> = course
+        .sessions
+        .iter()
+        .map(|(sid, s)| SessionSummary::new(sid, id.as_str(), s))
+        .collect();
+    sessions.sort_by(|a, b| a.starts_at.cmp(&b.starts_at).then_with(|| a.id.cmp(&b.id)));
+    Ok(Json(sessions))
+}
+
+/// Why a session is cancelled.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    /// Optional reason.
+    pub reason: Option<String>,
+}
+
+/// Cancels a session (admins and the course's teachers).
+#[utoipa::path(post, path = "/api/courses/{id}/sessions/{session_id}/cancel", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code"), ("session_id" = String, Path, description = "session id")),
+    request_body = CancelBody,
+    responses((status = 200, body = Accepted), (status = 404, body = crate::error::Problem)))]
+async fn cancel(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath((id, sid)): AppPath<(String, String)>,
+    AppJson(body): AppJson<CancelBody>,
+) -> Result<Json<Accepted>, ApiError> {
+    let id = course_id("id", &id)?;
+    let sid = session_id("session_id", &sid)?;
+    let (course, _) = load_course(&state, &id).await?;
+    user.require_course_staff(&course)?;
+    let reason = check_optional_text("reason", body.reason.as_deref(), 500)?;
+    let command = CourseCommand::CancelSession {
+        session_id: sid,
+        reason,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    run(&state, &user, request_id, &id, command).await
+}
+
+/// Runs a register command, opening the register first (roster as of the session's start)
+/// when this is the session's first command. Admins and the course's teachers only.
+pub async fn on_register(
+    state: &AppState,
+    user: &CurrentUser,
+    request_id: String,
+    ctx: &SessionContext,
+    command: RegisterCommand,
+) -> Result<Committed<Register>, ApiError> {
+    user.require_course_staff(&ctx.course)?;
+    if ctx.session.cancelled {
+        return Err(ApiError::conflict(
+            "session_cancelled",
+            format!("session {} is cancelled", ctx.session_id),
+        ));
+    }
+    let starts_at = ctx.session.starts_at;
+    let open = RegisterCommand::OpenRegister {
+        session_id: ctx.session_id.clone(),
+        course_id: ctx.course_id.clone(),
+        starts_at,
+        roster: ctx.course.roster_on(starts_at.date_naive()),
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    let meta = api_meta(user, request_id, &ctx.course_id);
+    store::execute(
+        &state.stores().registers,
+        ctx.session_id.as_str(),
+        &meta,
+        |register: &Register| {
+            let mut commands = Vec::with_capacity(2);
+            if !register.is_open() {
+                commands.push(open.clone());
+            }
+            commands.push(command.clone());
+            Ok(commands)
+        },
+    )
+    .await
+}
+
+/// One roster row of a register.
+#[derive(Serialize, ToSchema)]
+pub struct RosterRow {
+    /// Student number.
+    pub student_id: String,
+    /// Name (null once erased or unknown).
+    pub name: Option<String>,
+    /// Current status, null while unmarked.
+    #[schema(value_type = Option<String>, example = "present")]
+    pub status: Option<Status>,
+    /// How the current status was taken: manual, bulk, sheet, close.
+    #[schema(value_type = Option<String>)]
+    pub method: Option<Method>,
+    /// User id of who set the current status.
+    pub recorded_by: Option<String>,
+    /// When the current status was set.
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// Whether the mark was ever corrected.
+    pub corrected: bool,
+    /// The latest remark.
+    pub remark: Option<String>,
+}
+
+/// A session with its register.
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    /// The session.
+    pub session: SessionSummary,
+    /// Whether the register was opened (first mark taken).
+    pub opened: bool,
+    /// Whether the register was closed.
+    pub closed: bool,
+    /// The register's version (0 until opened).
+    pub version: u64,
+    /// One row per student on the roster, in student-number order.
+    pub roster: Vec<RosterRow>,
+}
+
+/// A session and its register. Students see only their own row.
+#[utoipa::path(get, path = "/api/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = SessionView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+async fn view(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<SessionView>, ApiError> {
+    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    user.require_course_reader(&ctx.course)?;
+    let (register, version) =
+        store::load(&state.stores().registers, ctx.session_id.as_str()).await?;
+    let roster: Vec<_> = if register.is_open() {
+        register.roster.clone().into_iter().collect()
+    } else {
+        ctx.course
+            .roster_on(ctx.session.starts_at.date_naive())
+            .into_iter()
+            .map(|s| (s, None))
+            .collect()
+    };
+    let roster: Vec<_> = roster
+        .into_iter()
+        .filter(|(s, _)| user.is_course_staff(&ctx.course) || user.is_student(s))
+        .collect();
+    let ids: Vec<String> = roster.iter().map(|(s, _)| s.to_string()).collect();
+    let names: HashMap<String, Option<String>> = find_many(state.pool(), &ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let rows = roster
+        .into_iter()
+        .map(|(student, mark)| RosterRow {
+            name: names.get(student.as_str()).cloned().flatten(),
+            student_id: student.to_string(),
+            status: mark.as_ref().map(|m| m.status),
+            method: mark.as_ref().map(|m| m.method),
+            recorded_by: mark.as_ref().map(|m| m.by.user_id.to_string()),
+            recorded_at: mark.as_ref().map(|m| m.at),
+            corrected: mark.as_ref().is_some_and(|m| m.corrected),
+            remark: mark.and_then(|m| m.remark),
+        })
+        .collect();
+    let session = SessionSummary::new(&ctx.session_id, ctx.course_id.as_str(), &ctx.session);
+    Ok(Json(SessionView {
+        session,
+        opened: register.is_open(),
+        closed: register.closed,
+        version,
+        roster: rows,
+    }))
+}
+
+/// The answer to closing a register.
+#[derive(Serialize, ToSchema)]
+pub struct Closed {
+    /// Students defaulted to absent.
+    pub defaulted_absent: Vec<String>,
+    /// The register's version.
+    pub version: u64,
+    /// Whether anything changed (false when already closed).
+    pub changed: bool,
+}
+
+/// Closes the register: unmarked students become absent; afterwards only corrections.
+#[utoipa::path(post, path = "/api/sessions/{id}/close", tag = "attendance", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = Closed), (status = 403, body = crate::error::Problem)))]
+async fn close(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<Closed>, ApiError> {
+    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    let command = RegisterCommand::CloseRegister {
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    let defaulted_absent = done
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            RegisterEvent::RegisterClosed {
+                defaulted_absent, ..
+            } => Some(defaulted_absent),
+            _ => None,
+        })
+        .flatten()
+        .map(|s| s.to_string())
+        .collect();
+    Ok(Json(Closed {
+        defaulted_absent,
+        version: done.version,
+        changed: done.changed(),
+    }))
+}
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(schedule, list))
+        .routes(routes!(cancel))
+        .routes(routes!(view))
+        .routes(routes!(close))
+}

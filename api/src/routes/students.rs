@@ -1,0 +1,281 @@
+//! Students' personal data: `POST/GET /api/students`, `GET/PUT/DELETE /api/students/{id}`.
+//!
+//! Personal data never enters events; erasing it (`DELETE`) keeps the student's history,
+//! which refers to the student number only.
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::extract::{AppJson, AppPath};
+use crate::routes::courses::visible_courses;
+use crate::routes::{check_optional_text, check_text, student_id};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::{Role, StudentId};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// A student as stored.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct StudentView {
+    /// The institution's student number.
+    pub id: String,
+    /// Full name (null once erased).
+    pub name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Department.
+    pub department: Option<String>,
+    /// Level or year, e.g. "L2".
+    pub level: Option<String>,
+    /// Whether the personal data was erased.
+    pub erased: bool,
+}
+
+/// A new student.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStudent {
+    /// The institution's student number (`[A-Za-z0-9_-]`, up to 32).
+    pub id: String,
+    #[serde(flatten)]
+    #[schema(inline)]
+    details: StudentDetails,
+}
+
+/// A student's personal data.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StudentDetails {
+    /// Full name.
+    pub name: String,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Department.
+    pub department: Option<String>,
+    /// Level or year.
+    pub level: Option<String>,
+}
+
+struct CheckedDetails {
+    name: String,
+    email: Option<String>,
+    department: Option<String>,
+    level: Option<String>,
+}
+
+fn check_details(details: &StudentDetails) -> Result<CheckedDetails, ApiError> {
+    let email = check_optional_text("email", details.email.as_deref(), 254)?;
+    if email
+        .as_deref()
+        .is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace))
+    {
+        return Err(ApiError::invalid("email", "is not an e-mail address"));
+    }
+    Ok(CheckedDetails {
+        name: check_text("name", &details.name, 200)?,
+        email,
+        department: check_optional_text("department", details.department.as_deref(), 100)?,
+        level: check_optional_text("level", details.level.as_deref(), 50)?,
+    })
+}
+
+const COLUMNS: &str = "id, name, email, department, level, erased_at IS NOT NULL AS erased";
+
+/// Loads one student.
+pub async fn find(pool: &PgPool, id: &StudentId) -> Result<Option<StudentView>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM students WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await
+}
+
+/// Loads the named students, in id order.
+pub async fn find_many(pool: &PgPool, ids: &[String]) -> Result<Vec<StudentView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM students WHERE id = ANY($1) ORDER BY id"
+    ))
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// Registers a student (admin only).
+#[utoipa::path(post, path = "/api/students", tag = "students", security(("bearer" = [])), request_body = NewStudent,
+    responses((status = 201, body = StudentView), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppJson(body): AppJson<NewStudent>,
+) -> Result<(StatusCode, Json<StudentView>), ApiError> {
+    user.require_admin()?;
+    let id = student_id("id", &body.id)?;
+    let d = check_details(&body.details)?;
+    let created: Option<StudentView> = sqlx::query_as(&format!(
+        "INSERT INTO students (id, name, email, department, level) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO NOTHING RETURNING {COLUMNS}"
+    ))
+    .bind(id.as_str())
+    .bind(&d.name)
+    .bind(&d.email)
+    .bind(&d.department)
+    .bind(&d.level)
+    .fetch_optional(state.pool())
+    .await?;
+    let created = created.ok_or_else(|| {
+        ApiError::conflict("student_exists", format!("student {id} already exists"))
+    })?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Lists students: all for admins, those of their courses for teachers.
+#[utoipa::path(get, path = "/api/students", tag = "students", security(("bearer" = [])),
+    responses((status = 200, body = Vec<StudentView>), (status = 403, body = crate::error::Problem)))]
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<StudentView>>, ApiError> {
+    match user.role {
+        Role::Admin => Ok(Json(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM students ORDER BY id"))
+                .fetch_all(state.pool())
+                .await?,
+        )),
+        Role::Teacher => {
+            let mut ids: Vec<String> = visible_courses(&state, &user)
+                .await?
+                .iter()
+                .flat_map(|(course, _)| course.enrollments.keys().map(|s| s.to_string()))
+                .collect();
+            ids.sort();
+            ids.dedup();
+            Ok(Json(find_many(state.pool(), &ids).await?))
+        }
+        Role::Student => Err(ApiError::Forbidden(
+            "students may only read their own record",
+        )),
+    }
+}
+
+/// Whether the caller may read this student's records: admins, the student, and teachers
+/// of a course the student was ever enrolled in.
+pub async fn require_student_reader(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &StudentId,
+) -> Result<(), ApiError> {
+    let allowed = match user.role {
+        Role::Admin => true,
+        Role::Student => user.is_student(id),
+        Role::Teacher => visible_courses(state, user)
+            .await?
+            .iter()
+            .any(|(c, _)| c.has_ever_enrolled(id)),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "you may not read this student's records",
+        ))
+    }
+}
+
+/// One student.
+#[utoipa::path(get, path = "/api/students/{id}", tag = "students", security(("bearer" = [])),
+    params(("id" = String, Path, description = "student number")),
+    responses((status = 200, body = StudentView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<StudentView>, ApiError> {
+    let id = student_id("id", &id)?;
+    require_student_reader(&state, &user, &id).await?;
+    let student = find(state.pool(), &id).await?;
+    student
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("student {id} does not exist")))
+}
+
+/// Replaces a student's personal data (admin only).
+#[utoipa::path(put, path = "/api/students/{id}", tag = "students", security(("bearer" = [])),
+    params(("id" = String, Path, description = "student number")), request_body = StudentDetails,
+    responses((status = 200, body = StudentView), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem)))]
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<StudentDetails>,
+) -> Result<Json<StudentView>, ApiError> {
+    user.require_admin()?;
+    let id = student_id("id", &id)?;
+    let d = check_details(&body)?;
+    let existing = find(state.pool(), &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("student {id} does not exist")))?;
+    if existing.erased {
+        return Err(ApiError::conflict(
+            "student_erased",
+            format!("the personal data of student {id} was erased"),
+        ));
+    }
+    let updated: StudentView = sqlx::query_as(&format!(
+        "UPDATE students SET name = $2, email = $3, department = $4, level = $5, updated_at = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id.as_str())
+    .bind(&d.name)
+    .bind(&d.email)
+    .bind(&d.department)
+    .bind(&d.level)
+    .fetch_one(state.pool())
+    .await?;
+    Ok(Json(updated))
+}
+
+/// Erases a student's personal data (admin only) and disables their accounts. The
+/// attendance history stays, referring to the student number only.
+#[utoipa::path(delete, path = "/api/students/{id}", tag = "students", security(("bearer" = [])),
+    params(("id" = String, Path, description = "student number")),
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+async fn erase(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<StatusCode, ApiError> {
+    user.require_admin()?;
+    let id = student_id("id", &id)?;
+    let mut tx = state.pool().begin().await?;
+    let erased = sqlx::query(
+        "UPDATE students SET name = NULL, email = NULL, department = NULL, level = NULL,
+                erased_at = COALESCE(erased_at, now()), updated_at = now() WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if erased.rows_affected() == 0 {
+        return Err(ApiError::NotFound(format!("student {id} does not exist")));
+    }
+    sqlx::query("UPDATE users SET disabled = true WHERE student_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(student_id = %id, by = %user.id, "student personal data erased");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update, erase))
+}

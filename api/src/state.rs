@@ -1,0 +1,77 @@
+//! Shared application state handed to every handler.
+
+use crate::auth::jwt::JwtKeys;
+use crate::store::Stores;
+use sqlx::PgPool;
+use std::sync::Arc;
+
+/// Limits and switches of the API.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest accepted JSON body in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            body_limit: 256 * 1024,
+        }
+    }
+}
+
+/// Everything the handlers share; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    pool: PgPool,
+    stores: Stores,
+    jwt: JwtKeys,
+    nats: Option<async_nats::Client>,
+    config: ApiConfig,
+}
+
+impl AppState {
+    /// Builds the state from its parts.
+    pub fn new(
+        pool: PgPool,
+        jwt: JwtKeys,
+        nats: Option<async_nats::Client>,
+        config: ApiConfig,
+    ) -> Self {
+        let stores = Stores::new(&pool);
+        AppState(Arc::new(Inner {
+            pool,
+            stores,
+            jwt,
+            nats,
+            config,
+        }))
+    }
+
+    /// The database pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.0.pool
+    }
+
+    /// The event stores.
+    pub fn stores(&self) -> &Stores {
+        &self.0.stores
+    }
+
+    /// The token keys.
+    pub fn jwt(&self) -> &JwtKeys {
+        &self.0.jwt
+    }
+
+    /// The NATS connection, when configured.
+    pub fn nats(&self) -> Option<&async_nats::Client> {
+        self.0.nats.as_ref()
+    }
+
+    /// API limits.
+    pub fn config(&self) -> &ApiConfig {
+        &self.0.config
+    }
+}

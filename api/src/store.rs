@@ -1,0 +1,184 @@
+//! The write side: loading an aggregate from the postgres-es event store, deciding, and
+//! committing the new events with their metadata. A concurrent write on the same aggregate
+//! is retried on fresh state a bounded number of times, then answered 409.
+
+use crate::error::ApiError;
+use chrono::Utc;
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, AggregateError, EventStore};
+use domain::course::Course;
+use domain::register::Register;
+use domain::{Actor, CourseId};
+use postgres_es::PostgresEventRepository;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How many times a command is tried when other writers keep winning the race.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// The event store of one aggregate type.
+pub type Store<A> = PersistedEventStore<PostgresEventRepository, A>;
+
+/// The event stores of both aggregates.
+pub struct Stores {
+    /// Courses.
+    pub courses: Store<Course>,
+    /// Registers.
+    pub registers: Store<Register>,
+}
+
+impl Stores {
+    /// Plain event stores (no snapshots, no inline views) over one pool.
+    pub fn new(pool: &PgPool) -> Self {
+        Stores {
+            courses: PersistedEventStore::new_event_store(PostgresEventRepository::new(
+                pool.clone(),
+            )),
+            registers: PersistedEventStore::new_event_store(PostgresEventRepository::new(
+                pool.clone(),
+            )),
+        }
+    }
+}
+
+/// Where a command came from, recorded in every event's metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The REST API.
+    Api,
+    /// A scanned sheet import.
+    Sheet,
+    /// The command line.
+    Cli,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::Sheet => "sheet",
+            Source::Cli => "cli",
+        }
+    }
+}
+
+/// Who, why and where: becomes the metadata of every event a command writes.
+#[derive(Debug, Clone)]
+pub struct CommandMeta {
+    /// The acting user.
+    pub actor: Actor,
+    /// The request id (propagated from `x-request-id`).
+    pub request_id: String,
+    /// Where the command came from.
+    pub source: Source,
+    /// The course the events belong to (routes subjects and projections).
+    pub course_id: CourseId,
+}
+
+impl CommandMeta {
+    fn to_map(&self) -> HashMap<String, String> {
+        HashMap::from([
+            ("user_id".to_string(), self.actor.user_id.to_string()),
+            ("role".to_string(), self.actor.role.as_str().to_string()),
+            ("request_id".to_string(), self.request_id.clone()),
+            ("source".to_string(), self.source.as_str().to_string()),
+            ("server_time".to_string(), Utc::now().to_rfc3339()),
+            ("course_id".to_string(), self.course_id.to_string()),
+        ])
+    }
+}
+
+/// The outcome of a command.
+#[derive(Debug)]
+pub struct Committed<A: Aggregate> {
+    /// The aggregate after the command.
+    pub aggregate: A,
+    /// Its version: the sequence of its last event (0 when it has none).
+    pub version: u64,
+    /// The events the command wrote (none when it changed nothing).
+    pub events: Vec<A::Event>,
+}
+
+impl<A: Aggregate> Committed<A> {
+    /// Whether the command wrote any event.
+    pub fn changed(&self) -> bool {
+        !self.events.is_empty()
+    }
+}
+
+/// Loads an aggregate (a default one when it has no events) with its version.
+pub async fn load<A: Aggregate + Clone>(store: &Store<A>, id: &str) -> Result<(A, u64), ApiError> {
+    let context = store.load_aggregate(id).await.map_err(store_error)?;
+    Ok((context.aggregate, context.current_sequence as u64))
+}
+
+/// Runs the commands `decide` chooses for the current state, and commits their events in
+/// one transaction. `decide` is called again on fresh state after a conflicting write.
+pub async fn execute<A, F>(
+    store: &Store<A>,
+    id: &str,
+    meta: &CommandMeta,
+    mut decide: F,
+) -> Result<Committed<A>, ApiError>
+where
+    A: Aggregate<Services = ()> + Clone,
+    ApiError: From<A::Error>,
+    F: FnMut(&A) -> Result<Vec<A::Command>, ApiError>,
+{
+    for attempt in 0..MAX_ATTEMPTS {
+        let mut context = store.load_aggregate(id).await.map_err(store_error)?;
+        let base = context.current_sequence;
+        let sink = EventSink::default();
+        for command in decide(&context.aggregate)? {
+            context.aggregate.handle(command, &(), &sink).await?;
+        }
+        let events = sink.collect().await;
+        let aggregate = context.aggregate.clone();
+        if !events.is_empty() {
+            match store.commit(events.clone(), context, meta.to_map()).await {
+                Ok(_) => {}
+                Err(AggregateError::AggregateConflict) => {
+                    tracing::debug!(aggregate = A::TYPE, id, attempt, "write conflict, retrying");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    continue;
+                }
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        let version = (base + events.len()) as u64;
+        return Ok(Committed {
+            aggregate,
+            version,
+            events,
+        });
+    }
+    Err(ApiError::conflict(
+        "concurrent_write",
+        "the resource was changed by other requests at the same time; try again",
+    ))
+}
+
+fn backoff(attempt: u32) -> Duration {
+    // Small, growing and jittered, so racing writers spread out.
+    let jitter = u64::from(rand::random::<u8>() % 8);
+    Duration::from_millis(2u64.pow(attempt.min(6)) + jitter)
+}
+
+/// Maps a store failure to 503 when the database is unreachable, 500 otherwise.
+pub fn store_error<E: std::error::Error>(error: AggregateError<E>) -> ApiError {
+    let boxed = match error {
+        AggregateError::UserError(e) => return ApiError::internal(e),
+        AggregateError::AggregateConflict => {
+            return ApiError::conflict("concurrent_write", "concurrent write; try again");
+        }
+        AggregateError::DatabaseConnectionError(e)
+        | AggregateError::DeserializationError(e)
+        | AggregateError::UnexpectedError(e) => e,
+    };
+    match boxed.downcast::<sqlx::Error>() {
+        Ok(sql) => ApiError::from(*sql),
+        Err(other) => ApiError::internal(other),
+    }
+}

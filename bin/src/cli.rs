@@ -1,0 +1,133 @@
+//! The `attendance` command line.
+
+use crate::config::{Connections, ServeConfig};
+use crate::startup::{self, Application};
+use anyhow::{Context, bail};
+use api::auth::{password, users};
+use clap::{Parser, Subcommand, ValueEnum};
+use domain::{Role, StudentId};
+use std::io::{BufRead, IsTerminal};
+
+/// Smart Attendance System: an event-sourced attendance backend.
+#[derive(Debug, Parser)]
+#[command(name = "attendance", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (migrates the database first).
+    Serve(ServeConfig),
+    /// Create the database if needed and apply migrations.
+    Migrate(Connections),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Load a small realistic data set (3 courses, 60 students, 6 weeks of sessions).
+    Demo(crate::demo::DemoArgs),
+}
+
+/// `attendance user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is read from standard input (or prompted for).
+    Add {
+        /// Database.
+        #[command(flatten)]
+        connections: Connections,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Student number, for student accounts.
+        #[arg(long)]
+        student_id: Option<String>,
+    },
+}
+
+/// A role on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// Everything.
+    Admin,
+    /// Own courses.
+    Teacher,
+    /// Own records.
+    Student,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Role {
+        match role {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Teacher => Role::Teacher,
+            RoleArg::Student => Role::Student,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(config) => {
+            let app = Application::build(&config).await?;
+            app.run_until(startup::shutdown_signal()).await
+        }
+        Command::Migrate(connections) => {
+            startup::database(&connections).await?;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::User(UserCommand::Add {
+            connections,
+            username,
+            role,
+            student_id,
+        }) => add_user(&connections, &username, role.into(), student_id).await,
+        Command::Demo(args) => crate::demo::run(args).await,
+    }
+}
+
+async fn add_user(
+    connections: &Connections,
+    username: &str,
+    role: Role,
+    student_id: Option<String>,
+) -> anyhow::Result<()> {
+    let student_id = student_id
+        .map(StudentId::parse)
+        .transpose()
+        .context("--student-id")?;
+    if (role == Role::Student) != student_id.is_some() {
+        bail!("--student-id is required for students and only for students");
+    }
+    let secret = read_password()?;
+    password::check_strength(&secret).map_err(|e| anyhow::anyhow!("password {e}"))?;
+    let pool = startup::database(connections).await?;
+    let user = users::create(&pool, username, secret, role, student_id.as_ref()).await?;
+    eprintln!(
+        "created {} `{}` with id {}",
+        user.role, user.username, user.id
+    );
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("password: ")?;
+        let again = rpassword::prompt_password("again: ")?;
+        if first != again {
+            bail!("the passwords differ");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}

@@ -1,0 +1,116 @@
+//! Builds the running application; `attendance serve` and the tests use the same builder
+//! (tests with port 0 and a fresh database).
+
+use crate::config::{Connections, ServeConfig};
+use anyhow::Context;
+use api::auth::jwt::JwtKeys;
+use api::auth::{secret, users};
+use api::{ApiConfig, AppState};
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    pool: PgPool,
+}
+
+/// Connects to Postgres (creating and migrating the database) with the configured pool.
+pub async fn database(connections: &Connections) -> anyhow::Result<PgPool> {
+    projections::db::prepare(&connections.database_url, connections.pool_settings())
+        .await
+        .context("preparing the database (is Postgres running? see DATABASE_URL)")
+}
+
+/// Connects to NATS in the background: the API starts even while NATS is down, and
+/// `/api/health` reports it.
+pub async fn nats(connections: &Connections) -> anyhow::Result<async_nats::Client> {
+    let mut options = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(2))
+        .name("attendance");
+    if let (Some(user), Some(password)) = (&connections.nats_user, &connections.nats_password) {
+        options = options.user_and_password(user.clone(), password.clone());
+    }
+    options
+        .connect(&connections.nats_url)
+        .await
+        .context("configuring the NATS connection")
+}
+
+impl Application {
+    /// Prepares the database, secrets and first admin, and binds the listener.
+    pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        let pool = database(&config.connections).await?;
+        let secret = secret::resolve(&pool, config.jwt_secret.clone()).await?;
+        let jwt = JwtKeys::new(&secret, Duration::from_secs(config.jwt_ttl_secs))
+            .map_err(anyhow::Error::msg)?;
+        if let Some(password) =
+            users::ensure_first_admin(&pool, config.admin_password.clone()).await?
+        {
+            // Shown once, on purpose: this is how the first administrator gets in.
+            tracing::warn!(
+                "created the first administrator: username `admin`, password `{password}` (shown only once; change it)"
+            );
+        }
+        let nats = nats(&config.connections).await?;
+        let api_config = ApiConfig {
+            body_limit: config.body_limit,
+        };
+        let router = api::app(AppState::new(pool.clone(), jwt, Some(nats), api_config));
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("binding {}", config.addr))?;
+        Ok(Application {
+            listener,
+            router,
+            pool,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The database pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

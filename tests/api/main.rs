@@ -1,0 +1,7 @@
+//! Black-box integration tests of the attendance system against real Postgres and NATS.
+//!
+//! One test binary (link time on two cores); each test starts the application in-process on
+//! port 0 with a fresh database. Missing services fail the tests loudly; nothing is skipped.
+
+mod helpers;
+mod smoke;
