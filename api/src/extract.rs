@@ -77,13 +77,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// The field a data error is about: the path, completed with the name serde quotes for
-/// missing and unknown fields (whose path is the enclosing object).
+/// missing fields (whose path is the enclosing object).
 fn field_name(path: &str, message: &str) -> String {
     let quoted = ["missing field `", "unknown field `"]
         .iter()
         .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split('`').next());
     match (path, quoted) {
+        // serde_path_to_error already ends the path with an unknown field's name.
+        (path, Some(name)) if path == name || path.ends_with(&format!(".{name}")) => path.to_string(),
         (".", Some(name)) => name.to_string(),
         (path, Some(name)) => format!("{path}.{name}"),
         (".", None) => "body".to_string(),
@@ -158,4 +160,58 @@ pub fn parse_id<T, E: std::fmt::Display>(
     parse: impl FnOnce(String) -> Result<T, E>,
 ) -> Result<T, ApiError> {
     parse(value.to_string()).map_err(|e| ApiError::bad_param(name, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Row {
+        student_id: String,
+        status: domain::Status,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        marks: Vec<Row>,
+    }
+
+    fn problem(json: &str) -> crate::error::Problem {
+        parse_json::<Body>(json.as_bytes()).unwrap_err().problem()
+    }
+
+    #[test]
+    fn a_bad_value_names_its_json_path() {
+        let p = problem(
+            r#"{"marks":[{"student_id":"S1","status":"present"},{"student_id":"S2","status":"maybe"}]}"#,
+        );
+        assert_eq!(
+            (p.status, p.errors[0].field.as_str()),
+            (422, "marks[1].status")
+        );
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let p = problem(r#"{"marks":[{"student_id":"S1"}]}"#);
+        assert_eq!(p.errors[0].field, "marks[0].status");
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let p = problem(r#"{"marks":[],"extra":1}"#);
+        assert_eq!(p.errors[0].field, "extra");
+    }
+
+    #[test]
+    fn malformed_json_is_a_400() {
+        let p = problem(r#"{"marks": ["#);
+        assert_eq!((p.status, p.code.as_str()), (400, "malformed_json"));
+    }
 }

@@ -95,3 +95,133 @@ impl JwtKeys {
             .map(|data| data.claims)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test";
+
+    fn keys() -> JwtKeys {
+        JwtKeys::new(SECRET, Duration::from_secs(3600)).unwrap()
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        use base64_url_free::encode;
+        encode(bytes)
+    }
+
+    /// Minimal unpadded base64url, to forge tokens by hand.
+    mod base64_url_free {
+        pub fn encode(input: &[u8]) -> String {
+            const A: &[u8; 64] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let mut out = String::new();
+            for chunk in input.chunks(3) {
+                let n = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+                for i in 0..=chunk.len() {
+                    out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                }
+            }
+            out
+        }
+    }
+
+    fn signed_with(secret: &[u8], claims: &Claims) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap()
+    }
+
+    fn claims(offset_exp: i64, offset_nbf: i64) -> Claims {
+        let now = Utc::now().timestamp();
+        Claims {
+            sub: "u1".into(),
+            username: "ada".into(),
+            role: Role::Teacher,
+            iss: ISSUER.into(),
+            iat: now,
+            nbf: now + offset_nbf,
+            exp: now + offset_exp,
+        }
+    }
+
+    #[test]
+    fn an_issued_token_verifies_with_its_claims() {
+        let token = keys().issue("u1", "ada", Role::Teacher).unwrap();
+        let claims = keys().verify(&token).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.role), ("u1", Role::Teacher));
+    }
+
+    #[test]
+    fn secrets_shorter_than_32_bytes_are_refused() {
+        assert!(JwtKeys::new(b"short", Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused() {
+        let token = signed_with(b"another-secret-of-enough-length-000", &claims(3600, 0));
+        assert!(keys().verify(&token).is_none());
+    }
+
+    #[test]
+    fn expired_and_not_yet_valid_tokens_are_refused() {
+        assert!(
+            keys()
+                .verify(&signed_with(SECRET, &claims(-60, -120)))
+                .is_none()
+        );
+        assert!(
+            keys()
+                .verify(&signed_with(SECRET, &claims(3600, 600)))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_tampered_payload_is_refused() {
+        let token = keys().issue("u1", "ada", Role::Student).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut forged = claims(3600, 0);
+        forged.role = Role::Admin;
+        let payload = b64(&serde_json::to_vec(&forged).unwrap());
+        assert!(
+            keys()
+                .verify(&format!("{}.{payload}.{}", parts[0], parts[2]))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let header = b64(br#"{"alg":"none","typ":"JWT"}"#);
+        let payload = b64(&serde_json::to_vec(&claims(3600, 0)).unwrap());
+        assert!(keys().verify(&format!("{header}.{payload}.")).is_none());
+    }
+
+    #[test]
+    fn a_token_missing_claims_is_refused() {
+        #[derive(Serialize)]
+        struct Partial {
+            sub: String,
+            exp: i64,
+        }
+        let partial = Partial {
+            sub: "u1".into(),
+            exp: Utc::now().timestamp() + 3600,
+        };
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &partial,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap();
+        assert!(keys().verify(&token).is_none());
+    }
+}

@@ -141,7 +141,7 @@ pub async fn disable(pool: &PgPool, id: &UserId) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
-/// When no account exists yet, creates the administrator `admin`.
+/// When no administrator exists yet, creates the administrator `admin`.
 ///
 /// Its password is `given` (e.g. from `ATTENDANCE_ADMIN_PASSWORD`) or, when none is given,
 /// a random one that is returned so the caller can show it once.
@@ -149,7 +149,7 @@ pub async fn ensure_first_admin(
     pool: &PgPool,
     given: Option<String>,
 ) -> Result<Option<String>, CreateUserError> {
-    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
+    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')")
         .fetch_one(pool)
         .await?;
     if any {
