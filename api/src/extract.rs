@@ -54,18 +54,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .next()
             .unwrap_or(&message)
             .to_string();
+        // serde_json reports some type mismatches (a number where an enum is expected) as
+        // syntax errors; a body that parses as JSON has no syntax error.
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
         match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = field_name(&path, &message);
-                ApiError::Invalid {
-                    code: "invalid_field",
-                    detail: format!("{field}: {message}"),
-                    errors: vec![FieldProblem {
-                        field,
-                        detail: message,
-                        code: None,
-                    }],
-                }
+            serde_json::error::Category::Data => field_problem(&path, message),
+            serde_json::error::Category::Syntax if well_formed => {
+                field_problem(&path, "has the wrong JSON type".to_string())
             }
             _ => ApiError::BadRequest {
                 code: "malformed_json",
@@ -74,6 +69,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             },
         }
     })
+}
+
+fn field_problem(path: &str, message: String) -> ApiError {
+    let field = field_name(path, &message);
+    ApiError::Invalid {
+        code: "invalid_field",
+        detail: format!("{field}: {message}"),
+        errors: vec![FieldProblem {
+            field,
+            detail: message,
+            code: None,
+        }],
+    }
 }
 
 /// The field a data error is about: the path, completed with the name serde quotes for
@@ -85,7 +93,9 @@ fn field_name(path: &str, message: &str) -> String {
         .and_then(|rest| rest.split('`').next());
     match (path, quoted) {
         // serde_path_to_error already ends the path with an unknown field's name.
-        (path, Some(name)) if path == name || path.ends_with(&format!(".{name}")) => path.to_string(),
+        (path, Some(name)) if path == name || path.ends_with(&format!(".{name}")) => {
+            path.to_string()
+        }
         (".", Some(name)) => name.to_string(),
         (path, Some(name)) => format!("{path}.{name}"),
         (".", None) => "body".to_string(),

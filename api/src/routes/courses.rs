@@ -143,9 +143,25 @@ pub struct Accepted {
 pub struct NewCourse {
     /// Course code, `[A-Za-z0-9_-]{1,32}`.
     pub code: String,
-    #[serde(flatten)]
-    #[schema(inline)]
-    details: DetailsBody,
+    /// Name.
+    pub name: String,
+    /// Department.
+    pub department: Option<String>,
+    /// Credits (0-60).
+    pub credits: Option<u32>,
+    /// Semester label.
+    pub semester: Option<String>,
+}
+
+impl NewCourse {
+    fn details(&self) -> DetailsBody {
+        DetailsBody {
+            name: self.name.clone(),
+            department: self.department.clone(),
+            credits: self.credits,
+            semester: self.semester.clone(),
+        }
+    }
 }
 
 /// A course's catalogue data.
@@ -202,7 +218,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<CourseView>), ApiError> {
     user.require_admin()?;
     let id = course_id("code", &body.code)?;
-    let details = check_details(&body.details)?;
+    let details = check_details(&body.details())?;
     let meta = api_meta(&user, request_id, &id);
     let command = CourseCommand::CreateCourse {
         course_id: id.clone(),

@@ -42,9 +42,25 @@ pub struct StudentView {
 pub struct NewStudent {
     /// The institution's student number (`[A-Za-z0-9_-]`, up to 32).
     pub id: String,
-    #[serde(flatten)]
-    #[schema(inline)]
-    details: StudentDetails,
+    /// Full name.
+    pub name: String,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Department.
+    pub department: Option<String>,
+    /// Level or year.
+    pub level: Option<String>,
+}
+
+impl NewStudent {
+    fn details(&self) -> StudentDetails {
+        StudentDetails {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            department: self.department.clone(),
+            level: self.level.clone(),
+        }
+    }
 }
 
 /// A student's personal data.
@@ -115,7 +131,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<StudentView>), ApiError> {
     user.require_admin()?;
     let id = student_id("id", &body.id)?;
-    let d = check_details(&body.details)?;
+    let d = check_details(&body.details())?;
     let created: Option<StudentView> = sqlx::query_as(&format!(
         "INSERT INTO students (id, name, email, department, level) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO NOTHING RETURNING {COLUMNS}"
