@@ -1,0 +1,170 @@
+//! `Idempotency-Key`: a retried command replays the first answer instead of running twice.
+
+use crate::helpers::{TestApp, expect_json, expect_problem};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+async fn post_with_key(app: &TestApp, path: &str, token: &str, key: &str, body: Value) -> Response {
+    app.request(Method::POST, path, Some(token))
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .expect("request sent")
+}
+
+fn replayed(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get("idempotent-replayed")
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn a_retried_command_replays_the_first_answer() {
+    let app = TestApp::spawn().await;
+    app.create_course("CS101").await;
+    let body =
+        json!({"title": "Lecture 1", "starts_at": "2026-09-07T09:00:00Z", "duration_minutes": 90});
+    let path = "/api/courses/CS101/sessions";
+    let first = post_with_key(&app, path, &app.admin, "key-1", body.clone()).await;
+    assert_eq!(replayed(&first), None);
+    let first_status = first.status();
+    let first_type = first.headers().get("content-type").cloned();
+    let first_body = first.text().await.unwrap();
+    assert_eq!(first_status, StatusCode::CREATED, "{first_body}");
+    let events = app.event_count().await;
+
+    let second = post_with_key(&app, path, &app.admin, "key-1", body.clone()).await;
+    assert_eq!(replayed(&second).as_deref(), Some("true"));
+    assert_eq!(second.status(), first_status);
+    assert_eq!(second.headers().get("content-type").cloned(), first_type);
+    let second_body = second.text().await.unwrap();
+    assert_eq!(
+        second_body, first_body,
+        "the same session id, not a new one"
+    );
+    assert_eq!(app.event_count().await, events, "executed once");
+    let sessions = expect_json(
+        app.get("/api/courses/CS101/sessions", &app.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(sessions.as_array().unwrap().len(), 1);
+
+    // A new key runs the command again.
+    let third = post_with_key(&app, path, &app.admin, "key-2", body).await;
+    assert_eq!(replayed(&third), None);
+    expect_json(third, StatusCode::CREATED).await;
+    assert_eq!(app.event_count().await, events + 1);
+}
+
+#[tokio::test]
+async fn a_retried_mark_is_not_recorded_twice() {
+    let app = TestApp::spawn().await;
+    let session = app.course_with_session().await;
+    let (_, teacher) = app.teacher_of("ada", "CS101").await;
+    let body = json!({"session_id": session, "student_id": "S1", "status": "present"});
+    let first = expect_json(
+        post_with_key(&app, "/api/attendance", &teacher, "mark-S1", body.clone()).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(first["changed"], true);
+    let second = post_with_key(&app, "/api/attendance", &teacher, "mark-S1", body).await;
+    assert_eq!(replayed(&second).as_deref(), Some("true"));
+    let second = expect_json(second, StatusCode::OK).await;
+    assert_eq!(second, first, "the first answer, changed=true included");
+    assert_eq!(
+        app.events_of("register", &session).await,
+        ["RegisterOpened", "AttendanceRecorded"]
+    );
+}
+
+#[tokio::test]
+async fn a_refused_command_is_replayed_as_refused() {
+    let app = TestApp::spawn().await;
+    let session = app.course_with_session().await;
+    let (_, teacher) = app.teacher_of("ada", "CS101").await;
+    let body = json!({"session_id": session, "student_id": "NOPE", "status": "present"});
+    let first = post_with_key(&app, "/api/attendance", &teacher, "k", body.clone()).await;
+    expect_problem(first, StatusCode::CONFLICT, "not_on_roster").await;
+    let second = post_with_key(&app, "/api/attendance", &teacher, "k", body).await;
+    assert_eq!(replayed(&second).as_deref(), Some("true"));
+    expect_problem(second, StatusCode::CONFLICT, "not_on_roster").await;
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_body_is_refused() {
+    let app = TestApp::spawn().await;
+    let session = app.course_with_session().await;
+    let (_, teacher) = app.teacher_of("ada", "CS101").await;
+    let first = json!({"session_id": session, "student_id": "S1", "status": "present"});
+    expect_json(
+        post_with_key(&app, "/api/attendance", &teacher, "reused", first).await,
+        StatusCode::OK,
+    )
+    .await;
+    let events = app.event_count().await;
+    let other = json!({"session_id": session, "student_id": "S2", "status": "late"});
+    expect_problem(
+        post_with_key(&app, "/api/attendance", &teacher, "reused", other).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+    // The same key on another route is another request too.
+    expect_problem(
+        post_with_key(
+            &app,
+            &format!("/api/sessions/{session}/close"),
+            &teacher,
+            "reused",
+            json!({}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+    assert_eq!(app.event_count().await, events);
+    let view = app.session_view(&teacher, &session).await;
+    assert_eq!(view["closed"], false);
+}
+
+#[tokio::test]
+async fn keys_belong_to_one_user() {
+    let app = TestApp::spawn().await;
+    let session = app.course_with_session().await;
+    let (_, teacher) = app.teacher_of("ada", "CS101").await;
+    let s1 = json!({"session_id": session, "student_id": "S1", "status": "present"});
+    expect_json(
+        post_with_key(&app, "/api/attendance", &teacher, "shared", s1).await,
+        StatusCode::OK,
+    )
+    .await;
+    // Another user's identical key is unrelated: their request runs.
+    let s2 = json!({"session_id": session, "student_id": "S2", "status": "present"});
+    let response = post_with_key(&app, "/api/attendance", &app.admin, "shared", s2).await;
+    assert_eq!(replayed(&response), None);
+    let done = expect_json(response, StatusCode::OK).await;
+    assert_eq!(done["student_id"], "S2");
+    assert_eq!(done["changed"], true);
+}
+
+#[tokio::test]
+async fn an_overlong_key_is_a_bad_request() {
+    let app = TestApp::spawn().await;
+    app.create_course("CS101").await;
+    let events = app.event_count().await;
+    let body =
+        json!({"title": "Lecture 1", "starts_at": "2026-09-07T09:00:00Z", "duration_minutes": 90});
+    let key = "k".repeat(201);
+    expect_problem(
+        post_with_key(&app, "/api/courses/CS101/sessions", &app.admin, &key, body).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+    )
+    .await;
+    assert_eq!(app.event_count().await, events);
+}
