@@ -6,6 +6,7 @@
 //! OpenAPI document with its docs page.
 
 pub mod auth;
+pub mod breaker;
 mod domain_errors;
 pub mod error;
 pub mod extract;
@@ -26,7 +27,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use state::{ApiConfig, AppState};
+pub use state::{ApiConfig, AppState, Monitor};
 
 #[derive(OpenApi)]
 #[openapi(

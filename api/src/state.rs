@@ -1,6 +1,7 @@
 //! Shared application state handed to every handler.
 
 use crate::auth::jwt::JwtKeys;
+use crate::breaker::CircuitBreaker;
 use crate::store::Stores;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -20,6 +21,15 @@ impl Default for ApiConfig {
     }
 }
 
+/// What `/api/health` and `/api/metrics` watch besides the database and NATS.
+#[derive(Debug, Clone, Default)]
+pub struct Monitor {
+    /// The relay checkpoint (stream name) whose lag is reported.
+    pub relay_checkpoint: Option<String>,
+    /// Circuit breakers whose state is reported.
+    pub breakers: Vec<Arc<CircuitBreaker>>,
+}
+
 /// Everything the handlers share; cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -30,6 +40,7 @@ struct Inner {
     jwt: JwtKeys,
     nats: Option<async_nats::Client>,
     config: ApiConfig,
+    monitor: Monitor,
 }
 
 impl AppState {
@@ -39,6 +50,7 @@ impl AppState {
         jwt: JwtKeys,
         nats: Option<async_nats::Client>,
         config: ApiConfig,
+        monitor: Monitor,
     ) -> Self {
         let stores = Stores::new(&pool);
         AppState(Arc::new(Inner {
@@ -47,7 +59,13 @@ impl AppState {
             jwt,
             nats,
             config,
+            monitor,
         }))
+    }
+
+    /// What health and metrics report.
+    pub fn monitor(&self) -> &Monitor {
+        &self.0.monitor
     }
 
     /// The database pool.

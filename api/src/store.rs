@@ -13,10 +13,24 @@ use domain::{Actor, CourseId};
 use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// How many times a command is tried when other writers keep winning the race.
 pub const MAX_ATTEMPTS: u32 = 8;
+
+/// Commands on one aggregate queue up within a process (striped by aggregate), so that
+/// optimistic-concurrency conflicts, and their bounded retries, only happen between
+/// processes.
+static STRIPES: LazyLock<Vec<tokio::sync::Mutex<()>>> =
+    LazyLock::new(|| (0..1024).map(|_| tokio::sync::Mutex::new(())).collect());
+
+fn stripe(aggregate_type: &str, id: &str) -> &'static tokio::sync::Mutex<()> {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (aggregate_type, id).hash(&mut hasher);
+    &STRIPES[(hasher.finish() % STRIPES.len() as u64) as usize]
+}
 
 /// The event store of one aggregate type.
 pub type Store<A> = PersistedEventStore<PostgresEventRepository, A>;
@@ -127,6 +141,7 @@ where
     ApiError: From<A::Error>,
     F: FnMut(&A) -> Result<Vec<A::Command>, ApiError>,
 {
+    let _queued = stripe(A::TYPE, id).lock().await;
     for attempt in 0..MAX_ATTEMPTS {
         let mut context = store.load_aggregate(id).await.map_err(store_error)?;
         let base = context.current_sequence;

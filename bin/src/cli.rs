@@ -1,6 +1,6 @@
 //! The `attendance` command line.
 
-use crate::config::{Connections, ServeConfig};
+use crate::config::{Connections, RelaySettings, ServeConfig};
 use crate::startup::{self, Application};
 use anyhow::{Context, bail};
 use api::auth::{password, users};
@@ -24,11 +24,24 @@ pub enum Command {
     Serve(ServeConfig),
     /// Create the database if needed and apply migrations.
     Migrate(Connections),
+    /// Run only the relay from the event store to NATS JetStream.
+    Relay(RelayArgs),
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
     /// Load a small realistic data set (3 courses, 60 students, 6 weeks of sessions).
     Demo(crate::demo::DemoArgs),
+}
+
+/// Options of `attendance relay`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RelayArgs {
+    /// Database and broker.
+    #[command(flatten)]
+    pub connections: Connections,
+    /// Stream, subjects, breaker.
+    #[command(flatten)]
+    pub relay: RelaySettings,
 }
 
 /// `attendance user ...`
@@ -79,6 +92,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = Application::build(&config).await?;
             app.run_until(startup::shutdown_signal()).await
         }
+        Command::Relay(args) => startup::run_relay(&args.connections, &args.relay).await,
         Command::Migrate(connections) => {
             startup::database(&connections).await?;
             eprintln!("database is up to date");

@@ -65,4 +65,83 @@ pub struct ServeConfig {
     /// Largest accepted JSON body, in bytes.
     #[arg(long, env = "ATTENDANCE_BODY_LIMIT", default_value_t = 256 * 1024)]
     pub body_limit: usize,
+    /// The relay to NATS.
+    #[command(flatten)]
+    pub relay: RelaySettings,
+    /// Do not run the relay in this process (run `attendance relay` elsewhere).
+    #[arg(long, env = "ATTENDANCE_NO_RELAY")]
+    pub no_relay: bool,
+}
+
+/// Settings of the relay (in `serve` and `attendance relay`).
+#[derive(Debug, Clone, Args)]
+pub struct RelaySettings {
+    /// First token(s) of every event subject: `<prefix>.v1.<course>.<aggregate>.<event>`.
+    #[arg(long, env = "ATTENDANCE_SUBJECT_PREFIX", default_value = "attendance")]
+    pub subject_prefix: String,
+    /// JetStream stream holding the events (created if missing).
+    #[arg(long, env = "ATTENDANCE_STREAM", default_value = "ATTENDANCE")]
+    pub stream: String,
+    /// Events published per relay step.
+    #[arg(long, env = "RELAY_BATCH_SIZE", default_value_t = 500)]
+    pub relay_batch_size: i64,
+    /// Consecutive publish failures that open the relay's circuit breaker.
+    #[arg(long, env = "BREAKER_FAILURE_THRESHOLD", default_value_t = 3)]
+    pub breaker_failures: u32,
+    /// Seconds the breaker stays open before a trial.
+    #[arg(long, env = "BREAKER_OPEN_SECS", default_value_t = 15)]
+    pub breaker_open_secs: u64,
+    /// Successful trials that close the breaker.
+    #[arg(long, env = "BREAKER_SUCCESS_THRESHOLD", default_value_t = 2)]
+    pub breaker_successes: u32,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        RelaySettings {
+            subject_prefix: "attendance".into(),
+            stream: "ATTENDANCE".into(),
+            relay_batch_size: 500,
+            breaker_failures: 3,
+            breaker_open_secs: 15,
+            breaker_successes: 2,
+        }
+    }
+}
+
+fn is_token(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+impl RelaySettings {
+    /// Checks names and builds the relay configuration.
+    pub fn relay_config(&self) -> anyhow::Result<crate::relay::RelayConfig> {
+        if !self.subject_prefix.split('.').all(is_token) {
+            anyhow::bail!(
+                "--subject-prefix must be dot-separated tokens of [A-Za-z0-9_-] (no wildcards)"
+            );
+        }
+        if !is_token(&self.stream) {
+            anyhow::bail!("--stream may only contain [A-Za-z0-9_-]");
+        }
+        if !(1..=10_000).contains(&self.relay_batch_size)
+            || self.breaker_failures == 0
+            || self.breaker_successes == 0
+        {
+            anyhow::bail!("relay batch size must be 1-10000 and breaker thresholds at least 1");
+        }
+        Ok(crate::relay::RelayConfig {
+            subject_prefix: self.subject_prefix.clone(),
+            stream: self.stream.clone(),
+            batch: self.relay_batch_size,
+            breaker: api::breaker::BreakerConfig {
+                failure_threshold: self.breaker_failures,
+                open_for: Duration::from_secs(self.breaker_open_secs),
+                success_threshold: self.breaker_successes,
+            },
+        })
+    }
 }

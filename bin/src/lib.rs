@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod relay;
 pub mod startup;
 
 /// Sets up logging: human-readable by default, JSON with `LOG_FORMAT=json`; level from

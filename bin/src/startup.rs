@@ -1,21 +1,25 @@
 //! Builds the running application; `attendance serve` and the tests use the same builder
 //! (tests with port 0 and a fresh database).
 
-use crate::config::{Connections, ServeConfig};
+use crate::config::{Connections, RelaySettings, ServeConfig};
+use crate::relay::Relay;
 use anyhow::Context;
 use api::auth::jwt::JwtKeys;
 use api::auth::{secret, users};
-use api::{ApiConfig, AppState};
+use api::{ApiConfig, AppState, Monitor};
 use sqlx::PgPool;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
-/// A bound, ready-to-run server.
+/// A bound, ready-to-run server, with its relay unless disabled.
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     pool: PgPool,
+    relay: Option<Arc<Relay>>,
 }
 
 /// Connects to Postgres (creating and migrating the database) with the configured pool.
@@ -44,6 +48,7 @@ pub async fn nats(connections: &Connections) -> anyhow::Result<async_nats::Clien
 impl Application {
     /// Prepares the database, secrets and first admin, and binds the listener.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        let relay_config = config.relay.relay_config()?;
         let pool = database(&config.connections).await?;
         let secret = secret::resolve(&pool, config.jwt_secret.clone()).await?;
         let jwt = JwtKeys::new(&secret, Duration::from_secs(config.jwt_ttl_secs))
@@ -57,10 +62,22 @@ impl Application {
             );
         }
         let nats = nats(&config.connections).await?;
+        let relay = (!config.no_relay)
+            .then(|| Arc::new(Relay::new(pool.clone(), nats.clone(), relay_config)));
+        let monitor = Monitor {
+            relay_checkpoint: Some(config.relay.stream.clone()),
+            breakers: relay.iter().map(|r| r.breaker()).collect(),
+        };
         let api_config = ApiConfig {
             body_limit: config.body_limit,
         };
-        let router = api::app(AppState::new(pool.clone(), jwt, Some(nats), api_config));
+        let router = api::app(AppState::new(
+            pool.clone(),
+            jwt,
+            Some(nats),
+            api_config,
+            monitor,
+        ));
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("binding {}", config.addr))?;
@@ -68,6 +85,7 @@ impl Application {
             listener,
             router,
             pool,
+            relay,
         })
     }
 
@@ -83,17 +101,41 @@ impl Application {
         &self.pool
     }
 
-    /// Serves until `shutdown` completes.
+    /// The relay running inside this process, if any.
+    pub fn relay(&self) -> Option<Arc<Relay>> {
+        self.relay.clone()
+    }
+
+    /// Serves (and relays) until `shutdown` completes.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "listening");
-        axum::serve(self.listener, self.router)
+        let (stop, stopped) = watch::channel(false);
+        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stopped)));
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await?;
-        Ok(())
+            .await;
+        let _ = stop.send(true);
+        if let Some(relay) = relay {
+            let _ = relay.await;
+        }
+        Ok(served?)
     }
+}
+
+/// Runs the relay alone until Ctrl-C or SIGTERM (`attendance relay`).
+pub async fn run_relay(connections: &Connections, settings: &RelaySettings) -> anyhow::Result<()> {
+    let config = settings.relay_config()?;
+    let pool = database(connections).await?;
+    let relay = Arc::new(Relay::new(pool, nats(connections).await?, config));
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(relay.run(stopped));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    task.await?;
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -1,7 +1,7 @@
 //! `TestApp`: the application started on port 0 against a fresh database, with one helper
 //! per endpoint the tests use.
 
-use attendance::config::{Connections, ServeConfig};
+use attendance::config::{Connections, RelaySettings, ServeConfig};
 use attendance::startup::Application;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -37,6 +37,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// A token of the `admin` account.
     pub admin: String,
+    /// The configuration it runs with (its stream, subject prefix, NATS URL).
+    pub config: ServeConfig,
+    /// The relay running inside it, unless disabled.
+    pub relay: Option<std::sync::Arc<attendance::relay::Relay>>,
 }
 
 async fn require_services() {
@@ -96,6 +100,14 @@ pub fn test_config(database: &str) -> ServeConfig {
         jwt_ttl_secs: 86_400,
         admin_password: Some(ADMIN_PASSWORD.into()),
         body_limit: 256 * 1024,
+        relay: RelaySettings {
+            // A subject prefix and a stream of its own per test.
+            subject_prefix: format!("t{}", &database[database.len() - 12..]),
+            stream: format!("T{}", &database[database.len() - 12..]),
+            breaker_open_secs: 1,
+            ..RelaySettings::default()
+        },
+        no_relay: false,
     }
 }
 
@@ -120,6 +132,7 @@ impl TestApp {
             .expect("the application starts");
         let base = format!("http://{}", app.local_addr());
         let pool = app.pool().clone();
+        let relay = app.relay();
         tokio::spawn(app.run_until(std::future::pending()));
         let client = reqwest::Client::new();
         let mut test = TestApp {
@@ -128,6 +141,8 @@ impl TestApp {
             database,
             client,
             admin: String::new(),
+            config,
+            relay,
         };
         test.admin = test.token("admin", ADMIN_PASSWORD).await;
         test
@@ -342,4 +357,117 @@ where
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+impl TestApp {
+    /// Sends a raw body with an explicit content type (no content type when `None`).
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        let mut builder = self.request(method, path, token);
+        if let Some(content_type) = content_type {
+            builder = builder.header("content-type", content_type);
+        }
+        builder.body(body).send().await.expect("request sent")
+    }
+
+    /// The event types stored for one aggregate, in sequence order.
+    pub async fn events_of(&self, aggregate_type: &str, aggregate_id: &str) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT event_type FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
+             ORDER BY sequence",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    /// `GET /api/sessions/{id}` as the given token, expecting 200.
+    pub async fn session_view(&self, token: &str, session: &str) -> Value {
+        expect_json(
+            self.get(&format!("/api/sessions/{session}"), token).await,
+            StatusCode::OK,
+        )
+        .await
+    }
+}
+
+/// The roster row of a student in a session view.
+pub fn roster_row(view: &Value, student: &str) -> Value {
+    view["roster"]
+        .as_array()
+        .expect("a roster")
+        .iter()
+        .find(|row| row["student_id"] == student)
+        .unwrap_or_else(|| panic!("no roster row for {student} in {view}"))
+        .clone()
+}
+
+/// The `field` of every entry of a problem's `errors`.
+pub fn problem_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["field"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Unpadded base64url encoding (to forge tokens).
+pub fn b64url_encode(input: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(B64URL[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Unpadded base64url decoding (to read token claims).
+pub fn b64url_decode(input: &str) -> Vec<u8> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in input.bytes() {
+        let v = B64URL
+            .iter()
+            .position(|a| *a == c)
+            .unwrap_or_else(|| panic!("not base64url: {input}")) as u32;
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
+}
+
+/// The decoded JSON header and claims of a JWT.
+pub fn jwt_parts(token: &str) -> (Value, Value) {
+    let mut parts = token.split('.');
+    let header = b64url_decode(parts.next().expect("a header"));
+    let claims = b64url_decode(parts.next().expect("claims"));
+    (
+        serde_json::from_slice(&header).expect("JSON header"),
+        serde_json::from_slice(&claims).expect("JSON claims"),
+    )
 }

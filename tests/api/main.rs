@@ -3,5 +3,17 @@
 //! One test binary (link time on two cores); each test starts the application in-process on
 //! port 0 with a fresh database. Missing services fail the tests loudly; nothing is skipped.
 
+mod attendance;
+mod auth;
+mod concurrency;
+mod courses;
 mod helpers;
+mod idempotency;
+mod input;
+mod nats_conf;
+mod nats_support;
+mod platform;
+mod relay;
+mod roles;
 mod smoke;
+mod students;

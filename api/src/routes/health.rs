@@ -1,9 +1,13 @@
 //! `GET /api/health`: whether the database and NATS are reachable. No token needed.
 
+use crate::auth::CurrentUser;
+use crate::breaker::{BreakerSnapshot, BreakerState};
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
@@ -22,6 +26,17 @@ pub struct Dependency {
     pub error: Option<String>,
 }
 
+/// How far the relay is behind the event store.
+#[derive(Serialize, ToSchema)]
+pub struct RelayLag {
+    /// The relay's stream.
+    pub stream: String,
+    /// Events committed but not yet published.
+    pub pending: i64,
+    /// Age of the oldest unpublished event, in seconds.
+    pub oldest_pending_age_secs: Option<f64>,
+}
+
 /// The service's health.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -31,6 +46,21 @@ pub struct Health {
     pub database: Dependency,
     /// NATS.
     pub nats: Dependency,
+    /// Relay lag (null when unknown, e.g. while the database is down).
+    pub relay: Option<RelayLag>,
+    /// Circuit breakers.
+    pub breakers: Vec<BreakerSnapshot>,
+}
+
+/// The relay's lag, if a relay is configured and the database answers.
+pub async fn relay_lag(state: &AppState) -> Option<RelayLag> {
+    let stream = state.monitor().relay_checkpoint.clone()?;
+    let lag = projections::outbox::lag(state.pool(), &stream).await.ok()?;
+    Some(RelayLag {
+        stream,
+        pending: lag.pending,
+        oldest_pending_age_secs: lag.oldest_age_secs,
+    })
 }
 
 async fn check_database(state: &AppState) -> Dependency {
@@ -88,7 +118,19 @@ async fn check_nats(state: &AppState) -> Dependency {
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let (database, nats) = tokio::join!(check_database(&state), check_nats(&state));
-    let status = if database.ok && nats.ok {
+    let relay = if database.ok {
+        relay_lag(&state).await
+    } else {
+        None
+    };
+    let breakers: Vec<_> = state
+        .monitor()
+        .breakers
+        .iter()
+        .map(|b| b.snapshot())
+        .collect();
+    let all_closed = breakers.iter().all(|b| b.state == BreakerState::Closed);
+    let status = if database.ok && nats.ok && all_closed {
         "ok"
     } else {
         "degraded"
@@ -104,11 +146,67 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
             status,
             database,
             nats,
+            relay,
+            breakers,
         }),
     )
 }
 
+/// Prometheus text-format metrics (admin only): relay lag, breaker states, event count.
+#[utoipa::path(get, path = "/api/metrics", tag = "health", security(("bearer" = [])),
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
+              (status = 403, body = crate::error::Problem)))]
+async fn metrics(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<impl IntoResponse, ApiError> {
+    user.require_admin()?;
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(state.pool())
+        .await?;
+    let mut out = String::new();
+    let mut line = |name: &str, help: &str, value: String| {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+        ));
+    };
+    line(
+        "attendance_events_stored",
+        "Events in the event store.",
+        events.to_string(),
+    );
+    if let Some(lag) = relay_lag(&state).await {
+        line(
+            "attendance_relay_pending_events",
+            "Events committed but not yet published to NATS.",
+            lag.pending.to_string(),
+        );
+        let age = lag.oldest_pending_age_secs.unwrap_or(0.0);
+        line(
+            "attendance_relay_oldest_pending_seconds",
+            "Age of the oldest unpublished event.",
+            age.to_string(),
+        );
+    }
+    for breaker in state.monitor().breakers.iter().map(|b| b.snapshot()) {
+        let open = match breaker.state {
+            BreakerState::Closed => 0,
+            BreakerState::HalfOpen => 1,
+            BreakerState::Open => 2,
+        };
+        let name = format!("attendance_breaker_state{{breaker=\"{}\"}}", breaker.name);
+        line(
+            &name,
+            "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
+            open.to_string(),
+        );
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}
+
 /// The routes of this area.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(metrics))
 }

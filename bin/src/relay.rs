@@ -1,0 +1,275 @@
+//! The outbox relay: moves committed events from the Postgres event table to one JetStream
+//! stream, in commit order, exactly once as seen by subscribers.
+//!
+//! Each step locks the relay's checkpoint row (one leader per stream; others wait), reads
+//! the next committed events after it, publishes them with `Nats-Msg-Id` =
+//! `<aggregate_type>:<aggregate_id>:<sequence>`, awaits every ack (in windows), and only
+//! then moves the checkpoint, in the same transaction as the lock. A crash between publish
+//! and checkpoint republishes the batch, and JetStream drops the duplicates by id.
+//! Publishing goes through a circuit breaker: while NATS is down the relay backs off.
+
+use anyhow::Context as _;
+use api::breaker::{BreakerConfig, CircuitBreaker};
+use async_nats::jetstream::{self, message::PublishMessage, stream};
+use futures::future::join_all;
+use projections::envelope::{CloudEvent, Subjects, message_id};
+use projections::outbox::{self, StoredEvent};
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Acks awaited at once (async-nats allows about 5,000 in flight).
+const ACK_WINDOW: usize = 1000;
+/// How long to wait for one ack.
+const ACK_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long JetStream remembers message ids for de-duplication.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// Pause between polls when there is nothing to publish.
+const IDLE_POLL: Duration = Duration::from_millis(50);
+
+/// Where and how the relay publishes.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Subject prefix (`attendance` by default).
+    pub subject_prefix: String,
+    /// Stream name; also names the relay's checkpoint.
+    pub stream: String,
+    /// Events per step.
+    pub batch: i64,
+    /// The publish breaker's thresholds.
+    pub breaker: BreakerConfig,
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Published this many events (duplicates: already in the stream).
+    Published {
+        /// Events acknowledged.
+        count: usize,
+        /// Of those, ones JetStream had already.
+        duplicates: usize,
+    },
+    /// Nothing to publish.
+    Idle,
+    /// Another relay holds the checkpoint.
+    Follower,
+    /// NATS is unavailable (breaker open or publish failed); try again after this long.
+    Unavailable(Duration),
+}
+
+/// Counters since start.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct RelayStats {
+    /// Events acknowledged by JetStream.
+    pub published: u64,
+    /// Of those, ones JetStream reported as duplicates.
+    pub duplicates: u64,
+}
+
+/// The relay.
+pub struct Relay {
+    pool: PgPool,
+    js: jetstream::Context,
+    subjects: Subjects,
+    config: RelayConfig,
+    breaker: Arc<CircuitBreaker>,
+    stream_ready: AtomicBool,
+    published: AtomicU64,
+    duplicates: AtomicU64,
+}
+
+struct Outcome {
+    acked: usize,
+    duplicates: usize,
+    error: Option<anyhow::Error>,
+}
+
+impl Relay {
+    /// A relay over a pool and a NATS connection.
+    pub fn new(pool: PgPool, client: async_nats::Client, config: RelayConfig) -> Relay {
+        let mut js = jetstream::new(client);
+        js.set_timeout(ACK_TIMEOUT);
+        let breaker = Arc::new(CircuitBreaker::new("nats-publish", config.breaker));
+        Relay {
+            pool,
+            js,
+            subjects: Subjects::new(config.subject_prefix.clone()),
+            config,
+            breaker,
+            stream_ready: AtomicBool::new(false),
+            published: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+        }
+    }
+
+    /// The publish breaker (shown in `/api/health`).
+    pub fn breaker(&self) -> Arc<CircuitBreaker> {
+        self.breaker.clone()
+    }
+
+    /// Counters since start.
+    pub fn stats(&self) -> RelayStats {
+        RelayStats {
+            published: self.published.load(Ordering::Relaxed),
+            duplicates: self.duplicates.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Creates the stream if it does not exist (file storage, the prefix's `v1` subjects).
+    pub async fn ensure_stream(&self) -> anyhow::Result<()> {
+        let config = stream::Config {
+            name: self.config.stream.clone(),
+            subjects: vec![self.subjects.all()],
+            storage: stream::StorageType::File,
+            duplicate_window: DUPLICATE_WINDOW,
+            ..Default::default()
+        };
+        self.js
+            .get_or_create_stream(config)
+            .await
+            .context("creating the JetStream stream")?;
+        outbox::ensure_checkpoint(&self.pool, &self.config.stream).await?;
+        self.stream_ready.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Publishes the next batch, if this relay leads and NATS is reachable.
+    pub async fn step(&self) -> anyhow::Result<Step> {
+        if !self.stream_ready.load(Ordering::Relaxed) {
+            if let Err(rejected) = self.breaker.try_acquire() {
+                return Ok(Step::Unavailable(rejected.retry_after));
+            }
+            if let Err(error) = self.ensure_stream().await {
+                self.breaker.record_failure();
+                tracing::warn!(error = %format!("{error:#}"), "relay: stream not ready");
+                return Ok(Step::Unavailable(Duration::from_secs(1)));
+            }
+            self.breaker.record_success();
+        }
+        let mut tx = self.pool.begin().await?;
+        let Some(checkpoint) = outbox::lock_checkpoint(&mut tx, &self.config.stream).await? else {
+            return Ok(Step::Follower);
+        };
+        let events = outbox::events_after(&mut tx, checkpoint, self.config.batch).await?;
+        if events.is_empty() {
+            tx.commit().await?;
+            return Ok(Step::Idle);
+        }
+        if let Err(rejected) = self.breaker.try_acquire() {
+            return Ok(Step::Unavailable(rejected.retry_after));
+        }
+        let outcome = self.publish(&events).await;
+        if outcome.acked > 0 {
+            outbox::save_checkpoint(
+                &mut tx,
+                &self.config.stream,
+                events[outcome.acked - 1].checkpoint(),
+            )
+            .await?;
+            tx.commit().await?;
+            self.published
+                .fetch_add(outcome.acked as u64, Ordering::Relaxed);
+            self.duplicates
+                .fetch_add(outcome.duplicates as u64, Ordering::Relaxed);
+        }
+        match outcome.error {
+            None => {
+                self.breaker.record_success();
+                Ok(Step::Published {
+                    count: outcome.acked,
+                    duplicates: outcome.duplicates,
+                })
+            }
+            Some(error) => {
+                self.breaker.record_failure();
+                tracing::warn!(error = %format!("{error:#}"), acked = outcome.acked, "relay: publish failed");
+                Ok(Step::Unavailable(Duration::from_millis(500)))
+            }
+        }
+    }
+
+    /// Publishes events in order, awaiting acks in windows; reports how many from the
+    /// start were acknowledged before the first failure.
+    pub async fn publish_only(&self, events: &[StoredEvent]) -> anyhow::Result<usize> {
+        let outcome = self.publish(events).await;
+        match outcome.error {
+            None => Ok(outcome.acked),
+            Some(error) => Err(error),
+        }
+    }
+
+    async fn publish(&self, events: &[StoredEvent]) -> Outcome {
+        let mut outcome = Outcome {
+            acked: 0,
+            duplicates: 0,
+            error: None,
+        };
+        let source = format!("/attendance/{}", self.subjects.prefix());
+        for window in events.chunks(ACK_WINDOW) {
+            let mut pending = Vec::with_capacity(window.len());
+            for event in window {
+                let body = match serde_json::to_vec(&CloudEvent::from_stored(event, &source)) {
+                    Ok(body) => body,
+                    Err(e) => {
+                        outcome.error = Some(e.into());
+                        break;
+                    }
+                };
+                let message = PublishMessage::build()
+                    .payload(body.into())
+                    .message_id(message_id(event))
+                    .header("Content-Type", "application/cloudevents+json");
+                match self.js.send_publish(self.subjects.of(event), message).await {
+                    Ok(ack) => pending.push(ack.into_future()),
+                    Err(e) => {
+                        outcome.error = Some(e.into());
+                        break;
+                    }
+                }
+            }
+            for ack in join_all(pending).await {
+                match ack {
+                    Ok(ack) if outcome.error.is_none() => {
+                        outcome.acked += 1;
+                        outcome.duplicates += usize::from(ack.duplicate);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        outcome.error.get_or_insert(e.into());
+                    }
+                }
+            }
+            if outcome.error.is_some() {
+                break;
+            }
+        }
+        outcome
+    }
+
+    /// Runs steps until `shutdown` turns true.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(stream = %self.config.stream, subjects = %self.subjects.all(), "relay started");
+        while !*shutdown.borrow() {
+            let pause = match self.step().await {
+                Ok(Step::Published { .. }) => Duration::ZERO,
+                Ok(Step::Idle) => IDLE_POLL,
+                Ok(Step::Follower) => Duration::from_secs(1),
+                Ok(Step::Unavailable(after)) => after.min(Duration::from_secs(15)),
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "relay: database error");
+                    Duration::from_secs(1)
+                }
+            };
+            if !pause.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+        tracing::info!(published = self.stats().published, "relay stopped");
+    }
+}

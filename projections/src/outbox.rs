@@ -1,0 +1,212 @@
+//! The event table read as an outbox, in commit order.
+//!
+//! Order is `(tx_id, global_position)`: the writing transaction's id, then the position
+//! within it. Only events of transactions older than every running transaction
+//! (`tx_id < pg_snapshot_xmin(pg_current_snapshot())`) are read, so an event committed late
+//! by a transaction that started early is never skipped. Ids are compared as `xid8` in SQL
+//! and only cast to text to cross into Rust.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+
+/// The last event a relay has had acknowledged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Writing transaction of that event.
+    pub tx_id: u64,
+    /// Its global position.
+    pub position: i64,
+}
+
+/// One committed event with everything a subscriber needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// `course` or `register`.
+    pub aggregate_type: String,
+    /// The aggregate's id.
+    pub aggregate_id: String,
+    /// Sequence within the aggregate (from 1).
+    pub sequence: i64,
+    /// Frozen event name, e.g. `AttendanceRecorded`.
+    pub event_type: String,
+    /// Schema version of the payload.
+    pub event_version: String,
+    /// The serialized event (`{"<event_type>": {fields}}`).
+    pub payload: Value,
+    /// Who, why, where: user_id, role, request_id, source, server_time, course_id.
+    pub metadata: Value,
+    /// Position in the global order.
+    pub position: i64,
+    /// The writing transaction.
+    pub tx_id: u64,
+    /// When it was stored.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl StoredEvent {
+    /// Where this event stands in commit order.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            tx_id: self.tx_id,
+            position: self.position,
+        }
+    }
+
+    /// A metadata entry.
+    pub fn meta(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).and_then(Value::as_str)
+    }
+}
+
+type Row = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    Value,
+    Value,
+    i64,
+    String,
+    DateTime<Utc>,
+);
+
+fn from_row(row: Row) -> Result<StoredEvent, sqlx::Error> {
+    let (
+        aggregate_type,
+        aggregate_id,
+        sequence,
+        event_type,
+        event_version,
+        payload,
+        metadata,
+        position,
+        tx,
+        recorded_at,
+    ) = row;
+    let tx_id = tx.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(StoredEvent {
+        aggregate_type,
+        aggregate_id,
+        sequence,
+        event_type,
+        event_version,
+        payload,
+        metadata,
+        position,
+        tx_id,
+        recorded_at,
+    })
+}
+
+/// Columns of [`StoredEvent`], in row order.
+pub const EVENT_COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, \
+     global_position, tx_id::text, recorded_at";
+
+/// Creates the checkpoint row of a relay if it does not exist.
+pub async fn ensure_checkpoint(pool: &PgPool, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO relay_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Locks the relay's checkpoint for this transaction; `None` while another relay holds it.
+pub async fn lock_checkpoint(
+    conn: &mut PgConnection,
+    name: &str,
+) -> Result<Option<Checkpoint>, sqlx::Error> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT tx_id::text, position FROM relay_checkpoints WHERE name = $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(name)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|(tx, position)| {
+        let tx_id = tx.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        Ok(Checkpoint { tx_id, position })
+    })
+    .transpose()
+}
+
+/// Reads the relay's checkpoint without locking it.
+pub async fn read_checkpoint(pool: &PgPool, name: &str) -> Result<Checkpoint, sqlx::Error> {
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT tx_id::text, position FROM relay_checkpoints WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row
+        .map(|(tx, position)| Checkpoint {
+            tx_id: tx.parse().unwrap_or(0),
+            position,
+        })
+        .unwrap_or_default())
+}
+
+/// Up to `limit` committed events after `after`, in commit order.
+pub async fn events_after(
+    conn: &mut PgConnection,
+    after: Checkpoint,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events
+          WHERE (tx_id, global_position) > ($1::text::xid8, $2)
+            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY tx_id, global_position
+          LIMIT $3"
+    ))
+    .bind(after.tx_id.to_string())
+    .bind(after.position)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(from_row).collect()
+}
+
+/// Moves the relay's checkpoint.
+pub async fn save_checkpoint(
+    conn: &mut PgConnection,
+    name: &str,
+    at: Checkpoint,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE relay_checkpoints SET tx_id = $2::text::xid8, position = $3, updated_at = now() WHERE name = $1",
+    )
+    .bind(name)
+    .bind(at.tx_id.to_string())
+    .bind(at.position)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Events committed but not yet published by a relay.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Lag {
+    /// How many.
+    pub pending: i64,
+    /// Age of the oldest, in seconds.
+    pub oldest_age_secs: Option<f64>,
+}
+
+/// How far a relay is behind.
+pub async fn lag(pool: &PgPool, name: &str) -> Result<Lag, sqlx::Error> {
+    let at = read_checkpoint(pool, name).await?;
+    let (pending, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+        "SELECT count(*), min(recorded_at) FROM events WHERE (tx_id, global_position) > ($1::text::xid8, $2)",
+    )
+    .bind(at.tx_id.to_string())
+    .bind(at.position)
+    .fetch_one(pool)
+    .await?;
+    let oldest_age_secs =
+        oldest.map(|t| (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0);
+    Ok(Lag {
+        pending,
+        oldest_age_secs,
+    })
+}

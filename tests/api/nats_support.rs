@@ -1,0 +1,176 @@
+//! NATS for the tests: servers the tests own (to stop, restart, or run with `nats.conf`),
+//! and reading a stream back.
+
+use async_nats::jetstream;
+use projections::envelope::CloudEvent;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A `nats-server` process owned by one test, on a free port, with its own store.
+pub struct OwnedNats {
+    /// Its port.
+    pub port: u16,
+    store: PathBuf,
+    config: Option<PathBuf>,
+    env: Vec<(String, String)>,
+    child: Option<Child>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl OwnedNats {
+    /// Starts a plain JetStream server.
+    pub async fn start() -> OwnedNats {
+        Self::start_with(None, Vec::new()).await
+    }
+
+    /// Starts a server with a config file (the repo's `nats.conf`) and environment.
+    pub async fn start_with(config: Option<PathBuf>, env: Vec<(String, String)>) -> OwnedNats {
+        let store =
+            std::env::temp_dir().join(format!("att-nats-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&store).unwrap();
+        let mut server = OwnedNats {
+            port: free_port(),
+            store,
+            config,
+            env,
+            child: None,
+        };
+        server.restart().await;
+        server
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (again) on the same port and store.
+    pub async fn restart(&mut self) {
+        let mut command = Command::new("nats-server");
+        if let Some(config) = &self.config {
+            command
+                .arg("-c")
+                .arg(config)
+                .args(["-m", &free_port().to_string()]);
+        } else {
+            command.arg("-js");
+        }
+        command
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .arg(&self.store)
+            .envs(self.env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = command
+            .spawn()
+            .expect("nats-server is installed (apt-get install nats-server)");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("nats-server did not start on port {}", self.port);
+    }
+
+    /// Kills the server (as a crash would).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnedNats {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.store);
+    }
+}
+
+/// One message read back from a stream.
+#[derive(Debug)]
+pub struct Published {
+    /// Subject.
+    pub subject: String,
+    /// `Nats-Msg-Id` header.
+    pub msg_id: String,
+    /// The parsed envelope.
+    pub event: CloudEvent,
+}
+
+/// How many messages a stream holds (0 when it does not exist yet).
+pub async fn stream_len(client: &async_nats::Client, stream: &str) -> u64 {
+    let js = jetstream::new(client.clone());
+    match js.get_stream(stream).await {
+        Ok(mut s) => s.info().await.map(|i| i.state.messages).unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+/// Every message of a stream, in stream order.
+pub async fn read_stream(client: &async_nats::Client, stream: &str) -> Vec<Published> {
+    let js = jetstream::new(client.clone());
+    let mut s = js.get_stream(stream).await.expect("the stream exists");
+    let state = s.info().await.unwrap().state.clone();
+    let mut out = Vec::new();
+    for seq in state.first_sequence..=state.last_sequence {
+        let Ok(message) = s.get_raw_message(seq).await else {
+            continue;
+        };
+        let msg_id = message
+            .headers
+            .get("Nats-Msg-Id")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let event = serde_json::from_slice(&message.payload).expect("a CloudEvents envelope");
+        out.push(Published {
+            subject: message.subject.to_string(),
+            msg_id,
+            event,
+        });
+    }
+    out
+}
+
+/// Connects a client to a server.
+pub async fn connect(url: &str) -> async_nats::Client {
+    async_nats::connect(url).await.expect("NATS reachable")
+}
+
+/// Reads (and acks) from a pull consumer until `expected` messages arrived, or 30 s passed;
+/// returns their subjects. Under load a single fetch may come back short.
+pub async fn consume(consumer: &jetstream::consumer::PullConsumer, expected: usize) -> Vec<String> {
+    use futures::StreamExt;
+    let started = std::time::Instant::now();
+    let mut subjects = Vec::new();
+    while subjects.len() < expected && started.elapsed() < Duration::from_secs(30) {
+        let mut batch = consumer
+            .fetch()
+            .max_messages(500)
+            .expires(Duration::from_secs(1))
+            .messages()
+            .await
+            .expect("fetch allowed");
+        while let Some(message) = batch.next().await {
+            let message = message.expect("a message");
+            subjects.push(message.subject.to_string());
+            message.ack().await.expect("ack allowed");
+        }
+    }
+    subjects
+}

@@ -1,0 +1,351 @@
+//! The relay: every committed event reaches JetStream once, in per-aggregate order, whatever
+//! fails (NATS down, relay killed mid-batch, late commits, two relays at once).
+
+use crate::helpers::{TestApp, expect_json, wait_until};
+use crate::nats_support::{OwnedNats, connect, consume, read_stream, stream_len};
+use attendance::relay::{Relay, Step};
+use futures::future::join_all;
+use projections::outbox;
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::{Connection, PgConnection};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+async fn wait_for_stream(app: &TestApp, client: &async_nats::Client) {
+    let stream = app.config.relay.stream.clone();
+    let events = app.event_count().await as u64;
+    wait_until(DEADLINE, || {
+        let (client, stream) = (client.clone(), stream.clone());
+        async move { stream_len(&client, &stream).await == events }
+    })
+    .await;
+}
+
+/// Every message id once, and per aggregate the sequences in increasing order.
+fn assert_once_and_in_order(published: &[crate::nats_support::Published], expected: usize) {
+    let ids: HashSet<_> = published.iter().map(|p| p.msg_id.clone()).collect();
+    assert_eq!(ids.len(), published.len(), "no message twice");
+    assert_eq!(published.len(), expected, "every event published");
+    let mut last: HashMap<String, i64> = HashMap::new();
+    for p in published {
+        let data = &p.event.data;
+        let previous = last
+            .insert(data.aggregate_id.clone(), data.sequence)
+            .unwrap_or(0);
+        assert_eq!(
+            data.sequence,
+            previous + 1,
+            "gap-free per-aggregate order at {}",
+            p.msg_id
+        );
+        assert_eq!(
+            p.msg_id,
+            format!(
+                "{}:{}:{}",
+                data.aggregate_type, data.aggregate_id, data.sequence
+            )
+        );
+    }
+}
+
+async fn manual_relay(app: &TestApp) -> Relay {
+    let client = connect(&app.config.connections.nats_url).await;
+    let relay = Relay::new(
+        app.pool.clone(),
+        client,
+        app.config.relay.relay_config().unwrap(),
+    );
+    relay.ensure_stream().await.unwrap();
+    relay
+}
+
+/// Steps the relay until it has published `expected` events. Transactions of other tests
+/// on the same Postgres cluster hold back `pg_snapshot_xmin` for a moment, so an idle step
+/// can come before the last events become eligible.
+async fn drain(relay: &Relay, expected: usize) -> usize {
+    let mut total = 0;
+    let started = std::time::Instant::now();
+    while total < expected && started.elapsed() < DEADLINE {
+        match relay.step().await.unwrap() {
+            Step::Published { count, .. } => total += count,
+            Step::Idle => tokio::time::sleep(Duration::from_millis(20)).await,
+            other => panic!("unexpected relay step {other:?}"),
+        }
+    }
+    total
+}
+
+#[tokio::test]
+async fn every_committed_event_reaches_the_stream_once_as_a_cloud_event() {
+    let app = TestApp::spawn().await;
+    let session = app.course_with_session().await;
+    let (teacher_id, teacher) = app.teacher_of("ada", "CS101").await;
+    expect_json(
+        app.record(&teacher, &session, "S1", "present").await,
+        StatusCode::OK,
+    )
+    .await;
+    let client = connect(&app.config.connections.nats_url).await;
+    wait_for_stream(&app, &client).await;
+    let published = read_stream(&client, &app.config.relay.stream).await;
+    assert_once_and_in_order(&published, app.event_count().await as usize);
+    let recorded = published
+        .iter()
+        .find(|p| p.event.data.event_type == "AttendanceRecorded")
+        .unwrap();
+    let prefix = &app.config.relay.subject_prefix;
+    assert_eq!(
+        recorded.subject,
+        format!("{prefix}.v1.CS101.register.AttendanceRecorded")
+    );
+    let envelope = serde_json::to_value(&recorded.event).unwrap();
+    assert_eq!(envelope["specversion"], "1.0");
+    assert_eq!(
+        envelope["type"],
+        "attendance.v1.register.AttendanceRecorded"
+    );
+    assert_eq!(envelope["subject"], format!("register/{session}"));
+    assert_eq!(envelope["datacontenttype"], "application/json");
+    assert_eq!(envelope["data"]["event"]["student_id"], "S1");
+    assert_eq!(envelope["data"]["event"]["status"], "present");
+    assert_eq!(
+        envelope["data"]["actor"],
+        json!({"user_id": teacher_id, "role": "teacher"})
+    );
+    let text = envelope.to_string();
+    assert!(
+        !text.contains("Ada Obi") && !text.contains("Zoë"),
+        "no names in events: {text}"
+    );
+}
+
+#[tokio::test]
+async fn a_course_subject_filter_receives_exactly_that_courses_events() {
+    let app = TestApp::spawn().await;
+    let session = app.course_with_session().await;
+    app.create_course("MATH201").await;
+    app.enroll("MATH201", "S1", "2026-09-01").await;
+    app.schedule("MATH201", "Tutorial", "2026-09-08T10:00:00Z")
+        .await;
+    expect_json(
+        app.record(&app.admin, &session, "S2", "late").await,
+        StatusCode::OK,
+    )
+    .await;
+    let client = connect(&app.config.connections.nats_url).await;
+    wait_for_stream(&app, &client).await;
+
+    let js = async_nats::jetstream::new(client.clone());
+    let stream = js.get_stream(&app.config.relay.stream).await.unwrap();
+    let filter = format!("{}.v1.CS101.>", app.config.relay.subject_prefix);
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some("cs101-gradebook".into()),
+            filter_subject: filter.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let cs101: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE metadata->>'course_id' = 'CS101'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let received = consume(&consumer, cs101 as usize).await;
+    assert_eq!(received.len() as i64, cs101);
+    assert!(
+        received.iter().all(|s| s.contains(".v1.CS101.")),
+        "{received:?}"
+    );
+}
+
+#[tokio::test]
+async fn commands_succeed_while_nats_is_down_and_every_event_arrives_once_when_it_returns() {
+    let mut nats = OwnedNats::start().await;
+    let url = nats.url();
+    let app = TestApp::spawn_with(|c| c.connections.nats_url = url.clone()).await;
+    let session = app.course_with_session().await;
+    let client = connect(&url).await;
+    wait_for_stream(&app, &client).await;
+
+    nats.stop();
+    for student in ["S1", "S2", "S3"] {
+        expect_json(
+            app.record(&app.admin, &session, student, "present").await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let breaker = app.relay.as_ref().unwrap().breaker();
+    wait_until(DEADLINE, || {
+        let breaker = breaker.clone();
+        async move { breaker.snapshot().opened >= 1 }
+    })
+    .await;
+    let health = expect_json(
+        app.request(reqwest::Method::GET, "/api/health", None)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        health["relay"]["pending"].as_i64().unwrap() >= 3,
+        "{health}"
+    );
+    assert_eq!(health["status"], "degraded");
+
+    nats.restart().await;
+    let client = connect(&url).await;
+    wait_for_stream(&app, &client).await;
+    let published = read_stream(&client, &app.config.relay.stream).await;
+    assert_once_and_in_order(&published, app.event_count().await as usize);
+    wait_until(DEADLINE, || {
+        let app = &app;
+        async move {
+            let health = app
+                .request(reqwest::Method::GET, "/api/health", None)
+                .send()
+                .await
+                .unwrap();
+            let health: serde_json::Value = health.json().await.unwrap();
+            health["relay"]["pending"] == 0
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_relay_killed_between_publish_and_checkpoint_leaves_no_duplicate() {
+    let app = TestApp::spawn_with(|c| c.no_relay = true).await;
+    let session = app.course_with_session().await;
+    expect_json(
+        app.record(&app.admin, &session, "S1", "absent").await,
+        StatusCode::OK,
+    )
+    .await;
+    let relay = manual_relay(&app).await;
+    let events = app.event_count().await as usize;
+
+    // Publish a batch and "crash" before the checkpoint: the transaction rolls back.
+    let (tx, batch) = loop {
+        let mut tx = app.pool.begin().await.unwrap();
+        let stream = &app.config.relay.stream;
+        let checkpoint = outbox::lock_checkpoint(&mut tx, stream)
+            .await
+            .unwrap()
+            .unwrap();
+        let batch = outbox::events_after(&mut tx, checkpoint, 1000)
+            .await
+            .unwrap();
+        if batch.len() == events {
+            break (tx, batch);
+        }
+    };
+    assert_eq!(relay.publish_only(&batch).await.unwrap(), events);
+    drop(tx);
+
+    // The restarted relay publishes the same batch again; JetStream drops every copy.
+    assert_eq!(drain(&relay, events).await, events);
+    assert_eq!(relay.stats().duplicates, events as u64);
+    let client = connect(&app.config.connections.nats_url).await;
+    let published = read_stream(&client, &app.config.relay.stream).await;
+    assert_once_and_in_order(&published, events);
+}
+
+const LATE_COURSE: &str = r#"{"CourseCreated": {"course_id": "LATE1", "details": {"name": "Late", "department": null, "credits": null, "semester": null}, "by": {"user_id": "cli", "role": "admin"}, "at": "2026-09-01T00:00:00Z"}}"#;
+
+#[tokio::test]
+async fn an_event_committed_late_by_an_earlier_transaction_is_not_skipped() {
+    let app = TestApp::spawn_with(|c| c.no_relay = true).await;
+    let relay = manual_relay(&app).await;
+    let url = format!("{}/{}", crate::helpers::postgres_base(), app.database);
+    let mut early = PgConnection::connect(&url).await.unwrap();
+
+    // Transaction A writes first but commits last.
+    sqlx::query("BEGIN").execute(&mut early).await.unwrap();
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('course', 'LATE1', 1, 'CourseCreated', '1', $1::json, '{\"course_id\": \"LATE1\"}')",
+    )
+    .bind(LATE_COURSE)
+    .execute(&mut early)
+    .await
+    .unwrap();
+    // Transaction B (a command) starts later and commits first.
+    app.create_course("CS101").await;
+    for _ in 0..5 {
+        let step = relay.step().await.unwrap();
+        assert_eq!(
+            step,
+            Step::Idle,
+            "B waits while the older A is still running"
+        );
+    }
+
+    sqlx::query("COMMIT").execute(&mut early).await.unwrap();
+    assert_eq!(drain(&relay, 2).await, 2);
+    let client = connect(&app.config.connections.nats_url).await;
+    let published = read_stream(&client, &app.config.relay.stream).await;
+    let ids: Vec<_> = published.iter().map(|p| p.msg_id.as_str()).collect();
+    assert_eq!(ids, ["course:LATE1:1", "course:CS101:1"]);
+}
+
+#[tokio::test]
+async fn two_relays_at_once_publish_every_event_once_in_order() {
+    let app = TestApp::spawn_with(|c| c.no_relay = true).await;
+    let relays = [
+        Arc::new(manual_relay(&app).await),
+        Arc::new(manual_relay(&app).await),
+    ];
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running: Vec<_> = relays
+        .iter()
+        .map(|r| tokio::spawn(r.clone().run(stopped.clone())))
+        .collect();
+
+    app.create_course("CS101").await;
+    let students: Vec<String> = (1..=30).map(|n| format!("S{n}")).collect();
+    for id in &students {
+        app.create_student(id, "Student").await;
+    }
+    let enrolments = students.iter().map(|id| {
+        let app = &app;
+        async move {
+            let body = json!({"student_id": id, "effective_from": "2026-09-01"});
+            app.post("/api/courses/CS101/enrollments", &app.admin, body)
+                .await
+                .status()
+        }
+    });
+    assert!(
+        join_all(enrolments)
+            .await
+            .iter()
+            .all(|s| *s == StatusCode::OK)
+    );
+
+    let client = connect(&app.config.connections.nats_url).await;
+    wait_for_stream(&app, &client).await;
+    stop.send(true).unwrap();
+    for task in running {
+        task.await.unwrap();
+    }
+    let events = app.event_count().await as u64;
+    let published: u64 = relays.iter().map(|r| r.stats().published).sum();
+    let duplicates: u64 = relays.iter().map(|r| r.stats().duplicates).sum();
+    assert_eq!(
+        (published, duplicates),
+        (events, 0),
+        "each event published by exactly one relay, once"
+    );
+    assert_once_and_in_order(
+        &read_stream(&client, &app.config.relay.stream).await,
+        events as usize,
+    );
+}
