@@ -10,6 +10,7 @@ pub mod breaker;
 mod domain_errors;
 pub mod error;
 pub mod extract;
+pub mod freshness;
 pub mod idempotency;
 mod problem;
 pub mod routes;
@@ -34,7 +35,7 @@ pub use state::{ApiConfig, AppState, Monitor};
     info(title = "Smart Attendance System API", description = "Event-sourced attendance: take, correct and audit attendance; read statistics and reports."),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "users"), (name = "students"), (name = "courses"), (name = "enrollments"),
-         (name = "sessions"), (name = "attendance"), (name = "health"))
+         (name = "sessions"), (name = "attendance"), (name = "statistics"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -61,6 +62,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::enrollments::router())
         .merge(routes::sessions::router())
         .merge(routes::attendance::router())
+        .merge(routes::statistics::router())
+        .merge(routes::records::router())
         .merge(routes::health::router())
 }
 

@@ -28,6 +28,8 @@ pub struct Monitor {
     pub relay_checkpoint: Option<String>,
     /// Circuit breakers whose state is reported.
     pub breakers: Vec<Arc<CircuitBreaker>>,
+    /// Projectors whose freshness and lag are reported.
+    pub projectors: Vec<&'static str>,
 }
 
 /// Everything the handlers share; cheap to clone.

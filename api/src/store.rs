@@ -33,7 +33,22 @@ fn stripe(aggregate_type: &str, id: &str) -> &'static tokio::sync::Mutex<()> {
 }
 
 /// The event store of one aggregate type.
-pub type Store<A> = PersistedEventStore<PostgresEventRepository, A>;
+pub struct Store<A: Aggregate> {
+    events: PersistedEventStore<PostgresEventRepository, A>,
+    pool: PgPool,
+}
+
+impl<A: Aggregate> Store<A> {
+    /// A plain event store (no snapshots, no inline views) over a pool.
+    pub fn new(pool: &PgPool) -> Self {
+        let events =
+            PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone()));
+        Store {
+            events,
+            pool: pool.clone(),
+        }
+    }
+}
 
 /// The event stores of both aggregates.
 pub struct Stores {
@@ -44,15 +59,11 @@ pub struct Stores {
 }
 
 impl Stores {
-    /// Plain event stores (no snapshots, no inline views) over one pool.
+    /// The stores of both aggregates over one pool.
     pub fn new(pool: &PgPool) -> Self {
         Stores {
-            courses: PersistedEventStore::new_event_store(PostgresEventRepository::new(
-                pool.clone(),
-            )),
-            registers: PersistedEventStore::new_event_store(PostgresEventRepository::new(
-                pool.clone(),
-            )),
+            courses: Store::new(pool),
+            registers: Store::new(pool),
         }
     }
 }
@@ -113,6 +124,9 @@ pub struct Committed<A: Aggregate> {
     pub version: u64,
     /// The events the command wrote (none when it changed nothing).
     pub events: Vec<A::Event>,
+    /// Global position of the aggregate's last event (0 without events): pass it as
+    /// `min_position` to a query to read your own write.
+    pub position: i64,
 }
 
 impl<A: Aggregate> Committed<A> {
@@ -124,7 +138,7 @@ impl<A: Aggregate> Committed<A> {
 
 /// Loads an aggregate (a default one when it has no events) with its version.
 pub async fn load<A: Aggregate + Clone>(store: &Store<A>, id: &str) -> Result<(A, u64), ApiError> {
-    let context = store.load_aggregate(id).await.map_err(store_error)?;
+    let context = store.events.load_aggregate(id).await.map_err(store_error)?;
     Ok((context.aggregate, context.current_sequence as u64))
 }
 
@@ -143,7 +157,7 @@ where
 {
     let _queued = stripe(A::TYPE, id).lock().await;
     for attempt in 0..MAX_ATTEMPTS {
-        let mut context = store.load_aggregate(id).await.map_err(store_error)?;
+        let mut context = store.events.load_aggregate(id).await.map_err(store_error)?;
         let base = context.current_sequence;
         let sink = EventSink::default();
         for command in decide(&context.aggregate)? {
@@ -152,7 +166,11 @@ where
         let events = sink.collect().await;
         let aggregate = context.aggregate.clone();
         if !events.is_empty() {
-            match store.commit(events.clone(), context, meta.to_map()).await {
+            match store
+                .events
+                .commit(events.clone(), context, meta.to_map())
+                .await
+            {
                 Ok(_) => {}
                 Err(AggregateError::AggregateConflict) => {
                     tracing::debug!(aggregate = A::TYPE, id, attempt, "write conflict, retrying");
@@ -163,16 +181,39 @@ where
             }
         }
         let version = (base + events.len()) as u64;
+        let position = position_of(&store.pool, A::TYPE, id, version).await?;
         return Ok(Committed {
             aggregate,
             version,
             events,
+            position,
         });
     }
     Err(ApiError::conflict(
         "concurrent_write",
         "the resource was changed by other requests at the same time; try again",
     ))
+}
+
+/// The global position of an aggregate's event at a version (0 for version 0).
+pub async fn position_of(
+    pool: &PgPool,
+    aggregate_type: &str,
+    id: &str,
+    version: u64,
+) -> Result<i64, ApiError> {
+    if version == 0 {
+        return Ok(0);
+    }
+    let position: Option<i64> = sqlx::query_scalar(
+        "SELECT global_position FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+    )
+    .bind(aggregate_type)
+    .bind(id)
+    .bind(version as i64)
+    .fetch_optional(pool)
+    .await?;
+    Ok(position.unwrap_or(0))
 }
 
 fn backoff(attempt: u32) -> Duration {

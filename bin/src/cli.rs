@@ -26,6 +26,24 @@ pub enum Command {
     Migrate(Connections),
     /// Run only the relay from the event store to NATS JetStream.
     Relay(RelayArgs),
+    /// Run only the projectors (all, or those named with --only).
+    Project {
+        /// Database, broker, stream.
+        #[command(flatten)]
+        args: RelayArgs,
+        /// Run only this projector (repeatable): course_stats, register_views.
+        #[arg(long = "only")]
+        only: Vec<String>,
+    },
+    /// Drop read models and rebuild them from the event store.
+    Rebuild {
+        /// Database.
+        #[command(flatten)]
+        connections: Connections,
+        /// Rebuild only this projector (repeatable): course_stats, register_views.
+        #[arg(long = "projection")]
+        projection: Vec<String>,
+    },
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -93,6 +111,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until(startup::shutdown_signal()).await
         }
         Command::Relay(args) => startup::run_relay(&args.connections, &args.relay).await,
+        Command::Project { args, only } => {
+            startup::run_projectors(&args.connections, &args.relay, &only).await
+        }
+        Command::Rebuild {
+            connections,
+            projection,
+        } => startup::rebuild(&connections, &projection).await,
         Command::Migrate(connections) => {
             startup::database(&connections).await?;
             eprintln!("database is up to date");

@@ -71,6 +71,9 @@ pub struct ServeConfig {
     /// Do not run the relay in this process (run `attendance relay` elsewhere).
     #[arg(long, env = "ATTENDANCE_NO_RELAY")]
     pub no_relay: bool,
+    /// Do not run the projectors in this process (run `attendance project` elsewhere).
+    #[arg(long, env = "ATTENDANCE_NO_PROJECTORS")]
+    pub no_projectors: bool,
 }
 
 /// Settings of the relay (in `serve` and `attendance relay`).

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod projectors;
 pub mod relay;
 pub mod startup;
 

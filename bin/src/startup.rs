@@ -2,11 +2,13 @@
 //! (tests with port 0 and a fresh database).
 
 use crate::config::{Connections, RelaySettings, ServeConfig};
+use crate::projectors;
 use crate::relay::Relay;
 use anyhow::Context;
 use api::auth::jwt::JwtKeys;
 use api::auth::{secret, users};
 use api::{ApiConfig, AppState, Monitor};
+use projections::consumer::ConsumerConfig;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +22,9 @@ pub struct Application {
     router: axum::Router,
     pool: PgPool,
     relay: Option<Arc<Relay>>,
+    projectors: Vec<&'static str>,
+    nats: async_nats::Client,
+    consumers: ConsumerConfig,
 }
 
 /// Connects to Postgres (creating and migrating the database) with the configured pool.
@@ -64,9 +69,19 @@ impl Application {
         let nats = nats(&config.connections).await?;
         let relay = (!config.no_relay)
             .then(|| Arc::new(Relay::new(pool.clone(), nats.clone(), relay_config)));
+        let projectors = if config.no_projectors {
+            Vec::new()
+        } else {
+            projectors::ALL.to_vec()
+        };
         let monitor = Monitor {
             relay_checkpoint: Some(config.relay.stream.clone()),
             breakers: relay.iter().map(|r| r.breaker()).collect(),
+            projectors: projectors::ALL.to_vec(),
+        };
+        let consumers = ConsumerConfig {
+            stream: config.relay.stream.clone(),
+            subject_prefix: config.relay.subject_prefix.clone(),
         };
         let api_config = ApiConfig {
             body_limit: config.body_limit,
@@ -74,7 +89,7 @@ impl Application {
         let router = api::app(AppState::new(
             pool.clone(),
             jwt,
-            Some(nats),
+            Some(nats.clone()),
             api_config,
             monitor,
         ));
@@ -86,6 +101,9 @@ impl Application {
             router,
             pool,
             relay,
+            projectors,
+            nats,
+            consumers,
         })
     }
 
@@ -113,16 +131,65 @@ impl Application {
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "listening");
         let (stop, stopped) = watch::channel(false);
-        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stopped)));
+        let mut tasks = projectors::spawn(
+            &self.projectors,
+            &self.pool,
+            &self.nats,
+            &self.consumers,
+            &stopped,
+        );
+        tasks.extend(self.relay.map(|relay| tokio::spawn(relay.run(stopped))));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop.send(true);
-        if let Some(relay) = relay {
-            let _ = relay.await;
+        for task in tasks {
+            let _ = task.await;
         }
         Ok(served?)
     }
+}
+
+/// Runs projectors alone until Ctrl-C or SIGTERM (`attendance project`).
+pub async fn run_projectors(
+    connections: &Connections,
+    settings: &RelaySettings,
+    only: &[String],
+) -> anyhow::Result<()> {
+    let names = projectors::select(only)?;
+    settings.relay_config()?;
+    let pool = database(connections).await?;
+    let client = nats(connections).await?;
+    let config = ConsumerConfig {
+        stream: settings.stream.clone(),
+        subject_prefix: settings.subject_prefix.clone(),
+    };
+    let (stop, stopped) = watch::channel(false);
+    let tasks = projectors::spawn(&names, &pool, &client, &config, &stopped);
+    tracing::info!(projectors = ?names, "projecting");
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    for task in tasks {
+        task.await?;
+    }
+    Ok(())
+}
+
+/// Rebuilds projectors from the event store, printing events/s (`attendance rebuild`).
+pub async fn rebuild(connections: &Connections, only: &[String]) -> anyhow::Result<()> {
+    let names = projectors::select(only)?;
+    let pool = database(connections).await?;
+    for name in names {
+        let rebuilt = projectors::rebuild(name, &pool).await?;
+        println!(
+            "{name}: {} events, {} documents in {:.2} s ({:.0} events/s)",
+            rebuilt.events,
+            rebuilt.documents,
+            rebuilt.elapsed.as_secs_f64(),
+            rebuilt.events_per_sec()
+        );
+    }
+    Ok(())
 }
 
 /// Runs the relay alone until Ctrl-C or SIGTERM (`attendance relay`).

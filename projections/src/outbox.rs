@@ -59,7 +59,8 @@ impl StoredEvent {
     }
 }
 
-type Row = (
+/// A row of [`EVENT_COLUMNS`].
+pub type Row = (
     String,
     String,
     i64,
@@ -71,6 +72,13 @@ type Row = (
     String,
     DateTime<Utc>,
 );
+
+impl TryFrom<Row> for StoredEvent {
+    type Error = sqlx::Error;
+    fn try_from(row: Row) -> Result<StoredEvent, sqlx::Error> {
+        from_row(row)
+    }
+}
 
 fn from_row(row: Row) -> Result<StoredEvent, sqlx::Error> {
     let (

@@ -108,6 +108,7 @@ pub fn test_config(database: &str) -> ServeConfig {
             ..RelaySettings::default()
         },
         no_relay: false,
+        no_projectors: false,
     }
 }
 
@@ -391,11 +392,23 @@ impl TestApp {
 
     /// `GET /api/sessions/{id}` as the given token, expecting 200.
     pub async fn session_view(&self, token: &str, session: &str) -> Value {
-        expect_json(
-            self.get(&format!("/api/sessions/{session}"), token).await,
-            StatusCode::OK,
-        )
-        .await
+        // The view is a read model: wait until it reflects every event written so far.
+        let position = self.latest_position().await;
+        let path = format!("/api/sessions/{session}?min_position={position}");
+        let view = expect_json(self.get(&path, token).await, StatusCode::OK).await;
+        assert_eq!(
+            view["freshness"]["caught_up"], true,
+            "the register view caught up: {view}"
+        );
+        view
+    }
+
+    /// The global position of the newest stored event (0 without events).
+    pub async fn latest_position(&self) -> i64 {
+        sqlx::query_scalar("SELECT COALESCE(max(global_position), 0) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
     }
 }
 

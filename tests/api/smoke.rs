@@ -15,11 +15,7 @@ async fn a_teacher_records_and_reads_back_attendance() {
     .await;
     assert_eq!(marked["status"], "late");
     assert_eq!(marked["version"], 2, "opened + recorded");
-    let view = expect_json(
-        app.get(&format!("/api/sessions/{session}"), &teacher).await,
-        StatusCode::OK,
-    )
-    .await;
+    let view = app.session_view(&teacher, &session).await;
     let row = view["roster"]
         .as_array()
         .unwrap()

@@ -59,6 +59,8 @@ pub struct MarkAccepted {
     pub status: Status,
     /// The register's version after the command.
     pub version: u64,
+    /// Global position of the last event: pass it as `min_position` to read your write.
+    pub position: i64,
     /// Whether anything changed (false when the status repeats the current one).
     pub changed: bool,
 }
@@ -91,6 +93,7 @@ async fn record(
         student_id: student.to_string(),
         status,
         version: done.version,
+        position: done.position,
         changed: done.changed(),
     }))
 }
@@ -187,6 +190,8 @@ pub struct RollCallAccepted {
     pub unchanged: usize,
     /// The register's version.
     pub version: u64,
+    /// Global position of the last event: pass it as `min_position` to read your write.
+    pub position: i64,
 }
 
 /// Records a roll call in one transaction: all rows or none, with per-row errors.
@@ -244,6 +249,7 @@ async fn roll_call(
         recorded,
         unchanged: rows - recorded,
         version: done.version,
+        position: done.position,
     }))
 }
 
@@ -288,6 +294,7 @@ async fn correct(
         student_id: student.to_string(),
         status: body.status,
         version: done.version,
+        position: done.position,
         changed: done.changed(),
     }))
 }

@@ -133,6 +133,8 @@ impl CourseView {
 pub struct Accepted {
     /// Version after the command.
     pub version: u64,
+    /// Global position of the last event: pass it as `min_position` to read your write.
+    pub position: i64,
     /// Whether new events were written.
     pub changed: bool,
 }
@@ -398,6 +400,7 @@ pub async fn run(
     .await?;
     Ok(Json(Accepted {
         version: done.version,
+        position: done.position,
         changed: done.changed(),
     }))
 }

@@ -50,6 +50,8 @@ pub struct Health {
     pub relay: Option<RelayLag>,
     /// Circuit breakers.
     pub breakers: Vec<BreakerSnapshot>,
+    /// Projectors.
+    pub projectors: Vec<ProjectorHealth>,
 }
 
 /// The relay's lag, if a relay is configured and the database answers.
@@ -113,7 +115,8 @@ async fn check_nats(state: &AppState) -> Dependency {
     }
 }
 
-/// Reports database and NATS reachability: 200 when the database answers, else 503.
+/// Reports database and NATS reachability, relay lag, breakers and projector lag: 200 when
+/// the database answers, else 503.
 #[utoipa::path(get, path = "/api/health", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
@@ -122,6 +125,11 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         relay_lag(&state).await
     } else {
         None
+    };
+    let projectors = if database.ok {
+        projector_health(&state).await
+    } else {
+        Vec::new()
     };
     let breakers: Vec<_> = state
         .monitor()
@@ -148,8 +156,41 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
             nats,
             relay,
             breakers,
+            projectors,
         }),
     )
+}
+
+/// A projector's freshness and lag.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectorHealth {
+    /// Projector name.
+    pub name: &'static str,
+    /// Highest global position it has applied.
+    pub position: i64,
+    /// Events in its consumer not yet applied (null while NATS is unreachable).
+    pub pending: Option<u64>,
+}
+
+/// Every watched projector's freshness and lag.
+pub async fn projector_health(state: &AppState) -> Vec<ProjectorHealth> {
+    let stream = state.monitor().relay_checkpoint.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    for name in &state.monitor().projectors {
+        let position = projections::projector::position(state.pool(), name)
+            .await
+            .unwrap_or(0);
+        let pending = match state.nats() {
+            Some(client) => projections::consumer::pending(client, &stream, name).await,
+            None => None,
+        };
+        out.push(ProjectorHealth {
+            name,
+            position,
+            pending,
+        });
+    }
+    out
 }
 
 /// Prometheus text-format metrics (admin only): relay lag, breaker states, event count.

@@ -6,7 +6,9 @@ pub mod auth;
 pub mod courses;
 pub mod enrollments;
 pub mod health;
+pub mod records;
 pub mod sessions;
+pub mod statistics;
 pub mod students;
 pub mod users;
 

@@ -3,7 +3,9 @@
 
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
+use crate::extract::AppQuery;
 use crate::extract::{AppJson, AppPath, RequestId};
+use crate::freshness::{Freshness, wait_for};
 use crate::routes::courses::{Accepted, run};
 use crate::routes::students::find_many;
 use crate::routes::{
@@ -19,8 +21,12 @@ use chrono::{DateTime, Utc};
 use domain::course::{CourseCommand, ScheduledSession};
 use domain::register::{Register, RegisterCommand, RegisterEvent};
 use domain::{Method, SessionId, Status};
+use projections::projector::Projection;
+use projections::register_views::store::RegisterViewsProjection;
+use projections::register_views::{self, RegisterRow};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -76,6 +82,8 @@ pub struct Scheduled {
     pub session: SessionSummary,
     /// The course's version after scheduling.
     pub version: u64,
+    /// Global position of the last event: pass it as `min_position` to read your write.
+    pub position: i64,
 }
 
 /// Schedules a session (admins and the course's teachers); answers the new session's id.
@@ -121,6 +129,7 @@ async fn schedule(
             id: session_id.to_string(),
             session: summary,
             version: done.version,
+            position: done.position,
         }),
     ))
 }
@@ -241,6 +250,8 @@ pub struct RosterRow {
     pub recorded_at: Option<DateTime<Utc>>,
     /// Whether the mark was ever corrected.
     pub corrected: bool,
+    /// Reason of the latest correction.
+    pub correction_reason: Option<String>,
     /// The latest remark.
     pub remark: Option<String>,
 }
@@ -258,61 +269,96 @@ pub struct SessionView {
     pub version: u64,
     /// One row per student on the roster, in student-number order.
     pub roster: Vec<RosterRow>,
+    /// Which position this answer reflects.
+    pub freshness: Freshness,
 }
 
-/// A session and its register. Students see only their own row.
+/// Read-your-write options of the register view.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ViewQuery {
+    /// Wait until the event at this global position (from a command's answer) is reflected.
+    pub min_position: Option<i64>,
+    /// How long to wait for it, in milliseconds (default 3000).
+    pub wait_ms: Option<u64>,
+}
+
+fn roster_row(student: String, name: Option<String>, row: Option<RegisterRow>) -> RosterRow {
+    let row = row.unwrap_or_default();
+    RosterRow {
+        student_id: student,
+        name,
+        status: row.status,
+        method: row.method,
+        recorded_by: row.recorded_by,
+        recorded_at: row.recorded_at,
+        corrected: row.corrected,
+        correction_reason: row.correction_reason,
+        remark: row.remark,
+    }
+}
+
+/// A session and its register, from the `register_views` read model. Students see only
+/// their own row.
 #[utoipa::path(get, path = "/api/sessions/{id}", tag = "sessions", security(("bearer" = [])),
-    params(("id" = String, Path, description = "session id")),
+    params(("id" = String, Path, description = "session id"), ViewQuery),
     responses((status = 200, body = SessionView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)))]
 async fn view(
     State(state): State<AppState>,
     user: CurrentUser,
     AppPath(id): AppPath<String>,
+    AppQuery(q): AppQuery<ViewQuery>,
 ) -> Result<Json<SessionView>, ApiError> {
     let ctx = load_session(&state, session_id("id", &id)?).await?;
     user.require_course_reader(&ctx.course)?;
-    let (register, version) =
-        store::load(&state.stores().registers, ctx.session_id.as_str()).await?;
-    let roster: Vec<_> = if register.is_open() {
-        register.roster.clone().into_iter().collect()
+    let freshness = wait_for(
+        &state,
+        RegisterViewsProjection::NAME,
+        q.min_position,
+        q.wait_ms,
+    )
+    .await?;
+    let doc = register_views::store::find(state.pool(), ctx.session_id.as_str())
+        .await?
+        .unwrap_or_default();
+    let lines: Vec<(String, Option<RegisterRow>)> = if doc.opened {
+        doc.rows.into_iter().map(|(s, r)| (s, Some(r))).collect()
     } else {
+        let day = ctx.session.starts_at.date_naive();
         ctx.course
-            .roster_on(ctx.session.starts_at.date_naive())
+            .roster_on(day)
             .into_iter()
-            .map(|s| (s, None))
+            .map(|s| (s.to_string(), None))
             .collect()
     };
-    let roster: Vec<_> = roster
+    let staff = user.is_course_staff(&ctx.course);
+    let own = user.student_id.as_ref().map(|s| s.to_string());
+    let lines: Vec<_> = lines
         .into_iter()
-        .filter(|(s, _)| user.is_course_staff(&ctx.course) || user.is_student(s))
+        .filter(|(s, _)| staff || own.as_deref() == Some(s))
         .collect();
-    let ids: Vec<String> = roster.iter().map(|(s, _)| s.to_string()).collect();
-    let names: HashMap<String, Option<String>> = find_many(state.pool(), &ids)
+    let ids: Vec<String> = lines.iter().map(|(s, _)| s.clone()).collect();
+    let mut names: HashMap<String, Option<String>> = find_many(state.pool(), &ids)
         .await?
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
-    let rows = roster
+    let roster = lines
         .into_iter()
-        .map(|(student, mark)| RosterRow {
-            name: names.get(student.as_str()).cloned().flatten(),
-            student_id: student.to_string(),
-            status: mark.as_ref().map(|m| m.status),
-            method: mark.as_ref().map(|m| m.method),
-            recorded_by: mark.as_ref().map(|m| m.by.user_id.to_string()),
-            recorded_at: mark.as_ref().map(|m| m.at),
-            corrected: mark.as_ref().is_some_and(|m| m.corrected),
-            remark: mark.and_then(|m| m.remark),
+        .map(|(s, r)| {
+            let name = names.remove(&s).flatten();
+            roster_row(s, name, r)
         })
         .collect();
     let session = SessionSummary::new(&ctx.session_id, ctx.course_id.as_str(), &ctx.session);
     Ok(Json(SessionView {
         session,
-        opened: register.is_open(),
-        closed: register.closed,
-        version,
-        roster: rows,
+        opened: doc.opened,
+        closed: doc.closed,
+        version: doc.version as u64,
+        roster,
+        freshness,
     }))
 }
 
@@ -323,6 +369,8 @@ pub struct Closed {
     pub defaulted_absent: Vec<String>,
     /// The register's version.
     pub version: u64,
+    /// Global position of the last event: pass it as `min_position` to read your write.
+    pub position: i64,
     /// Whether anything changed (false when already closed).
     pub changed: bool,
 }
@@ -358,6 +406,7 @@ async fn close(
     Ok(Json(Closed {
         defaulted_absent,
         version: done.version,
+        position: done.position,
         changed: done.changed(),
     }))
 }

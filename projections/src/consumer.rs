@@ -1,0 +1,162 @@
+//! Runs a projection from its own JetStream durable consumer: fetch a batch, apply it in one
+//! transaction with the checkpoints, then ack (skipped and applied events) or nak with a
+//! delay (gaps, failures). Redelivery is harmless; a crash loses nothing.
+
+use crate::envelope::{CloudEvent, Subjects};
+use crate::event::ProjectedEvent;
+use crate::projector::{Decision, Projection, apply_batch};
+use async_nats::jetstream::{self, AckKind, consumer::pull};
+use futures::StreamExt;
+use sqlx::PgPool;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Messages per fetch.
+const BATCH: usize = 500;
+/// How long a delivered, unacked message waits before redelivery.
+const ACK_WAIT: Duration = Duration::from_secs(10);
+
+/// Where a projector reads from.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// The stream.
+    pub stream: String,
+    /// The subject prefix.
+    pub subject_prefix: String,
+}
+
+/// The durable consumer name of a projection.
+pub fn consumer_name<P: Projection>() -> String {
+    format!("projector-{}", P::NAME)
+}
+
+async fn consumer<P: Projection>(
+    js: &jetstream::Context,
+    config: &ConsumerConfig,
+) -> Result<jetstream::consumer::PullConsumer, String> {
+    let stream = js
+        .get_stream(&config.stream)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = consumer_name::<P>();
+    stream
+        .get_or_create_consumer(
+            &name,
+            pull::Config {
+                durable_name: Some(name.clone()),
+                filter_subject: Subjects::new(config.subject_prefix.clone()).all(),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: ACK_WAIT,
+                max_ack_pending: 10_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Runs one projection until `shutdown` turns true.
+pub async fn run<P: Projection>(
+    pool: PgPool,
+    client: async_nats::Client,
+    config: ConsumerConfig,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let js = jetstream::new(client);
+    tracing::info!(projector = P::NAME, stream = %config.stream, "projector started");
+    while !*shutdown.borrow() {
+        let consumer = match consumer::<P>(&js, &config).await {
+            Ok(consumer) => consumer,
+            Err(error) => {
+                tracing::debug!(projector = P::NAME, %error, "waiting for the stream");
+                pause(&mut shutdown, Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        while !*shutdown.borrow() {
+            if let Err(error) = step::<P>(&pool, &consumer).await {
+                tracing::warn!(projector = P::NAME, %error, "projector step failed");
+                pause(&mut shutdown, Duration::from_millis(500)).await;
+                break;
+            }
+        }
+    }
+    tracing::info!(projector = P::NAME, "projector stopped");
+}
+
+async fn pause(shutdown: &mut watch::Receiver<bool>, duration: Duration) {
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+/// Fetches and applies one batch. Returns how many events were applied.
+pub async fn step<P: Projection>(
+    pool: &PgPool,
+    consumer: &jetstream::consumer::PullConsumer,
+) -> Result<usize, String> {
+    let mut batch = consumer
+        .fetch()
+        .max_messages(BATCH)
+        .expires(Duration::from_millis(200))
+        .messages()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut messages = Vec::new();
+    let mut events = Vec::new();
+    while let Some(message) = batch.next().await {
+        let message = message.map_err(|e| e.to_string())?;
+        let parsed = serde_json::from_slice::<CloudEvent>(&message.payload)
+            .map_err(|e| e.to_string())
+            .and_then(|cloud| ProjectedEvent::from_cloud(&cloud).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(event) => {
+                events.push(event);
+                messages.push(message);
+            }
+            Err(error) => {
+                // Not an event this version understands: never retried, never silently.
+                tracing::error!(projector = P::NAME, subject = %message.subject, %error, "unreadable event dropped");
+                let _ = message.ack_with(AckKind::Term).await;
+            }
+        }
+    }
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let decisions = match apply_batch::<P>(pool, &events).await {
+        Ok(decisions) => decisions,
+        Err(error) => {
+            for message in &messages {
+                let _ = message
+                    .ack_with(AckKind::Nak(Some(Duration::from_millis(500))))
+                    .await;
+            }
+            return Err(error.to_string());
+        }
+    };
+    let mut applied = 0;
+    for (message, decision) in messages.iter().zip(decisions) {
+        let ack = match decision {
+            Decision::Applied => {
+                applied += 1;
+                AckKind::Ack
+            }
+            Decision::Skipped => AckKind::Ack,
+            Decision::Gap => AckKind::Nak(Some(Duration::from_millis(100))),
+        };
+        message.ack_with(ack).await.map_err(|e| e.to_string())?;
+    }
+    Ok(applied)
+}
+
+/// Messages not yet delivered or not yet acknowledged by a projector's consumer.
+pub async fn pending(client: &async_nats::Client, stream: &str, projector: &str) -> Option<u64> {
+    let js = jetstream::new(client.clone());
+    let stream = js.get_stream(stream).await.ok()?;
+    let name = format!("projector-{projector}");
+    let mut consumer: jetstream::consumer::PullConsumer = stream.get_consumer(&name).await.ok()?;
+    let info = consumer.info().await.ok()?;
+    Some(info.num_pending + info.num_ack_pending as u64)
+}

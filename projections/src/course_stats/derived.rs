@@ -1,0 +1,133 @@
+//! Figures derived from a course's statistics document, with the course's current policy.
+
+use super::CourseStats;
+use chrono::NaiveDate;
+use domain::{Status, Tally};
+use serde::Serialize;
+
+/// One student's figures in a course.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StudentFigures {
+    /// Student number.
+    pub student_id: String,
+    /// Counts per status over the sessions the student was enrolled in.
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// Attendance rate in percent; null with no counted mark.
+    pub rate: Option<f64>,
+    /// Below the policy's threshold.
+    pub at_risk: bool,
+    /// Last day present or late.
+    pub last_attended: Option<NaiveDate>,
+    /// Absences in a row, counting back from the latest marked session.
+    pub absence_streak: u32,
+    /// Whether enrolled today.
+    pub enrolled: bool,
+}
+
+/// One session's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionFigures {
+    /// Session id.
+    pub session_id: String,
+    /// Title.
+    pub title: String,
+    /// Start.
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    /// Cancelled sessions count for nothing.
+    pub cancelled: bool,
+    /// Attendance taken.
+    pub taken: bool,
+    /// Counts per status.
+    #[serde(flatten)]
+    pub tally: Tally,
+}
+
+impl CourseStats {
+    /// Sessions that count (not cancelled), by start time.
+    fn counted_sessions(&self) -> Vec<(&String, &super::SessionInfo)> {
+        let mut sessions: Vec<_> = self.sessions.iter().filter(|(_, s)| !s.cancelled).collect();
+        sessions.sort_by_key(|(id, s)| (s.starts_at, *id));
+        sessions
+    }
+
+    fn enrolled_on(&self, student: &str, day: NaiveDate) -> bool {
+        self.enrollments
+            .get(student)
+            .is_some_and(|periods| periods.iter().any(|p| p.covers(day)))
+    }
+
+    /// The figures of one student.
+    pub fn student(&self, student: &str, today: NaiveDate) -> StudentFigures {
+        let marks = self.marks.get(student);
+        let history: Vec<(NaiveDate, Option<Status>)> = self
+            .counted_sessions()
+            .into_iter()
+            .map(|(id, s)| {
+                (
+                    s.starts_at.date_naive(),
+                    marks.and_then(|m| m.get(id)).copied(),
+                )
+            })
+            .filter(|(day, _)| self.enrolled_on(student, *day))
+            .collect();
+        let tally = Tally::over_sessions(history.iter().copied(), |_| true);
+        let rate = tally.rate(&self.policy);
+        let last_attended = history
+            .iter()
+            .filter(|(_, s)| matches!(s, Some(Status::Present | Status::Late)))
+            .map(|(day, _)| *day)
+            .max();
+        let absence_streak = history
+            .iter()
+            .rev()
+            .filter_map(|(_, s)| *s)
+            .take_while(|s| *s == Status::Absent)
+            .count() as u32;
+        StudentFigures {
+            student_id: student.to_string(),
+            tally,
+            rate,
+            at_risk: self.policy.is_at_risk(rate),
+            last_attended,
+            absence_streak,
+            enrolled: self.enrolled_on(student, today),
+        }
+    }
+
+    /// The figures of every student ever enrolled, by student number.
+    pub fn students(&self, today: NaiveDate) -> Vec<StudentFigures> {
+        self.enrollments
+            .keys()
+            .map(|student| self.student(student, today))
+            .collect()
+    }
+
+    /// The figures of every session, by start time (cancelled ones included, flagged).
+    pub fn session_figures(&self) -> Vec<SessionFigures> {
+        let mut rows: Vec<_> = self
+            .sessions
+            .iter()
+            .map(|(id, s)| {
+                let day = s.starts_at.date_naive();
+                let mut tally = Tally::default();
+                // Only students enrolled that day count, as in the student figures.
+                for (student, marks) in &self.marks {
+                    if let Some(status) = marks.get(id).filter(|_| self.enrolled_on(student, day)) {
+                        tally.add(*status);
+                    }
+                }
+                SessionFigures {
+                    session_id: id.clone(),
+                    title: s.title.clone(),
+                    starts_at: s.starts_at,
+                    cancelled: s.cancelled,
+                    taken: s.taken,
+                    tally,
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| (a.starts_at, &a.session_id).cmp(&(b.starts_at, &b.session_id)));
+        rows
+    }
+}

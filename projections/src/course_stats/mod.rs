@@ -1,0 +1,150 @@
+//! Course statistics: per student counts, rate (per the course policy), at-risk flag, last
+//! attended day and absence streak; per session counts. One pure fold ([`apply`]) over a
+//! course's events, stored as one document per course; the figures are derived from the
+//! document when read ([`derived`]), so a policy change applies to past sessions at once.
+
+pub mod derived;
+pub mod store;
+#[cfg(test)]
+mod tests;
+
+use crate::event::{DomainEvent, ProjectedEvent};
+use chrono::{DateTime, Utc};
+use domain::course::{CourseEvent, EnrollmentPeriod};
+use domain::register::RegisterEvent;
+use domain::{AttendancePolicy, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the statistics remember about a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Title.
+    pub title: String,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// Cancelled sessions do not count.
+    pub cancelled: bool,
+    /// Whether the register was opened (attendance taken).
+    pub taken: bool,
+    /// Whether the register was closed.
+    pub closed: bool,
+}
+
+/// The statistics document of one course.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CourseStats {
+    /// Course code.
+    pub course_id: String,
+    /// Course name.
+    pub name: String,
+    /// Attendance policy.
+    pub policy: AttendancePolicy,
+    /// Enrolment periods per student.
+    pub enrollments: BTreeMap<String, Vec<EnrollmentPeriod>>,
+    /// Sessions by id.
+    pub sessions: BTreeMap<String, SessionInfo>,
+    /// Current status per student per session.
+    pub marks: BTreeMap<String, BTreeMap<String, Status>>,
+    /// Global position of the last event applied.
+    pub position: i64,
+}
+
+/// Applies one event of the course to its statistics.
+pub fn apply(model: &mut CourseStats, event: &ProjectedEvent) {
+    model.position = model.position.max(event.position);
+    match &event.event {
+        DomainEvent::Course(e) => apply_course(model, e),
+        DomainEvent::Register(e) => apply_register(model, &event.aggregate_id, e),
+    }
+}
+
+fn apply_course(model: &mut CourseStats, event: &CourseEvent) {
+    match event {
+        CourseEvent::CourseCreated {
+            course_id, details, ..
+        } => {
+            model.course_id = course_id.to_string();
+            model.name = details.name.clone();
+        }
+        CourseEvent::CourseUpdated { details, .. } => model.name = details.name.clone(),
+        CourseEvent::TeacherAssigned { .. } | CourseEvent::TeacherUnassigned { .. } => {}
+        CourseEvent::StudentEnrolled {
+            student_id,
+            effective_from,
+            ..
+        } => {
+            let periods = model.enrollments.entry(student_id.to_string()).or_default();
+            periods.push(EnrollmentPeriod {
+                from: *effective_from,
+                until: None,
+            });
+        }
+        CourseEvent::StudentUnenrolled {
+            student_id,
+            effective_from,
+            ..
+        } => {
+            if let Some(open) = model
+                .enrollments
+                .get_mut(student_id.as_str())
+                .and_then(|p| p.last_mut())
+            {
+                open.until = Some(*effective_from);
+            }
+        }
+        CourseEvent::SessionScheduled {
+            session_id,
+            title,
+            starts_at,
+            ..
+        } => {
+            let info = SessionInfo {
+                title: title.clone(),
+                starts_at: *starts_at,
+                cancelled: false,
+                taken: false,
+                closed: false,
+            };
+            model.sessions.insert(session_id.to_string(), info);
+        }
+        CourseEvent::SessionCancelled { session_id, .. } => {
+            if let Some(session) = model.sessions.get_mut(session_id.as_str()) {
+                session.cancelled = true;
+            }
+        }
+        CourseEvent::AttendancePolicyChanged { policy, .. } => model.policy = *policy,
+    }
+}
+
+fn apply_register(model: &mut CourseStats, session: &str, event: &RegisterEvent) {
+    let mut mark = |student: &str, status: Status| {
+        model
+            .marks
+            .entry(student.to_string())
+            .or_default()
+            .insert(session.to_string(), status);
+    };
+    match event {
+        RegisterEvent::RegisterOpened { .. } => {}
+        RegisterEvent::AttendanceRecorded {
+            student_id, status, ..
+        } => mark(student_id.as_str(), *status),
+        RegisterEvent::AttendanceCorrected {
+            student_id,
+            new_status,
+            ..
+        } => mark(student_id.as_str(), *new_status),
+        RegisterEvent::RegisterClosed {
+            defaulted_absent, ..
+        } => {
+            for student in defaulted_absent {
+                mark(student.as_str(), Status::Absent);
+            }
+        }
+    }
+    if let Some(info) = model.sessions.get_mut(session) {
+        info.taken = true;
+        info.closed |= matches!(event, RegisterEvent::RegisterClosed { .. });
+    }
+}

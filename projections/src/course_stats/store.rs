@@ -1,0 +1,149 @@
+//! Postgres storage of course statistics: the document, and one row per student
+//! (`rm_course_students`) for reads across courses.
+
+use super::{CourseStats, apply};
+use crate::event::ProjectedEvent;
+use crate::projector::Projection;
+use chrono::Utc;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+use std::collections::{BTreeMap, HashMap};
+
+/// The `course_stats` projector.
+pub struct CourseStatsProjection;
+
+impl Projection for CourseStatsProjection {
+    const NAME: &'static str = "course_stats";
+    type Model = CourseStats;
+
+    fn key(event: &ProjectedEvent) -> Option<String> {
+        Some(event.course_id.clone())
+    }
+
+    fn apply(model: &mut CourseStats, event: &ProjectedEvent) {
+        apply(model, event);
+    }
+
+    async fn load(
+        conn: &mut PgConnection,
+        keys: &[String],
+    ) -> Result<HashMap<String, CourseStats>, sqlx::Error> {
+        let rows: Vec<(String, Json<CourseStats>)> =
+            sqlx::query_as("SELECT course_id, doc FROM rm_course_stats WHERE course_id = ANY($1)")
+                .bind(keys)
+                .fetch_all(conn)
+                .await?;
+        Ok(rows.into_iter().map(|(id, Json(doc))| (id, doc)).collect())
+    }
+
+    async fn save(
+        conn: &mut PgConnection,
+        models: &BTreeMap<String, CourseStats>,
+    ) -> Result<(), sqlx::Error> {
+        let today = Utc::now().date_naive();
+        for (course_id, doc) in models {
+            sqlx::query(
+                "INSERT INTO rm_course_stats (course_id, doc, position) VALUES ($1, $2, $3)
+                 ON CONFLICT (course_id) DO UPDATE SET doc = excluded.doc, position = excluded.position",
+            )
+            .bind(course_id)
+            .bind(Json(doc))
+            .bind(doc.position)
+            .execute(&mut *conn)
+            .await?;
+            save_students(conn, course_id, doc, today).await?;
+        }
+        Ok(())
+    }
+
+    async fn reset(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        sqlx::query("TRUNCATE rm_course_stats, rm_course_students")
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn save_students(
+    conn: &mut PgConnection,
+    course_id: &str,
+    doc: &CourseStats,
+    today: chrono::NaiveDate,
+) -> Result<(), sqlx::Error> {
+    let rows = doc.students(today);
+    let column =
+        |f: fn(&super::derived::StudentFigures) -> i32| rows.iter().map(f).collect::<Vec<_>>();
+    let ids: Vec<_> = rows.iter().map(|r| r.student_id.clone()).collect();
+    let rates: Vec<_> = rows.iter().map(|r| r.rate).collect();
+    let at_risk: Vec<_> = rows.iter().map(|r| r.at_risk).collect();
+    let last: Vec<_> = rows.iter().map(|r| r.last_attended).collect();
+    sqlx::query("DELETE FROM rm_course_students WHERE course_id = $1")
+        .bind(course_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO rm_course_students
+           (course_id, student_id, present, late, excused, absent, rate, at_risk, last_attended, absence_streak)
+         SELECT $1, * FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[],
+                                  $7::float8[], $8::bool[], $9::date[], $10::int[])",
+    )
+    .bind(course_id)
+    .bind(&ids)
+    .bind(column(|r| r.tally.present as i32))
+    .bind(column(|r| r.tally.late as i32))
+    .bind(column(|r| r.tally.excused as i32))
+    .bind(column(|r| r.tally.absent as i32))
+    .bind(&rates)
+    .bind(&at_risk)
+    .bind(&last)
+    .bind(column(|r| r.absence_streak as i32))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The stored statistics of a course.
+pub async fn find(pool: &PgPool, course_id: &str) -> Result<Option<CourseStats>, sqlx::Error> {
+    let doc: Option<Json<CourseStats>> =
+        sqlx::query_scalar("SELECT doc FROM rm_course_stats WHERE course_id = $1")
+            .bind(course_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(doc.map(|Json(doc)| doc))
+}
+
+/// A student's row in one course, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StudentRow {
+    /// Course code.
+    pub course_id: String,
+    /// Student number.
+    pub student_id: String,
+    /// Present marks.
+    pub present: i32,
+    /// Late marks.
+    pub late: i32,
+    /// Excused marks.
+    pub excused: i32,
+    /// Absent marks.
+    pub absent: i32,
+    /// Rate in percent.
+    pub rate: Option<f64>,
+    /// At risk.
+    pub at_risk: bool,
+    /// Last day present or late.
+    pub last_attended: Option<chrono::NaiveDate>,
+    /// Absences in a row.
+    pub absence_streak: i32,
+}
+
+/// A student's rows in every course, by course code.
+pub async fn student_rows(pool: &PgPool, student_id: &str) -> Result<Vec<StudentRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT course_id, student_id, present, late, excused, absent, rate, at_risk, last_attended, absence_streak
+           FROM rm_course_students WHERE student_id = $1 ORDER BY course_id",
+    )
+    .bind(student_id)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,292 @@
+//! Named, checkpointed, idempotent projectors.
+//!
+//! A [`Projection`] is a pure fold over documents keyed by an event-derived key, plus how
+//! to load and save those documents. [`apply_batch`] applies a batch in one transaction:
+//! per aggregate, an event at or below the checkpoint is skipped (redelivery), the next one
+//! is applied, a later one is a gap and left for redelivery; documents and checkpoints are
+//! saved together. [`rebuild`] drops a projection and refolds it from the event store in
+//! commit order, under the same lock, so live batches resume after it without gaps or
+//! double counts.
+
+use crate::event::ProjectedEvent;
+use crate::outbox::{EVENT_COLUMNS, StoredEvent};
+use futures::TryStreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::{PgConnection, PgPool};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+/// A read model: a pure fold over keyed documents, and its storage.
+pub trait Projection: Send + Sync + 'static {
+    /// The projector's stable name (also its consumer's and checkpoints' name).
+    const NAME: &'static str;
+    /// One document.
+    type Model: Default + Clone + Send + Sync + Serialize + DeserializeOwned;
+
+    /// The document an event changes, if any.
+    fn key(event: &ProjectedEvent) -> Option<String>;
+
+    /// The fold.
+    fn apply(model: &mut Self::Model, event: &ProjectedEvent);
+
+    /// Loads the stored documents with these keys.
+    fn load(
+        conn: &mut PgConnection,
+        keys: &[String],
+    ) -> impl Future<Output = Result<HashMap<String, Self::Model>, sqlx::Error>> + Send;
+
+    /// Saves documents (and whatever rows derive from them).
+    fn save(
+        conn: &mut PgConnection,
+        models: &BTreeMap<String, Self::Model>,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// Deletes every document.
+    fn reset(conn: &mut PgConnection) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
+/// What happened to one event of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Applied now.
+    Applied,
+    /// Already applied before (redelivery or replay).
+    Skipped,
+    /// An earlier event of its aggregate is missing: try again later.
+    Gap,
+}
+
+async fn lock(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('projector:' || $1))")
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+type AggregateKey = (String, String);
+
+async fn load_checkpoints(
+    conn: &mut PgConnection,
+    name: &str,
+    events: &[ProjectedEvent],
+) -> Result<HashMap<AggregateKey, i64>, sqlx::Error> {
+    let (types, ids): (Vec<_>, Vec<_>) = events
+        .iter()
+        .map(|e| (e.aggregate_type.clone(), e.aggregate_id.clone()))
+        .unzip();
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT c.aggregate_type, c.aggregate_id, c.last_sequence FROM projector_checkpoints c
+           JOIN unnest($2::text[], $3::text[]) AS k(t, i) ON c.aggregate_type = k.t AND c.aggregate_id = k.i
+          WHERE c.projector = $1",
+    )
+    .bind(name)
+    .bind(&types)
+    .bind(&ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(t, i, s)| ((t, i), s)).collect())
+}
+
+async fn save_checkpoints(
+    conn: &mut PgConnection,
+    name: &str,
+    checkpoints: &HashMap<AggregateKey, i64>,
+) -> Result<(), sqlx::Error> {
+    let mut types = Vec::with_capacity(checkpoints.len());
+    let mut ids = Vec::with_capacity(checkpoints.len());
+    let mut sequences = Vec::with_capacity(checkpoints.len());
+    for ((t, i), s) in checkpoints {
+        types.push(t.clone());
+        ids.push(i.clone());
+        sequences.push(*s);
+    }
+    sqlx::query(
+        "INSERT INTO projector_checkpoints (projector, aggregate_type, aggregate_id, last_sequence)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[])
+         ON CONFLICT (projector, aggregate_type, aggregate_id) DO UPDATE SET last_sequence = excluded.last_sequence",
+    )
+    .bind(name)
+    .bind(&types)
+    .bind(&ids)
+    .bind(&sequences)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn advance_state(
+    conn: &mut PgConnection,
+    name: &str,
+    position: i64,
+    applied: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO projector_state (projector, position, applied) VALUES ($1, $2, $3)
+         ON CONFLICT (projector) DO UPDATE SET position = GREATEST(projector_state.position, excluded.position),
+           applied = projector_state.applied + excluded.applied, updated_at = now()",
+    )
+    .bind(name)
+    .bind(position)
+    .bind(applied)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Applies a batch (in delivery order) in one transaction; one decision per event.
+pub async fn apply_batch<P: Projection>(
+    pool: &PgPool,
+    events: &[ProjectedEvent],
+) -> Result<Vec<Decision>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    lock(&mut tx, P::NAME).await?;
+    let mut checkpoints = load_checkpoints(&mut tx, P::NAME, events).await?;
+    let mut keys: Vec<String> = events.iter().filter_map(P::key).collect();
+    keys.sort();
+    keys.dedup();
+    let mut loaded = P::load(&mut tx, &keys).await?;
+    let mut touched = BTreeMap::new();
+    let mut changed = HashMap::new();
+    let mut decisions = Vec::with_capacity(events.len());
+    let mut position = 0;
+    for event in events {
+        let aggregate = (event.aggregate_type.clone(), event.aggregate_id.clone());
+        let last = checkpoints.get(&aggregate).copied().unwrap_or(0);
+        let decision = if event.sequence <= last {
+            Decision::Skipped
+        } else if event.sequence > last + 1 {
+            Decision::Gap
+        } else {
+            if let Some(key) = P::key(event) {
+                let model = touched
+                    .entry(key.clone())
+                    .or_insert_with(|| loaded.remove(&key).unwrap_or_default());
+                P::apply(model, event);
+            }
+            checkpoints.insert(aggregate.clone(), event.sequence);
+            changed.insert(aggregate, event.sequence);
+            position = position.max(event.position);
+            Decision::Applied
+        };
+        decisions.push(decision);
+    }
+    let applied = decisions
+        .iter()
+        .filter(|d| **d == Decision::Applied)
+        .count() as i64;
+    if applied > 0 {
+        P::save(&mut tx, &touched).await?;
+        save_checkpoints(&mut tx, P::NAME, &changed).await?;
+        advance_state(&mut tx, P::NAME, position, applied).await?;
+    }
+    tx.commit().await?;
+    Ok(decisions)
+}
+
+/// The outcome of a rebuild.
+#[derive(Debug, Clone, Copy)]
+pub struct Rebuilt {
+    /// Events read from the store.
+    pub events: u64,
+    /// Documents written.
+    pub documents: usize,
+    /// Time taken.
+    pub elapsed: Duration,
+}
+
+impl Rebuilt {
+    /// Events per second.
+    pub fn events_per_sec(&self) -> f64 {
+        self.events as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Folds events into documents in memory: the same fold as the live projector.
+pub fn fold<P: Projection>(docs: &mut BTreeMap<String, P::Model>, event: &ProjectedEvent) {
+    if let Some(key) = P::key(event) {
+        P::apply(docs.entry(key).or_default(), event);
+    }
+}
+
+/// Drops the projection and refolds it from every event in the store, in commit order.
+/// `progress` is called with (events so far, total).
+pub async fn rebuild<P: Projection>(
+    pool: &PgPool,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Rebuilt, sqlx::Error> {
+    let started = Instant::now();
+    let mut tx = pool.begin().await?;
+    lock(&mut tx, P::NAME).await?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&mut *tx)
+        .await?;
+    P::reset(&mut tx).await?;
+    sqlx::query("DELETE FROM projector_checkpoints WHERE projector = $1")
+        .bind(P::NAME)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM projector_state WHERE projector = $1")
+        .bind(P::NAME)
+        .execute(&mut *tx)
+        .await?;
+    let mut docs = BTreeMap::new();
+    let mut checkpoints = HashMap::new();
+    let (mut count, mut position) = (0u64, 0i64);
+    {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY tx_id, global_position");
+        let mut rows = sqlx::query_as::<_, crate::outbox::Row>(&sql).fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await? {
+            let stored = StoredEvent::try_from(row)?;
+            let event = ProjectedEvent::from_stored(&stored)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            fold::<P>(&mut docs, &event);
+            checkpoints.insert((event.aggregate_type, event.aggregate_id), event.sequence);
+            position = position.max(event.position);
+            count += 1;
+            if count % 10_000 == 0 {
+                progress(count, total as u64);
+            }
+        }
+    }
+    progress(count, total as u64);
+    P::save(&mut tx, &docs).await?;
+    save_checkpoints(&mut tx, P::NAME, &checkpoints).await?;
+    advance_state(&mut tx, P::NAME, position, count as i64).await?;
+    tx.commit().await?;
+    Ok(Rebuilt {
+        events: count,
+        documents: docs.len(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Freshness of a projector: the highest global position it has applied.
+pub async fn position(pool: &PgPool, name: &str) -> Result<i64, sqlx::Error> {
+    let position: Option<i64> =
+        sqlx::query_scalar("SELECT position FROM projector_state WHERE projector = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+    Ok(position.unwrap_or(0))
+}
+
+/// Whether a projector has applied the event at a global position (or it does not exist).
+pub async fn has_applied(
+    pool: &PgPool,
+    name: &str,
+    event_position: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE((SELECT c.last_sequence >= e.sequence FROM events e
+                 JOIN projector_checkpoints c ON c.projector = $1
+                  AND c.aggregate_type = e.aggregate_type AND c.aggregate_id = e.aggregate_id
+                WHERE e.global_position = $2),
+               NOT EXISTS (SELECT 1 FROM events WHERE global_position = $2))",
+    )
+    .bind(name)
+    .bind(event_position)
+    .fetch_one(pool)
+    .await
+}

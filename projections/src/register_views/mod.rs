@@ -1,0 +1,168 @@
+//! Register views: each session's roster with every student's current status, how and by
+//! whom it was taken, when, and whether (and why) it was corrected. One pure fold
+//! ([`apply`]) per session, stored as one document per session plus one searchable row per
+//! mark (`rm_attendance_records`).
+
+pub mod store;
+#[cfg(test)]
+mod tests;
+
+use crate::event::{DomainEvent, ProjectedEvent};
+use chrono::{DateTime, Utc};
+use domain::course::CourseEvent;
+use domain::register::RegisterEvent;
+use domain::{Method, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One student's line of a register.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterRow {
+    /// Current status, none while unmarked.
+    pub status: Option<Status>,
+    /// How the current status was taken.
+    pub method: Option<Method>,
+    /// Who set it (user id).
+    pub recorded_by: Option<String>,
+    /// When it was set.
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// The remark given with the first mark.
+    pub remark: Option<String>,
+    /// Whether it was corrected.
+    pub corrected: bool,
+    /// The reason of the latest correction.
+    pub correction_reason: Option<String>,
+}
+
+/// The view of one session's register.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterView {
+    /// Session id.
+    pub session_id: String,
+    /// Course code.
+    pub course_id: String,
+    /// Title.
+    pub title: String,
+    /// Start.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Length in minutes.
+    pub duration_minutes: u32,
+    /// Whether cancelled.
+    pub cancelled: bool,
+    /// Whether the register was opened.
+    pub opened: bool,
+    /// Whether it was closed.
+    pub closed: bool,
+    /// The register's version (its last sequence).
+    pub version: i64,
+    /// Roster rows by student number (empty until opened).
+    pub rows: BTreeMap<String, RegisterRow>,
+    /// Global position of the last event applied.
+    pub position: i64,
+}
+
+/// The session an event concerns, if it concerns one.
+pub fn session_of(event: &ProjectedEvent) -> Option<String> {
+    match &event.event {
+        DomainEvent::Register(_) => Some(event.aggregate_id.clone()),
+        DomainEvent::Course(CourseEvent::SessionScheduled { session_id, .. })
+        | DomainEvent::Course(CourseEvent::SessionCancelled { session_id, .. }) => {
+            Some(session_id.to_string())
+        }
+        DomainEvent::Course(_) => None,
+    }
+}
+
+/// Applies one event to the view of its session.
+pub fn apply(view: &mut RegisterView, event: &ProjectedEvent) {
+    view.position = view.position.max(event.position);
+    match &event.event {
+        DomainEvent::Course(CourseEvent::SessionScheduled {
+            session_id,
+            title,
+            starts_at,
+            duration_minutes,
+            ..
+        }) => {
+            view.session_id = session_id.to_string();
+            view.course_id = event.course_id.clone();
+            view.title = title.clone();
+            view.starts_at = Some(*starts_at);
+            view.duration_minutes = *duration_minutes;
+        }
+        DomainEvent::Course(CourseEvent::SessionCancelled { .. }) => view.cancelled = true,
+        DomainEvent::Course(_) => {}
+        DomainEvent::Register(e) => {
+            view.version = view.version.max(event.sequence);
+            apply_register(view, e);
+        }
+    }
+}
+
+fn apply_register(view: &mut RegisterView, event: &RegisterEvent) {
+    match event {
+        RegisterEvent::RegisterOpened {
+            session_id,
+            course_id,
+            roster,
+            ..
+        } => {
+            view.session_id = session_id.to_string();
+            view.course_id = course_id.to_string();
+            view.opened = true;
+            for student in roster {
+                view.rows.entry(student.to_string()).or_default();
+            }
+        }
+        RegisterEvent::AttendanceRecorded {
+            student_id,
+            status,
+            method,
+            remark,
+            by,
+            at,
+        } => {
+            let row = view.rows.entry(student_id.to_string()).or_default();
+            *row = RegisterRow {
+                status: Some(*status),
+                method: Some(*method),
+                recorded_by: Some(by.user_id.to_string()),
+                recorded_at: Some(*at),
+                remark: remark.clone(),
+                corrected: false,
+                correction_reason: None,
+            };
+        }
+        RegisterEvent::AttendanceCorrected {
+            student_id,
+            new_status,
+            reason,
+            method,
+            by,
+            at,
+            ..
+        } => {
+            let row = view.rows.entry(student_id.to_string()).or_default();
+            row.status = Some(*new_status);
+            row.method = Some(*method);
+            row.recorded_by = Some(by.user_id.to_string());
+            row.recorded_at = Some(*at);
+            row.corrected = true;
+            row.correction_reason = Some(reason.clone());
+        }
+        RegisterEvent::RegisterClosed {
+            defaulted_absent,
+            by,
+            at,
+        } => {
+            view.closed = true;
+            for student in defaulted_absent {
+                let row = view.rows.entry(student.to_string()).or_default();
+                row.status = Some(Status::Absent);
+                row.method = Some(Method::Close);
+                row.recorded_by = Some(by.user_id.to_string());
+                row.recorded_at = Some(*at);
+            }
+        }
+    }
+}
