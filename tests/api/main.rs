@@ -13,6 +13,7 @@ mod input;
 mod nats_conf;
 mod nats_support;
 mod platform;
+mod read_side;
 mod relay;
 mod roles;
 mod smoke;

@@ -122,7 +122,7 @@ impl CourseStats {
                     title: s.title.clone(),
                     starts_at: s.starts_at,
                     cancelled: s.cancelled,
-                    taken: s.taken,
+                    taken: self.registers.get(id).is_some_and(|r| r.taken),
                     tally,
                 }
             })

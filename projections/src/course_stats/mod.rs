@@ -25,6 +25,13 @@ pub struct SessionInfo {
     pub starts_at: DateTime<Utc>,
     /// Cancelled sessions do not count.
     pub cancelled: bool,
+}
+
+/// What the statistics remember about a session's register. Kept apart from
+/// [`SessionInfo`] (which course events fill) so that the fold gives the same document
+/// whichever of a course's and a register's events arrives first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterState {
     /// Whether the register was opened (attendance taken).
     pub taken: bool,
     /// Whether the register was closed.
@@ -44,6 +51,8 @@ pub struct CourseStats {
     pub enrollments: BTreeMap<String, Vec<EnrollmentPeriod>>,
     /// Sessions by id.
     pub sessions: BTreeMap<String, SessionInfo>,
+    /// Register state by session id.
+    pub registers: BTreeMap<String, RegisterState>,
     /// Current status per student per session.
     pub marks: BTreeMap<String, BTreeMap<String, Status>>,
     /// Global position of the last event applied.
@@ -103,8 +112,6 @@ fn apply_course(model: &mut CourseStats, event: &CourseEvent) {
                 title: title.clone(),
                 starts_at: *starts_at,
                 cancelled: false,
-                taken: false,
-                closed: false,
             };
             model.sessions.insert(session_id.to_string(), info);
         }
@@ -143,8 +150,7 @@ fn apply_register(model: &mut CourseStats, session: &str, event: &RegisterEvent)
             }
         }
     }
-    if let Some(info) = model.sessions.get_mut(session) {
-        info.taken = true;
-        info.closed |= matches!(event, RegisterEvent::RegisterClosed { .. });
-    }
+    let register = model.registers.entry(session.to_string()).or_default();
+    register.taken = true;
+    register.closed |= matches!(event, RegisterEvent::RegisterClosed { .. });
 }
