@@ -625,3 +625,33 @@ async fn health_reports_each_projectors_position_and_lag() {
         "{health}"
     );
 }
+
+#[tokio::test]
+async fn metrics_expose_relay_projector_and_breaker_figures_to_admins_only() {
+    let app = TestApp::spawn().await;
+    let (_, position) = marked_course(&app).await;
+    read(&app, "/api/courses/CS101/statistics", &app.admin, position).await;
+    let response = app.get("/api/metrics", &app.admin).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for expected in [
+        "# TYPE attendance_events_stored gauge",
+        "attendance_relay_pending_events ",
+        "attendance_projector_position{projector=\"course_stats\"} ",
+        "attendance_breaker_state{breaker=\"nats-publish\"} 0",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert_eq!(
+        text.matches("# HELP attendance_projector_position ")
+            .count(),
+        1
+    );
+    let (_, teacher) = app.create_user("ada", "teacher", None).await;
+    expect_problem(
+        app.get("/api/metrics", &teacher).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}

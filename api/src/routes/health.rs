@@ -205,44 +205,91 @@ async fn metrics(
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(state.pool())
         .await?;
-    let mut out = String::new();
-    let mut line = |name: &str, help: &str, value: String| {
-        out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
-        ));
-    };
-    line(
+    let mut out = Exposition::default();
+    out.gauge(
         "attendance_events_stored",
         "Events in the event store.",
-        events.to_string(),
+        &[("", "", events as f64)],
     );
     if let Some(lag) = relay_lag(&state).await {
-        line(
+        let help = "Events committed but not yet published to NATS.";
+        out.gauge(
             "attendance_relay_pending_events",
-            "Events committed but not yet published to NATS.",
-            lag.pending.to_string(),
+            help,
+            &[("", "", lag.pending as f64)],
         );
         let age = lag.oldest_pending_age_secs.unwrap_or(0.0);
-        line(
+        out.gauge(
             "attendance_relay_oldest_pending_seconds",
             "Age of the oldest unpublished event.",
-            age.to_string(),
+            &[("", "", age)],
         );
     }
-    for breaker in state.monitor().breakers.iter().map(|b| b.snapshot()) {
-        let open = match breaker.state {
-            BreakerState::Closed => 0,
-            BreakerState::HalfOpen => 1,
-            BreakerState::Open => 2,
-        };
-        let name = format!("attendance_breaker_state{{breaker=\"{}\"}}", breaker.name);
-        line(
-            &name,
-            "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
-            open.to_string(),
-        );
+    let projectors = projector_health(&state).await;
+    let positions: Vec<_> = projectors
+        .iter()
+        .map(|p| ("projector", p.name, p.position as f64))
+        .collect();
+    out.gauge(
+        "attendance_projector_position",
+        "Highest global position the projector has applied.",
+        &positions,
+    );
+    let pending: Vec<_> = projectors
+        .iter()
+        .filter_map(|p| p.pending.map(|n| ("projector", p.name, n as f64)))
+        .collect();
+    out.gauge(
+        "attendance_projector_pending_events",
+        "Events in the projector's consumer not yet applied.",
+        &pending,
+    );
+    let breakers: Vec<_> = state
+        .monitor()
+        .breakers
+        .iter()
+        .map(|b| b.snapshot())
+        .collect();
+    let states: Vec<_> = breakers
+        .iter()
+        .map(|b| {
+            let value = match b.state {
+                BreakerState::Closed => 0.0,
+                BreakerState::HalfOpen => 1.0,
+                BreakerState::Open => 2.0,
+            };
+            ("breaker", b.name.as_str(), value)
+        })
+        .collect();
+    out.gauge(
+        "attendance_breaker_state",
+        "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
+        &states,
+    );
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out.0))
+}
+
+/// Prometheus text exposition: one HELP and TYPE per metric, then its samples.
+#[derive(Default)]
+struct Exposition(String);
+
+impl Exposition {
+    /// A gauge with samples `(label name, label value, value)`; an empty label name means none.
+    fn gauge(&mut self, name: &str, help: &str, samples: &[(&str, &str, f64)]) {
+        if samples.is_empty() {
+            return;
+        }
+        self.0
+            .push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for (label, value_of_label, value) in samples {
+            if label.is_empty() {
+                self.0.push_str(&format!("{name} {value}\n"));
+            } else {
+                self.0
+                    .push_str(&format!("{name}{{{label}=\"{value_of_label}\"}} {value}\n"));
+            }
+        }
     }
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }
 
 /// The routes of this area.
