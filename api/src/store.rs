@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use chrono::Utc;
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::persist::{EventUpcaster, PersistedEventStore, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 use domain::course::Course;
 use domain::register::Register;
@@ -42,11 +42,37 @@ impl<A: Aggregate> Store<A> {
     /// A plain event store (no snapshots, no inline views) over a pool.
     pub fn new(pool: &PgPool) -> Self {
         let events =
-            PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone()));
+            PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone()))
+                .with_upcasters(vec![Box::new(Upcaster)]);
         Store {
             events,
             pool: pool.clone(),
         }
+    }
+}
+
+/// Loads old event versions as the current one ([`domain::upcast`]).
+struct Upcaster;
+
+impl EventUpcaster for Upcaster {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        domain::upcast::can_upcast(event_type, event_version)
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        match domain::upcast::upcast(
+            &event.event_type,
+            &event.event_version,
+            event.payload.clone(),
+        ) {
+            Ok((version, payload)) => {
+                event.event_version = version;
+                event.payload = payload;
+            }
+            // Left as stored: deserializing it then fails and the load reports the error.
+            Err(error) => tracing::error!(%error, "event not upcast"),
+        }
+        event
     }
 }
 

@@ -35,6 +35,8 @@ pub enum Command {
         #[arg(long = "only")]
         only: Vec<String>,
     },
+    /// Print the event history offline (or verify the read models against it).
+    Replay(crate::replay::ReplayArgs),
     /// Drop read models and rebuild them from the event store.
     Rebuild {
         /// Database.
@@ -130,6 +132,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             student_id,
         }) => add_user(&connections, &username, role.into(), student_id).await,
         Command::Demo(args) => crate::demo::run(args).await,
+        Command::Replay(args) => {
+            if crate::replay::run(args).await? {
+                Ok(())
+            } else {
+                bail!("the stored read models differ from the event history")
+            }
+        }
     }
 }
 

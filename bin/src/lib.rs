@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod projectors;
 pub mod relay;
+pub mod replay;
 pub mod startup;
 
 /// Sets up logging: human-readable by default, JSON with `LOG_FORMAT=json`; level from

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod policy;
 pub mod register;
 pub mod status;
+pub mod upcast;
 
 pub use actor::{Actor, Role};
 pub use ids::{CourseId, IdError, SessionId, StudentId, UserId};

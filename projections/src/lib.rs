@@ -9,6 +9,7 @@
 //! run by [`projector`] (checkpointed batches, rebuild) from a JetStream durable consumer
 //! ([`consumer`]).
 
+pub mod audit;
 pub mod consumer;
 pub mod course_stats;
 pub mod db;

@@ -94,6 +94,9 @@ fn from_row(row: Row) -> Result<StoredEvent, sqlx::Error> {
         recorded_at,
     ) = row;
     let tx_id = tx.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    // Old versions are read as the current one: nothing downstream sees an old shape.
+    let (event_version, payload) = domain::upcast::upcast(&event_type, &event_version, payload)
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     Ok(StoredEvent {
         aggregate_type,
         aggregate_id,

@@ -44,6 +44,11 @@ pub trait Projection: Send + Sync + 'static {
 
     /// Deletes every document.
     fn reset(conn: &mut PgConnection) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// The keys of every stored document.
+    fn keys(
+        conn: &mut PgConnection,
+    ) -> impl Future<Output = Result<Vec<String>, sqlx::Error>> + Send;
 }
 
 /// What happened to one event of a batch.

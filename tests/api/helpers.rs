@@ -484,3 +484,27 @@ pub fn jwt_parts(token: &str) -> (Value, Value) {
         serde_json::from_slice(&claims).expect("JSON claims"),
     )
 }
+
+/// Child processes killed when the test ends, however it ends.
+pub struct Processes(pub Vec<std::process::Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn attendance_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let binary = dir.join("attendance");
+    assert!(
+        binary.exists(),
+        "build the attendance binary first (cargo build): {}",
+        binary.display()
+    );
+    binary
+}

@@ -4,6 +4,7 @@
 //! port 0 with a fresh database. Missing services fail the tests loudly; nothing is skipped.
 
 mod attendance;
+mod audit;
 mod auth;
 mod concurrency;
 mod courses;

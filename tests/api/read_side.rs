@@ -2,7 +2,9 @@
 //! summaries, record search, policy changes applied to the past, and projectors that are
 //! killed, rebuilt, or run in two processes, compared with a fold of the event store.
 
-use crate::helpers::{TestApp, expect_json, expect_problem, wait_until};
+use crate::helpers::{
+    Processes, TestApp, attendance_binary, expect_json, expect_problem, wait_until,
+};
 use projections::course_stats::store::CourseStatsProjection;
 use projections::event::ProjectedEvent;
 use projections::outbox::{EVENT_COLUMNS, Row, StoredEvent};
@@ -536,30 +538,6 @@ async fn a_rebuilt_model_equals_the_live_one_row_for_row_and_hands_over_without_
         (json!(1), json!(3), json!(2))
     );
     assert_matches_the_event_store(&app).await;
-}
-
-/// Child processes killed when the test ends, however it ends.
-struct Processes(Vec<std::process::Child>);
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn attendance_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = dir.join("attendance");
-    assert!(
-        binary.exists(),
-        "build the attendance binary first (cargo build): {}",
-        binary.display()
-    );
-    binary
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! Shared look-ups (a course, a session's course) live here.
 
 pub mod attendance;
+pub mod audit;
 pub mod auth;
 pub mod courses;
 pub mod enrollments;

@@ -281,6 +281,8 @@ pub struct ViewQuery {
     pub min_position: Option<i64>,
     /// How long to wait for it, in milliseconds (default 3000).
     pub wait_ms: Option<u64>,
+    /// Answer as the register stood at this time (RFC 3339), folded from the event history.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 fn roster_row(student: String, name: Option<String>, row: Option<RegisterRow>) -> RosterRow {
@@ -312,16 +314,38 @@ async fn view(
 ) -> Result<Json<SessionView>, ApiError> {
     let ctx = load_session(&state, session_id("id", &id)?).await?;
     user.require_course_reader(&ctx.course)?;
-    let freshness = wait_for(
-        &state,
-        RegisterViewsProjection::NAME,
-        q.min_position,
-        q.wait_ms,
-    )
-    .await?;
-    let doc = register_views::store::find(state.pool(), ctx.session_id.as_str())
-        .await?
-        .unwrap_or_default();
+    let (doc, freshness) = match q.as_of {
+        Some(as_of) => {
+            let doc = projections::audit::register_view_as_of(
+                state.pool(),
+                ctx.session_id.as_str(),
+                as_of,
+            )
+            .await?;
+            let position = doc.position;
+            (
+                doc,
+                Freshness {
+                    projector: "event_store",
+                    position,
+                    caught_up: true,
+                },
+            )
+        }
+        None => {
+            let freshness = wait_for(
+                &state,
+                RegisterViewsProjection::NAME,
+                q.min_position,
+                q.wait_ms,
+            )
+            .await?;
+            let doc = register_views::store::find(state.pool(), ctx.session_id.as_str())
+                .await?
+                .unwrap_or_default();
+            (doc, freshness)
+        }
+    };
     let lines: Vec<(String, Option<RegisterRow>)> = if doc.opened {
         doc.rows.into_iter().map(|(s, r)| (s, Some(r))).collect()
     } else {

@@ -13,6 +13,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Role, Tally};
+use projections::audit;
 use projections::course_stats::CourseStats;
 use projections::course_stats::store::{self as stats_store, CourseStatsProjection};
 use projections::projector::Projection;
@@ -206,15 +207,38 @@ pub async fn statistics_of(
     })
 }
 
+/// Options of the course statistics.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatisticsQuery {
+    /// Wait until the event at this global position (from a command's answer) is reflected.
+    pub min_position: Option<i64>,
+    /// How long to wait for it, in milliseconds (default 3000, at most 30000).
+    pub wait_ms: Option<u64>,
+    /// Answer as the statistics stood at this time (RFC 3339), folded from the event history.
+    pub as_of: Option<DateTime<Utc>>,
+}
+
 async fn course_doc(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-    q: &FreshnessQuery,
+    q: &StatisticsQuery,
 ) -> Result<(CourseStats, Freshness), ApiError> {
     let id = course_id("id", id)?;
     let (course, _) = load_course(state, &id).await?;
     user.require_course_staff(&course)?;
+    if let Some(as_of) = q.as_of {
+        let doc = audit::course_stats_as_of(state.pool(), id.as_str(), as_of).await?;
+        return Ok((
+            doc.clone(),
+            Freshness {
+                projector: "event_store",
+                position: doc.position,
+                caught_up: true,
+            },
+        ));
+    }
     let freshness = wait_for(state, PROJECTOR, q.min_position, q.wait_ms).await?;
     let doc = stats_store::find(state.pool(), id.as_str())
         .await?
@@ -229,14 +253,14 @@ async fn course_doc(
 
 /// A course's statistics: totals, per student and per session (admins and its teachers).
 #[utoipa::path(get, path = "/api/courses/{id}/statistics", tag = "statistics", security(("bearer" = [])),
-    params(("id" = String, Path, description = "course code"), FreshnessQuery),
+    params(("id" = String, Path, description = "course code"), StatisticsQuery),
     responses((status = 200, body = CourseStatistics), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)))]
 async fn statistics(
     State(state): State<AppState>,
     user: CurrentUser,
     AppPath(id): AppPath<String>,
-    AppQuery(q): AppQuery<FreshnessQuery>,
+    AppQuery(q): AppQuery<StatisticsQuery>,
 ) -> Result<Json<CourseStatistics>, ApiError> {
     let (doc, freshness) = course_doc(&state, &user, &id, &q).await?;
     Ok(Json(statistics_of(&state, &doc, freshness).await?))
@@ -248,10 +272,12 @@ async fn statistics(
 pub struct AtRiskQuery {
     /// Threshold in percent (default: the course policy's).
     pub threshold: Option<f64>,
-    /// See [`FreshnessQuery`].
+    /// See [`StatisticsQuery`].
     pub min_position: Option<i64>,
-    /// See [`FreshnessQuery`].
+    /// See [`StatisticsQuery`].
     pub wait_ms: Option<u64>,
+    /// See [`StatisticsQuery`].
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// The students below a threshold.
@@ -283,9 +309,10 @@ async fn at_risk(
             "must be between 0 and 100",
         ));
     }
-    let fq = FreshnessQuery {
+    let fq = StatisticsQuery {
         min_position: q.min_position,
         wait_ms: q.wait_ms,
+        as_of: q.as_of,
     };
     let (doc, freshness) = course_doc(&state, &user, &id, &fq).await?;
     let threshold = q.threshold.unwrap_or(doc.policy.at_risk_below);

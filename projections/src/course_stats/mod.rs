@@ -40,6 +40,8 @@ pub struct RegisterState {
 
 /// The statistics document of one course.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+// Documents written before a field was added read it as its default.
+#[serde(default)]
 pub struct CourseStats {
     /// Course code.
     pub course_id: String,

@@ -56,6 +56,12 @@ impl Projection for CourseStatsProjection {
         Ok(())
     }
 
+    async fn keys(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT course_id FROM rm_course_stats ORDER BY course_id")
+            .fetch_all(conn)
+            .await
+    }
+
     async fn reset(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         sqlx::query("TRUNCATE rm_course_stats, rm_course_students")
             .execute(conn)

@@ -36,6 +36,8 @@ pub struct RegisterRow {
 
 /// The view of one session's register.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+// Documents written before a field was added read it as its default.
+#[serde(default)]
 pub struct RegisterView {
     /// Session id.
     pub session_id: String,

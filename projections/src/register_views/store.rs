@@ -62,6 +62,12 @@ impl Projection for RegisterViewsProjection {
         save_records(conn, models).await
     }
 
+    async fn keys(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT session_id FROM rm_register_views ORDER BY session_id")
+            .fetch_all(conn)
+            .await
+    }
+
     async fn reset(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         sqlx::query("TRUNCATE rm_register_views, rm_attendance_records")
             .execute(conn)
