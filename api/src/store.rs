@@ -5,7 +5,10 @@
 use crate::error::ApiError;
 use chrono::Utc;
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{EventUpcaster, PersistedEventStore, SerializedEvent};
+use cqrs_es::persist::{
+    EventStoreAggregateContext, EventUpcaster, PersistedEventRepository, PersistedEventStore,
+    SerializedEvent,
+};
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 use domain::course::Course;
 use domain::register::Register;
@@ -14,7 +17,7 @@ use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 /// How many times a command is tried when other writers keep winning the race.
@@ -35,19 +38,76 @@ fn stripe(aggregate_type: &str, id: &str) -> &'static tokio::sync::Mutex<()> {
 /// The event store of one aggregate type.
 pub struct Store<A: Aggregate> {
     events: PersistedEventStore<PostgresEventRepository, A>,
+    repo: PostgresEventRepository,
     pool: PgPool,
+    /// Aggregates as of their last known version: a load reads only the events after it.
+    cache: Mutex<HashMap<String, (A, usize)>>,
 }
 
-impl<A: Aggregate> Store<A> {
+/// Aggregates kept in memory per store; the cache is emptied when it reaches this.
+const CACHE_LIMIT: usize = 512;
+
+impl<A: Aggregate + Clone> Store<A> {
     /// A plain event store (no snapshots, no inline views) over a pool.
     pub fn new(pool: &PgPool) -> Self {
         let events =
             PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone()))
                 .with_upcasters(vec![Box::new(Upcaster)]);
+        let repo = PostgresEventRepository::new(pool.clone());
         Store {
             events,
+            repo,
             pool: pool.clone(),
+            cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn cached(&self, id: &str) -> Option<(A, usize)> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    fn remember(&self, id: &str, aggregate: &A, version: usize) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_LIMIT && !cache.contains_key(id) {
+            cache.clear();
+        }
+        cache.insert(id.to_string(), (aggregate.clone(), version));
+    }
+
+    /// The aggregate at its latest version: the cached state plus the events stored since
+    /// (every process writes through the database, so the cache is always a valid prefix).
+    async fn context(&self, id: &str) -> Result<EventStoreAggregateContext<A>, ApiError> {
+        let (mut aggregate, mut sequence) = self.cached(id).unwrap_or_default();
+        let newer = self
+            .repo
+            .get_last_events::<A>(id, sequence)
+            .await
+            .map_err(|e| store_error(AggregateError::<A::Error>::from(e)))?;
+        let fresh = !newer.is_empty();
+        for event in newer {
+            let event = if Upcaster.can_upcast(&event.event_type, &event.event_version) {
+                Upcaster.upcast(event)
+            } else {
+                event
+            };
+            sequence = event.sequence;
+            let payload: A::Event =
+                serde_json::from_value(event.payload).map_err(ApiError::internal)?;
+            aggregate.apply(payload);
+        }
+        if fresh {
+            self.remember(id, &aggregate, sequence);
+        }
+        Ok(EventStoreAggregateContext {
+            aggregate_id: id.to_string(),
+            aggregate,
+            current_sequence: sequence,
+            current_snapshot: None,
+        })
     }
 }
 
@@ -164,7 +224,7 @@ impl<A: Aggregate> Committed<A> {
 
 /// Loads an aggregate (a default one when it has no events) with its version.
 pub async fn load<A: Aggregate + Clone>(store: &Store<A>, id: &str) -> Result<(A, u64), ApiError> {
-    let context = store.events.load_aggregate(id).await.map_err(store_error)?;
+    let context = store.context(id).await?;
     Ok((context.aggregate, context.current_sequence as u64))
 }
 
@@ -183,7 +243,7 @@ where
 {
     let _queued = stripe(A::TYPE, id).lock().await;
     for attempt in 0..MAX_ATTEMPTS {
-        let mut context = store.events.load_aggregate(id).await.map_err(store_error)?;
+        let mut context = store.context(id).await?;
         let base = context.current_sequence;
         let sink = EventSink::default();
         for command in decide(&context.aggregate)? {
@@ -207,6 +267,9 @@ where
             }
         }
         let version = (base + events.len()) as u64;
+        if !events.is_empty() {
+            store.remember(id, &aggregate, version as usize);
+        }
         let position = position_of(&store.pool, A::TYPE, id, version).await?;
         return Ok(Committed {
             aggregate,
