@@ -35,7 +35,7 @@ pub use state::{ApiConfig, AppState, Monitor};
     info(title = "Smart Attendance System API", description = "Event-sourced attendance: take, correct and audit attendance; read statistics and reports."),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "users"), (name = "students"), (name = "courses"), (name = "enrollments"),
-         (name = "sessions"), (name = "attendance"), (name = "statistics"), (name = "audit"), (name = "health"))
+         (name = "sessions"), (name = "attendance"), (name = "statistics"), (name = "audit"), (name = "reports"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -65,6 +65,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::statistics::router())
         .merge(routes::records::router())
         .merge(routes::audit::router())
+        .merge(routes::reports::router())
         .merge(routes::health::router())
 }
 

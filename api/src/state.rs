@@ -3,6 +3,7 @@
 use crate::auth::jwt::JwtKeys;
 use crate::breaker::CircuitBreaker;
 use crate::store::Stores;
+use projections::reports::registry::Registry;
 use sqlx::PgPool;
 use std::sync::Arc;
 
@@ -43,6 +44,7 @@ struct Inner {
     nats: Option<async_nats::Client>,
     config: ApiConfig,
     monitor: Monitor,
+    reports: Registry,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
         nats: Option<async_nats::Client>,
         config: ApiConfig,
         monitor: Monitor,
+        reports: Registry,
     ) -> Self {
         let stores = Stores::new(&pool);
         AppState(Arc::new(Inner {
@@ -62,7 +65,13 @@ impl AppState {
             nats,
             config,
             monitor,
+            reports,
         }))
+    }
+
+    /// The report formats.
+    pub fn reports(&self) -> &Registry {
+        &self.0.reports
     }
 
     /// What health and metrics report.

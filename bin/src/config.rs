@@ -74,6 +74,27 @@ pub struct ServeConfig {
     /// Do not run the projectors in this process (run `attendance project` elsewhere).
     #[arg(long, env = "ATTENDANCE_NO_PROJECTORS")]
     pub no_projectors: bool,
+    /// Report configuration file (default: the one built in, `projections/config/reports.toml`).
+    #[arg(long, env = "REPORTS_CONFIG")]
+    pub reports_config: Option<std::path::PathBuf>,
+}
+
+/// The report registry from a configuration file, or from the built-in configuration.
+pub fn report_registry(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<projections::reports::registry::Registry> {
+    use projections::reports::config::ReportConfig;
+    let config = match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+            ReportConfig::parse(&text)?
+        }
+        None => ReportConfig::embedded(),
+    };
+    Ok(projections::reports::registry::Registry::from_config(
+        &config,
+    )?)
 }
 
 /// Settings of the relay (in `serve` and `attendance relay`).

@@ -54,6 +54,7 @@ impl Application {
     /// Prepares the database, secrets and first admin, and binds the listener.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
         let relay_config = config.relay.relay_config()?;
+        let reports = crate::config::report_registry(config.reports_config.as_deref())?;
         let pool = database(&config.connections).await?;
         let secret = secret::resolve(&pool, config.jwt_secret.clone()).await?;
         let jwt = JwtKeys::new(&secret, Duration::from_secs(config.jwt_ttl_secs))
@@ -92,6 +93,7 @@ impl Application {
             Some(nats.clone()),
             api_config,
             monitor,
+            reports,
         ));
         let listener = TcpListener::bind(config.addr)
             .await

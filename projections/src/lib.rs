@@ -19,3 +19,4 @@ pub mod event_log;
 pub mod outbox;
 pub mod projector;
 pub mod register_views;
+pub mod reports;

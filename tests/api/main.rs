@@ -16,6 +16,7 @@ mod nats_support;
 mod platform;
 mod read_side;
 mod relay;
+mod reports;
 mod roles;
 mod smoke;
 mod students;

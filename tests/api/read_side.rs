@@ -19,7 +19,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 /// CS101 with S1..S3 and three weekly sessions, marked so (S3 unmarked in the third):
 /// S1 present, present, late; S2 late, absent, absent; S3 absent, excused, -.
-async fn marked_course(app: &TestApp) -> (Vec<String>, i64) {
+pub async fn marked_course(app: &TestApp) -> (Vec<String>, i64) {
     let first = app.course_with_session().await;
     let second = app
         .schedule("CS101", "Lecture 2", "2026-09-14T09:00:00Z")
@@ -55,7 +55,7 @@ async fn marked_course(app: &TestApp) -> (Vec<String>, i64) {
     (vec![first, second, third], position)
 }
 
-async fn read(app: &TestApp, path: &str, token: &str, position: i64) -> Value {
+pub async fn read(app: &TestApp, path: &str, token: &str, position: i64) -> Value {
     let sep = if path.contains('?') { '&' } else { '?' };
     let body = expect_json(
         app.get(&format!("{path}{sep}min_position={position}"), token)

@@ -8,6 +8,7 @@ pub mod courses;
 pub mod enrollments;
 pub mod health;
 pub mod records;
+pub mod reports;
 pub mod sessions;
 pub mod statistics;
 pub mod students;

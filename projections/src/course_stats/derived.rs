@@ -51,7 +51,8 @@ impl CourseStats {
         sessions
     }
 
-    fn enrolled_on(&self, student: &str, day: NaiveDate) -> bool {
+    /// Whether a student was enrolled on a day.
+    pub fn is_enrolled_on(&self, student: &str, day: NaiveDate) -> bool {
         self.enrollments
             .get(student)
             .is_some_and(|periods| periods.iter().any(|p| p.covers(day)))
@@ -69,7 +70,7 @@ impl CourseStats {
                     marks.and_then(|m| m.get(id)).copied(),
                 )
             })
-            .filter(|(day, _)| self.enrolled_on(student, *day))
+            .filter(|(day, _)| self.is_enrolled_on(student, *day))
             .collect();
         let tally = Tally::over_sessions(history.iter().copied(), |_| true);
         let rate = tally.rate(&self.policy);
@@ -91,7 +92,7 @@ impl CourseStats {
             at_risk: self.policy.is_at_risk(rate),
             last_attended,
             absence_streak,
-            enrolled: self.enrolled_on(student, today),
+            enrolled: self.is_enrolled_on(student, today),
         }
     }
 
@@ -113,7 +114,9 @@ impl CourseStats {
                 let mut tally = Tally::default();
                 // Only students enrolled that day count, as in the student figures.
                 for (student, marks) in &self.marks {
-                    if let Some(status) = marks.get(id).filter(|_| self.enrolled_on(student, day)) {
+                    if let Some(status) =
+                        marks.get(id).filter(|_| self.is_enrolled_on(student, day))
+                    {
                         tally.add(*status);
                     }
                 }
