@@ -35,6 +35,10 @@ pub enum Command {
         #[arg(long = "only")]
         only: Vec<String>,
     },
+    /// Measure speed against raw Postgres on this machine (starts its own server).
+    Bench(crate::bench::BenchArgs),
+    /// Render a report (course, student, at-risk) to a file or standard output.
+    Report(crate::report::ReportArgs),
     /// Print the event history offline (or verify the read models against it).
     Replay(crate::replay::ReplayArgs),
     /// Drop read models and rebuild them from the event store.
@@ -132,6 +136,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             student_id,
         }) => add_user(&connections, &username, role.into(), student_id).await,
         Command::Demo(args) => crate::demo::run(args).await,
+        Command::Report(args) => crate::report::run(args).await,
+        Command::Bench(args) => crate::bench::run(args).await,
         Command::Replay(args) => {
             if crate::replay::run(args).await? {
                 Ok(())

@@ -3,12 +3,14 @@
 //! `main.rs` only parses the command line; [`startup`] builds the application (the tests
 //! use the same builder), [`cli`] dispatches subcommands, [`demo`] loads sample data.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod projectors;
 pub mod relay;
 pub mod replay;
+pub mod report;
 pub mod startup;
 
 /// Sets up logging: human-readable by default, JSON with `LOG_FORMAT=json`; level from

@@ -1,0 +1,196 @@
+//! The system under test: `attendance serve` started as a child process on a fresh database
+//! and stream (so that its memory is measured alone), or a running server given with `--url`.
+
+use super::BenchArgs;
+use anyhow::{Context, bail};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server to load.
+pub struct Server {
+    /// Its base URL.
+    pub url: String,
+    /// A connection pool on its database.
+    pub pool: PgPool,
+    /// An admin token.
+    pub token: String,
+    /// An HTTP client.
+    pub http: reqwest::Client,
+    child: Option<Child>,
+    database: Option<(String, String)>,
+    stream: Option<(String, String)>,
+}
+
+fn random(n: usize) -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(n)
+        .map(char::from)
+        .collect()
+}
+
+fn split_database(url: &str) -> anyhow::Result<(String, String)> {
+    let (base, name) = url
+        .rsplit_once('/')
+        .context("DATABASE_URL has no database name")?;
+    Ok((
+        base.to_string(),
+        name.split('?').next().unwrap_or(name).to_string(),
+    ))
+}
+
+impl Server {
+    /// Starts (or joins) the server and logs in.
+    pub async fn start(args: &BenchArgs) -> anyhow::Result<Server> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(args.clients * 2)
+            .build()?;
+        if let Some(url) = &args.url {
+            let password = std::env::var("BENCH_ADMIN_PASSWORD")
+                .context("--url needs BENCH_ADMIN_PASSWORD")?;
+            let pool = crate::startup::database(&args.connections).await?;
+            let token = login(&http, url, &password).await?;
+            return Ok(Server {
+                url: url.clone(),
+                pool,
+                token,
+                http,
+                child: None,
+                database: None,
+                stream: None,
+            });
+        }
+        let (base, _) = split_database(&args.connections.database_url)?;
+        let tag = format!(
+            "{}{}",
+            chrono::Utc::now().format("%H%M%S"),
+            random(4).to_lowercase()
+        );
+        let database = format!("att_bench_{tag}");
+        let database_url = format!("{base}/{database}");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let password = random(24);
+        let stream = format!("BENCH_{tag}");
+        let child = Command::new(std::env::current_exe()?)
+            .arg("serve")
+            .env("DATABASE_URL", &database_url)
+            .env("NATS_URL", &args.connections.nats_url)
+            .env("ATTENDANCE_ADDR", format!("127.0.0.1:{port}"))
+            .env("ATTENDANCE_ADMIN_PASSWORD", &password)
+            .env("JWT_SECRET", random(48))
+            .env("ATTENDANCE_STREAM", &stream)
+            .env("ATTENDANCE_SUBJECT_PREFIX", format!("bench{tag}"))
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting attendance serve")?;
+        let url = format!("http://127.0.0.1:{port}");
+        let mut server = Server {
+            url: url.clone(),
+            pool: PgPool::connect_lazy(&database_url)?,
+            token: String::new(),
+            http,
+            child: Some(child),
+            database: Some((base, database)),
+            stream: Some((args.connections.nats_url.clone(), stream)),
+        };
+        server.wait_healthy().await?;
+        server.pool = crate::startup::database(&crate::config::Connections {
+            database_url,
+            database_max_connections: (args.clients as u32 + 4).max(20),
+            ..args.connections.clone()
+        })
+        .await?;
+        server.token = login(&server.http, &url, &password).await?;
+        Ok(server)
+    }
+
+    async fn wait_healthy(&mut self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                bail!("attendance serve exited: {status}");
+            }
+            let health = self
+                .http
+                .get(format!("{}/api/health", self.url))
+                .send()
+                .await;
+            if health.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("attendance serve did not become healthy within 60 s")
+    }
+
+    /// Peak resident memory of the child, in MiB (Linux `VmHWM`).
+    pub fn peak_rss_mib(&self) -> Option<f64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kib: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kib / 1024.0)
+    }
+
+    /// Stops the child and removes the benchmark's database and stream.
+    pub async fn stop(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.pool.close().await;
+        if let Some((base, database)) = &self.database
+            && let Ok(admin) = PgPool::connect(&format!("{base}/postgres")).await
+        {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+            ))
+            .execute(&admin)
+            .await;
+        }
+        if let Some((url, stream)) = &self.stream
+            && let Ok(client) = async_nats::connect(url).await
+        {
+            let _ = async_nats::jetstream::new(client)
+                .delete_stream(stream)
+                .await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Never leave the child running, whatever failed.
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn login(http: &reqwest::Client, url: &str, password: &str) -> anyhow::Result<String> {
+    let response = http
+        .post(format!("{url}/api/auth/login"))
+        .json(&json!({"username": "admin", "password": password}))
+        .send()
+        .await?;
+    let body: Value = response.json().await?;
+    body["token"]
+        .as_str()
+        .map(str::to_string)
+        .context("login failed")
+}
