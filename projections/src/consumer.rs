@@ -11,8 +11,10 @@ use sqlx::PgPool;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Messages per fetch.
+/// Messages per batch.
 const BATCH: usize = 500;
+/// How long a batch may gather messages: under load, fewer and larger transactions.
+const GATHER: Duration = Duration::from_millis(25);
 /// How long a delivered, unacked message waits before redelivery.
 const ACK_WAIT: Duration = Duration::from_secs(10);
 
@@ -97,9 +99,9 @@ pub async fn step<P: Projection>(
     consumer: &jetstream::consumer::PullConsumer,
 ) -> Result<usize, String> {
     let mut batch = consumer
-        .fetch()
+        .batch()
         .max_messages(BATCH)
-        .expires(Duration::from_millis(200))
+        .expires(GATHER)
         .messages()
         .await
         .map_err(|e| e.to_string())?;

@@ -37,9 +37,12 @@ pub trait Projection: Send + Sync + 'static {
     ) -> impl Future<Output = Result<HashMap<String, Self::Model>, sqlx::Error>> + Send;
 
     /// Saves documents (and whatever rows derive from them).
+    /// `before` holds the stored versions of those documents (empty in a rebuild), so that
+    /// derived rows are written only where they changed.
     fn save(
         conn: &mut PgConnection,
         models: &BTreeMap<String, Self::Model>,
+        before: &HashMap<String, Self::Model>,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     /// Deletes every document.
@@ -151,7 +154,7 @@ pub async fn apply_batch<P: Projection>(
     let mut keys: Vec<String> = events.iter().filter_map(P::key).collect();
     keys.sort();
     keys.dedup();
-    let mut loaded = P::load(&mut tx, &keys).await?;
+    let loaded = P::load(&mut tx, &keys).await?;
     let mut touched = BTreeMap::new();
     let mut changed = HashMap::new();
     let mut decisions = Vec::with_capacity(events.len());
@@ -167,7 +170,7 @@ pub async fn apply_batch<P: Projection>(
             if let Some(key) = P::key(event) {
                 let model = touched
                     .entry(key.clone())
-                    .or_insert_with(|| loaded.remove(&key).unwrap_or_default());
+                    .or_insert_with(|| loaded.get(&key).cloned().unwrap_or_default());
                 P::apply(model, event);
             }
             checkpoints.insert(aggregate.clone(), event.sequence);
@@ -182,7 +185,7 @@ pub async fn apply_batch<P: Projection>(
         .filter(|d| **d == Decision::Applied)
         .count() as i64;
     if applied > 0 {
-        P::save(&mut tx, &touched).await?;
+        P::save(&mut tx, &touched, &loaded).await?;
         save_checkpoints(&mut tx, P::NAME, &changed).await?;
         advance_state(&mut tx, P::NAME, position, applied).await?;
     }
@@ -256,7 +259,7 @@ pub async fn rebuild<P: Projection>(
         }
     }
     progress(count, total as u64);
-    P::save(&mut tx, &docs).await?;
+    P::save(&mut tx, &docs, &HashMap::new()).await?;
     save_checkpoints(&mut tx, P::NAME, &checkpoints).await?;
     advance_state(&mut tx, P::NAME, position, count as i64).await?;
     tx.commit().await?;

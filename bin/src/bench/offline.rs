@@ -2,14 +2,11 @@
 //! rendering a course report in every format.
 
 use super::{BenchArgs, Figures, step};
-use chrono::{Duration, Utc};
-use domain::{Status, Tally};
 use futures::TryStreamExt;
 use projections::course_stats::store::CourseStatsProjection;
 use projections::projector;
 use projections::register_views::store::RegisterViewsProjection;
 use projections::reports::config::ReportConfig;
-use projections::reports::model::{CourseReport, CourseReportRow, ReportSession};
 use projections::reports::registry::Registry;
 use sqlx::PgPool;
 use std::time::Instant;
@@ -34,65 +31,10 @@ pub async fn rebuild(pool: &PgPool, figures: &mut Figures) -> anyhow::Result<()>
     Ok(())
 }
 
-/// A course report of `students` x `sessions` with every status.
-pub fn synthetic_report(students: usize, sessions: usize) -> CourseReport {
-    let start = Utc::now() - Duration::days(sessions as i64);
-    let statuses = [
-        Status::Present,
-        Status::Present,
-        Status::Late,
-        Status::Absent,
-        Status::Excused,
-    ];
-    let columns: Vec<_> = (0..sessions)
-        .map(|n| ReportSession {
-            session_id: format!("s{n}"),
-            title: format!("Lecture {}", n + 1),
-            starts_at: start + Duration::days(n as i64),
-        })
-        .collect();
-    let rows: Vec<_> = (0..students)
-        .map(|i| {
-            let marks: Vec<_> = (0..sessions)
-                .map(|n| Some(statuses[(i * 7 + n) % statuses.len()]))
-                .collect();
-            let mut tally = Tally::default();
-            marks.iter().flatten().for_each(|s| tally.add(*s));
-            let rate = tally.rate(&Default::default());
-            CourseReportRow {
-                student_id: format!("S{i:04}"),
-                name: Some(format!("Zoë Ñúñez {i}")),
-                statuses: marks,
-                tally,
-                rate,
-                at_risk: rate.is_some_and(|r| r < 75.0),
-            }
-        })
-        .collect();
-    let mut totals = vec![Tally::default(); sessions];
-    for row in &rows {
-        for (n, s) in row.statuses.iter().enumerate() {
-            if let Some(s) = s {
-                totals[n].add(*s);
-            }
-        }
-    }
-    CourseReport {
-        course_id: "BENCH".into(),
-        course_name: "Benchmark course".into(),
-        generated_at: Utc::now(),
-        as_of: None,
-        threshold: 75.0,
-        sessions: columns,
-        students: rows,
-        session_totals: totals,
-    }
-}
-
 /// Workload 5: render the course report in each format (median of three).
 pub fn reports(args: &BenchArgs, figures: &mut Figures) -> anyhow::Result<()> {
     let bar = step("5 course reports", None);
-    let report = synthetic_report(args.students, args.sessions);
+    let report = projections::reports::sample::course_report(args.students, args.sessions);
     let registry = Registry::from_config(&ReportConfig::embedded())?;
     for name in registry.available() {
         let format = registry.get(Some(&name))?;

@@ -1,6 +1,7 @@
 //! Postgres storage of course statistics: the document, and one row per student
 //! (`rm_course_students`) for reads across courses.
 
+use super::derived::StudentFigures;
 use super::{CourseStats, apply};
 use crate::event::ProjectedEvent;
 use crate::projector::Projection;
@@ -39,6 +40,7 @@ impl Projection for CourseStatsProjection {
     async fn save(
         conn: &mut PgConnection,
         models: &BTreeMap<String, CourseStats>,
+        before: &HashMap<String, CourseStats>,
     ) -> Result<(), sqlx::Error> {
         let today = Utc::now().date_naive();
         for (course_id, doc) in models {
@@ -51,7 +53,7 @@ impl Projection for CourseStatsProjection {
             .bind(doc.position)
             .execute(&mut *conn)
             .await?;
-            save_students(conn, course_id, doc, today).await?;
+            save_students(conn, course_id, doc, before.get(course_id), today).await?;
         }
         Ok(())
     }
@@ -70,28 +72,43 @@ impl Projection for CourseStatsProjection {
     }
 }
 
+/// Upserts the per-student rows that differ from the document's previous version.
 async fn save_students(
     conn: &mut PgConnection,
     course_id: &str,
     doc: &CourseStats,
+    before: Option<&CourseStats>,
     today: chrono::NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    let rows = doc.students(today);
-    let column =
-        |f: fn(&super::derived::StudentFigures) -> i32| rows.iter().map(f).collect::<Vec<_>>();
+    let previous: HashMap<String, StudentFigures> = before
+        .map(|b| {
+            b.students(today)
+                .into_iter()
+                .map(|f| (f.student_id.clone(), f))
+                .collect()
+        })
+        .unwrap_or_default();
+    let rows: Vec<_> = doc
+        .students(today)
+        .into_iter()
+        .filter(|f| previous.get(&f.student_id) != Some(f))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&StudentFigures) -> i32| rows.iter().map(f).collect::<Vec<_>>();
     let ids: Vec<_> = rows.iter().map(|r| r.student_id.clone()).collect();
     let rates: Vec<_> = rows.iter().map(|r| r.rate).collect();
     let at_risk: Vec<_> = rows.iter().map(|r| r.at_risk).collect();
     let last: Vec<_> = rows.iter().map(|r| r.last_attended).collect();
-    sqlx::query("DELETE FROM rm_course_students WHERE course_id = $1")
-        .bind(course_id)
-        .execute(&mut *conn)
-        .await?;
     sqlx::query(
         "INSERT INTO rm_course_students
            (course_id, student_id, present, late, excused, absent, rate, at_risk, last_attended, absence_streak)
          SELECT $1, * FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[],
-                                  $7::float8[], $8::bool[], $9::date[], $10::int[])",
+                                  $7::float8[], $8::bool[], $9::date[], $10::int[])
+         ON CONFLICT (course_id, student_id) DO UPDATE SET present = excluded.present, late = excluded.late,
+           excused = excluded.excused, absent = excluded.absent, rate = excluded.rate, at_risk = excluded.at_risk,
+           last_attended = excluded.last_attended, absence_streak = excluded.absence_streak",
     )
     .bind(course_id)
     .bind(&ids)

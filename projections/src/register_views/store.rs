@@ -39,6 +39,7 @@ impl Projection for RegisterViewsProjection {
     async fn save(
         conn: &mut PgConnection,
         models: &BTreeMap<String, RegisterView>,
+        before: &HashMap<String, RegisterView>,
     ) -> Result<(), sqlx::Error> {
         let sessions: Vec<_> = models.keys().cloned().collect();
         let courses: Vec<_> = models.values().map(|v| v.course_id.clone()).collect();
@@ -59,7 +60,7 @@ impl Projection for RegisterViewsProjection {
         .bind(&positions)
         .execute(&mut *conn)
         .await?;
-        save_records(conn, models).await
+        save_records(conn, models, before).await
     }
 
     async fn keys(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
@@ -97,13 +98,22 @@ fn text<T: serde::Serialize>(value: &Option<T>) -> Option<String> {
         .and_then(|v| v.as_str().map(str::to_string))
 }
 
+/// Upserts the roster lines that differ from the view's previous version (all of them when
+/// the session itself changed).
 async fn save_records(
     conn: &mut PgConnection,
     models: &BTreeMap<String, RegisterView>,
+    before: &HashMap<String, RegisterView>,
 ) -> Result<(), sqlx::Error> {
     let mut r = Records::default();
     for (session, view) in models {
+        let previous = before.get(session).filter(|b| {
+            (&b.course_id, &b.title, b.starts_at) == (&view.course_id, &view.title, view.starts_at)
+        });
         for (student, row) in &view.rows {
+            if previous.is_some_and(|b| b.rows.get(student) == Some(row)) {
+                continue;
+            }
             r.session.push(session.clone());
             r.student.push(student.clone());
             r.course.push(view.course_id.clone());
@@ -116,16 +126,18 @@ async fn save_records(
             r.corrected.push(row.corrected);
         }
     }
-    let sessions: Vec<_> = models.keys().cloned().collect();
-    sqlx::query("DELETE FROM rm_attendance_records WHERE session_id = ANY($1)")
-        .bind(&sessions)
-        .execute(&mut *conn)
-        .await?;
+    if r.session.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO rm_attendance_records
            (session_id, student_id, course_id, title, starts_at, status, method, recorded_by, recorded_at, corrected)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                              $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::bool[])",
+                              $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::bool[])
+         ON CONFLICT (session_id, student_id) DO UPDATE SET course_id = excluded.course_id,
+           title = excluded.title, starts_at = excluded.starts_at, status = excluded.status,
+           method = excluded.method, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at,
+           corrected = excluded.corrected",
     )
     .bind(&r.session)
     .bind(&r.student)

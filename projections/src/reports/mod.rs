@@ -9,6 +9,7 @@ pub mod load;
 pub mod model;
 pub mod pdf;
 pub mod registry;
+pub mod sample;
 pub mod xlsx;
 
 pub use model::{AtRiskReport, CourseReport, RiskLevel, StudentReport};
