@@ -53,6 +53,14 @@ pub async fn nats(connections: &Connections) -> anyhow::Result<async_nats::Clien
 impl Application {
     /// Prepares the database, secrets and first admin, and binds the listener.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        if let Some(secret) = &config.jwt_secret
+            && secret.len() < api::auth::jwt::MIN_SECRET_LEN
+        {
+            anyhow::bail!(
+                "JWT_SECRET must be at least {} bytes",
+                api::auth::jwt::MIN_SECRET_LEN
+            );
+        }
         let relay_config = config.relay.relay_config()?;
         let reports = crate::config::report_registry(config.reports_config.as_deref())?;
         let pool = database(&config.connections).await?;
