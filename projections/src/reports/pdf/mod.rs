@@ -7,7 +7,7 @@
 //!   (student id and name repeated on each, the counts on the last one); long rosters go on
 //!   over further pages. Texts too long for their column are cut with an ellipsis.
 //! - Text is shaped by [`text`]: DejaVu Sans (Latin, Greek, Cyrillic, Arabic...) with Droid
-//!   Sans Fallback for Chinese, Japanese and Korean, chosen per character run; right-to-left
+//!   Sans Fallback for Chinese and Japanese and Nanum Gothic for Korean, chosen per character run; right-to-left
 //!   runs reordered (Unicode bidi) and Arabic letters joined (OpenType shaping, allsorts).
 //!   Both fonts are embedded, subset to the glyphs used, with a ToUnicode map.
 //! - Pure: report data in, bytes out.

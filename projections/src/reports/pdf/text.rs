@@ -1,5 +1,5 @@
 //! Text shaping for the PDF reports: a font per character run (DejaVu Sans, falling back to
-//! Droid Sans Fallback for Chinese, Japanese and Korean), bidi reordering (right-to-left runs
+//! Droid Sans Fallback for Chinese and Japanese, Nanum Gothic for Korean), bidi reordering (right-to-left runs
 //! laid out right to left), OpenType shaping with allsorts (Arabic letters in their joined
 //! forms, ligatures, kerning, mark positioning), and truncation with an ellipsis.
 //!
@@ -20,8 +20,10 @@ use unicode_bidi::{BidiClass, Level, ParagraphBidiInfo, bidi_class};
 const DEJAVU: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 /// DejaVu Sans Bold.
 const DEJAVU_BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
-/// Droid Sans Fallback: Chinese, Japanese and Korean.
+/// Droid Sans Fallback: Chinese and Japanese.
 const DROID_FALLBACK: &[u8] = include_bytes!("../../../assets/fonts/DroidSansFallbackFull.ttf");
+/// Nanum Gothic: Korean (Hangul), which Droid Sans Fallback lacks.
+const NANUM: &[u8] = include_bytes!("../../../assets/fonts/NanumGothic.ttf");
 
 /// Longest text shaped, in characters: no column or line holds more.
 const MAX_CHARS: usize = 400;
@@ -38,6 +40,8 @@ pub(super) enum Face {
     Bold,
     /// Droid Sans Fallback (CJK).
     Cjk,
+    /// Nanum Gothic (Hangul).
+    Hangul,
 }
 
 impl Face {
@@ -50,6 +54,7 @@ impl Face {
             Face::Regular => DEJAVU,
             Face::Bold => DEJAVU_BOLD,
             Face::Cjk => DROID_FALLBACK,
+            Face::Hangul => NANUM,
         }
     }
 }
@@ -107,8 +112,8 @@ fn load(face: Face) -> Option<LoadedFont> {
 
 /// Shapes texts; caches the results of one rendering (one report).
 pub(super) struct Shaper {
-    fonts: [Option<LoadedFont>; 3],
-    tried: [bool; 3],
+    fonts: [Option<LoadedFont>; 4],
+    tried: [bool; 4],
     cache: [HashMap<String, Rc<Shaped>>; 2],
     fitted: HashMap<(String, Weight, u32), Rc<Shaped>>,
 }
@@ -117,8 +122,8 @@ impl Shaper {
     /// A shaper; fails only when the embedded DejaVu fonts cannot be read.
     pub(super) fn new() -> Result<Shaper, String> {
         let mut shaper = Shaper {
-            fonts: [None, None, None],
-            tried: [false; 3],
+            fonts: [None, None, None, None],
+            tried: [false; 4],
             cache: [HashMap::new(), HashMap::new()],
             fitted: HashMap::new(),
         };
@@ -256,6 +261,7 @@ impl Shaper {
                 Some(face) if ch.is_whitespace() && self.has_glyph(face, ch) => face,
                 _ if self.has_glyph(primary, ch) => primary,
                 _ if self.has_glyph(Face::Cjk, ch) => Face::Cjk,
+                _ if self.has_glyph(Face::Hangul, ch) => Face::Hangul,
                 _ => primary,
             };
             if current != Some(face) {
@@ -428,6 +434,9 @@ fn script_of(text: &str, face: Face) -> u32 {
     if face == Face::Cjk {
         return u32::from_be_bytes(*b"hani");
     }
+    if face == Face::Hangul {
+        return u32::from_be_bytes(*b"hang");
+    }
     for c in text.chars() {
         let script = match c {
             '\u{0600}'..='\u{06FF}'
@@ -465,6 +474,19 @@ mod tests {
         assert_eq!(&faces[..3], &[Face::Cjk; 3]);
         assert_eq!(faces.last(), Some(&Face::Bold));
         assert!(cjk.glyphs.iter().all(|g| g.gid != 0));
+    }
+
+    #[test]
+    fn korean_names_use_the_hangul_face() {
+        let mut shaper = Shaper::new().unwrap();
+        let korean = shaper.shape("김민준", Weight::Regular);
+        assert_eq!(korean.glyphs.len(), 3);
+        assert!(
+            korean
+                .glyphs
+                .iter()
+                .all(|g| g.face == Face::Hangul && g.gid != 0)
+        );
     }
 
     #[test]
