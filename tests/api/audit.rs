@@ -463,7 +463,7 @@ async fn replay_prints_the_history_offline_and_verify_catches_a_tampered_read_mo
 
     // Wait until the course statistics reflect everything, then verify and tamper.
     let position = app.latest_position().await;
-    let path = format!("/api/courses/CS101/statistics?min_position={position}");
+    let path = format!("/api/courses/CS101/statistics?min_position={position}&wait_ms=20000");
     expect_json(app.get(&path, &app.admin).await, StatusCode::OK).await;
     assert!(replay(&["--verify"]).status.success());
     sqlx::query("UPDATE rm_course_stats SET doc = jsonb_set(doc, '{name}', '\"tampered\"')")

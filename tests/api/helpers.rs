@@ -395,7 +395,7 @@ impl TestApp {
     pub async fn session_view(&self, token: &str, session: &str) -> Value {
         // The view is a read model: wait until it reflects every event written so far.
         let position = self.latest_position().await;
-        let path = format!("/api/sessions/{session}?min_position={position}");
+        let path = format!("/api/sessions/{session}?min_position={position}&wait_ms=20000");
         let view = expect_json(self.get(&path, token).await, StatusCode::OK).await;
         assert_eq!(
             view["freshness"]["caught_up"], true,

@@ -58,8 +58,11 @@ pub async fn marked_course(app: &TestApp) -> (Vec<String>, i64) {
 pub async fn read(app: &TestApp, path: &str, token: &str, position: i64) -> Value {
     let sep = if path.contains('?') { '&' } else { '?' };
     let body = expect_json(
-        app.get(&format!("{path}{sep}min_position={position}"), token)
-            .await,
+        app.get(
+            &format!("{path}{sep}min_position={position}&wait_ms=20000"),
+            token,
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
