@@ -270,6 +270,15 @@ pub async fn rebuild<P: Projection>(
     })
 }
 
+/// The stored document with this key, if any.
+pub async fn find<P: Projection>(
+    pool: &PgPool,
+    key: &str,
+) -> Result<Option<P::Model>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    Ok(P::load(&mut conn, &[key.to_string()]).await?.remove(key))
+}
+
 /// Freshness of a projector: the highest global position it has applied.
 pub async fn position(pool: &PgPool, name: &str) -> Result<i64, sqlx::Error> {
     let position: Option<i64> =

@@ -22,8 +22,8 @@ use domain::course::{CourseCommand, ScheduledSession};
 use domain::register::{Register, RegisterCommand, RegisterEvent};
 use domain::{Method, SessionId, Status};
 use projections::projector::Projection;
+use projections::register_views::RegisterRow;
 use projections::register_views::store::RegisterViewsProjection;
-use projections::register_views::{self, RegisterRow};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::IntoParams;
@@ -340,9 +340,12 @@ async fn view(
                 q.wait_ms,
             )
             .await?;
-            let doc = register_views::store::find(state.pool(), ctx.session_id.as_str())
-                .await?
-                .unwrap_or_default();
+            let doc = projections::projector::find::<RegisterViewsProjection>(
+                state.pool(),
+                ctx.session_id.as_str(),
+            )
+            .await?
+            .unwrap_or_default();
             (doc, freshness)
         }
     };

@@ -240,7 +240,7 @@ async fn course_doc(
         ));
     }
     let freshness = wait_for(state, PROJECTOR, q.min_position, q.wait_ms).await?;
-    let doc = stats_store::find(state.pool(), id.as_str())
+    let doc = projections::projector::find::<CourseStatsProjection>(state.pool(), id.as_str())
         .await?
         .unwrap_or_else(|| CourseStats {
             course_id: id.to_string(),

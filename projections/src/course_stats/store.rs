@@ -125,16 +125,6 @@ async fn save_students(
     Ok(())
 }
 
-/// The stored statistics of a course.
-pub async fn find(pool: &PgPool, course_id: &str) -> Result<Option<CourseStats>, sqlx::Error> {
-    let doc: Option<Json<CourseStats>> =
-        sqlx::query_scalar("SELECT doc FROM rm_course_stats WHERE course_id = $1")
-            .bind(course_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(doc.map(|Json(doc)| doc))
-}
-
 /// A student's row in one course, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StudentRow {

@@ -154,16 +154,6 @@ async fn save_records(
     Ok(())
 }
 
-/// The stored view of a session.
-pub async fn find(pool: &PgPool, session_id: &str) -> Result<Option<RegisterView>, sqlx::Error> {
-    let doc: Option<Json<RegisterView>> =
-        sqlx::query_scalar("SELECT doc FROM rm_register_views WHERE session_id = $1")
-            .bind(session_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(doc.map(|Json(doc)| doc))
-}
-
 /// Every stored view of a course.
 pub async fn of_course(pool: &PgPool, course_id: &str) -> Result<Vec<RegisterView>, sqlx::Error> {
     let docs: Vec<Json<RegisterView>> =

@@ -3,7 +3,9 @@
 
 use super::model::{self, AtRiskReport, CourseReport, StudentReport};
 use crate::audit;
-use crate::course_stats::{CourseStats, store as stats_store};
+use crate::course_stats::CourseStats;
+use crate::course_stats::store::CourseStatsProjection;
+use crate::projector;
 use crate::register_views::{RegisterView, store as views_store};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -19,7 +21,7 @@ async fn stats(
             let doc = audit::course_stats_as_of(pool, course_id, t).await?;
             Ok((!doc.course_id.is_empty()).then_some(doc))
         }
-        None => stats_store::find(pool, course_id).await,
+        None => projector::find::<CourseStatsProjection>(pool, course_id).await,
     }
 }
 
