@@ -139,3 +139,62 @@ async fn every_response_carries_a_request_id() {
         Some("trace-me-123")
     );
 }
+
+/// Every route in the OpenAPI document except login and health refuses a request without a
+/// valid token, whatever its method: new routes cannot forget authentication.
+#[tokio::test]
+async fn every_documented_route_but_login_and_health_needs_a_token() {
+    let app = TestApp::spawn().await;
+    let openapi = expect_json(
+        app.request(reqwest::Method::GET, "/api/openapi.json", None)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let public = ["/api/auth/login", "/api/health"];
+    let mut checked = 0;
+    for (path, item) in openapi["paths"].as_object().unwrap() {
+        if public.contains(&path.as_str()) {
+            continue;
+        }
+        let concrete: String = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "X1"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in item.as_object().unwrap().keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            for token in [None, Some("not-a-token")] {
+                let response = app
+                    .request(method.clone(), &concrete, token)
+                    .json(&serde_json::json!({}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    response.status(),
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {concrete} with {token:?}"
+                );
+                let kind = response
+                    .headers()
+                    .get("content-type")
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                assert_eq!(kind, "application/problem+json", "{method} {concrete}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} routes documented");
+}
