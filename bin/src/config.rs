@@ -5,6 +5,42 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// A secret from a flag or the environment: `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(value.to_string()))
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_string())
+    }
+}
+
 /// Where the database and the broker are.
 #[derive(Debug, Clone, Args)]
 pub struct Connections {
@@ -29,7 +65,7 @@ pub struct Connections {
     pub nats_user: Option<String>,
     /// NATS password.
     #[arg(long, env = "NATS_PASSWORD", hide_env_values = true)]
-    pub nats_password: Option<String>,
+    pub nats_password: Option<Secret>,
 }
 
 impl Connections {
@@ -54,14 +90,14 @@ pub struct ServeConfig {
     /// HS256 signing secret (at least 32 bytes). Unset: a random secret is generated once
     /// and kept in the database.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<Secret>,
     /// Token lifetime in seconds.
     #[arg(long, env = "JWT_TTL_SECS", default_value_t = 86_400)]
     pub jwt_ttl_secs: u64,
     /// Password of the `admin` account created at the first start (when there is no user).
     /// Unset: a random one is generated and printed once to the log.
     #[arg(long, env = "ATTENDANCE_ADMIN_PASSWORD", hide_env_values = true)]
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Secret>,
     /// Largest accepted JSON body, in bytes.
     #[arg(long, env = "ATTENDANCE_BODY_LIMIT", default_value_t = 256 * 1024)]
     pub body_limit: usize,
@@ -167,5 +203,35 @@ impl RelaySettings {
                 success_threshold: self.breaker_successes,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let cli = Cli::try_parse_from([
+            "attendance",
+            "serve",
+            "--jwt-secret",
+            "a-jwt-secret-that-is-long-enough-0123456789",
+            "--admin-password",
+            "an-admin-password",
+            "--nats-password",
+            "a-nats-password",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        for secret in [
+            "a-jwt-secret-that-is-long-enough",
+            "an-admin-password",
+            "a-nats-password",
+        ] {
+            assert!(!shown.contains(secret), "{secret} leaked in {shown}");
+        }
+        assert!(shown.contains("<redacted>"));
     }
 }

@@ -23,7 +23,7 @@ pub struct DemoArgs {
     pub connections: Connections,
     /// Password for every demo account (default: a random one, printed).
     #[arg(long, env = "ATTENDANCE_DEMO_PASSWORD", hide_env_values = true)]
-    pub password: Option<String>,
+    pub password: Option<crate::config::Secret>,
 }
 
 const FIRST: [&str; 20] = [
@@ -80,13 +80,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if !projections::event_log::course_ids(&pool).await?.is_empty() {
         bail!("the database already has courses; run the demo on an empty database");
     }
-    let password = args.password.unwrap_or_else(|| {
-        rand::rng()
-            .sample_iter(&Alphanumeric)
-            .take(16)
-            .map(char::from)
-            .collect()
-    });
+    let password = args
+        .password
+        .map(|p| p.expose().to_string())
+        .unwrap_or_else(|| {
+            rand::rng()
+                .sample_iter(&Alphanumeric)
+                .take(16)
+                .map(char::from)
+                .collect()
+        });
     let actor = Actor {
         user_id: UserId::parse("cli").expect("valid"),
         role: Role::Admin,

@@ -42,7 +42,7 @@ pub async fn nats(connections: &Connections) -> anyhow::Result<async_nats::Clien
         .connection_timeout(Duration::from_secs(2))
         .name("attendance");
     if let (Some(user), Some(password)) = (&connections.nats_user, &connections.nats_password) {
-        options = options.user_and_password(user.clone(), password.clone());
+        options = options.user_and_password(user.clone(), password.expose().to_string());
     }
     options
         .connect(&connections.nats_url)
@@ -54,7 +54,7 @@ impl Application {
     /// Prepares the database, secrets and first admin, and binds the listener.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
         if let Some(secret) = &config.jwt_secret
-            && secret.len() < api::auth::jwt::MIN_SECRET_LEN
+            && secret.expose().len() < api::auth::jwt::MIN_SECRET_LEN
         {
             anyhow::bail!(
                 "JWT_SECRET must be at least {} bytes",
@@ -64,11 +64,21 @@ impl Application {
         let relay_config = config.relay.relay_config()?;
         let reports = crate::config::report_registry(config.reports_config.as_deref())?;
         let pool = database(&config.connections).await?;
-        let secret = secret::resolve(&pool, config.jwt_secret.clone()).await?;
+        let secret = secret::resolve(
+            &pool,
+            config.jwt_secret.as_ref().map(|s| s.expose().to_string()),
+        )
+        .await?;
         let jwt = JwtKeys::new(&secret, Duration::from_secs(config.jwt_ttl_secs))
             .map_err(anyhow::Error::msg)?;
-        if let Some(password) =
-            users::ensure_first_admin(&pool, config.admin_password.clone()).await?
+        if let Some(password) = users::ensure_first_admin(
+            &pool,
+            config
+                .admin_password
+                .as_ref()
+                .map(|p| p.expose().to_string()),
+        )
+        .await?
         {
             // Shown once, on purpose: this is how the first administrator gets in.
             tracing::warn!(

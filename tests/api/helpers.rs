@@ -93,10 +93,13 @@ pub fn test_config(database: &str) -> ServeConfig {
             nats_password: None,
         },
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        jwt_secret: Some(format!(
-            "test-secret-{}-0123456789abcdefghijklmnop",
-            uuid::Uuid::new_v4()
-        )),
+        jwt_secret: Some(
+            format!(
+                "test-secret-{}-0123456789abcdefghijklmnop",
+                uuid::Uuid::new_v4()
+            )
+            .into(),
+        ),
         jwt_ttl_secs: 86_400,
         admin_password: Some(ADMIN_PASSWORD.into()),
         body_limit: 256 * 1024,

@@ -34,7 +34,7 @@ async fn nats_conf_lets_the_service_publish_and_subscribers_only_read_event_subj
     let app = TestApp::spawn_with(|c| {
         c.connections.nats_url = url.clone();
         c.connections.nats_user = Some("service".into());
-        c.connections.nats_password = Some(service_pw.clone());
+        c.connections.nats_password = Some(service_pw.clone().into());
         c.relay.subject_prefix = "attendance".into();
         c.relay.stream = "ATTENDANCE".into();
     })
