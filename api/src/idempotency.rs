@@ -162,3 +162,17 @@ async fn remember(state: &AppState, user: &str, key: &str, response: Response) -
     }
     Response::from_parts(parts, Body::from(bytes))
 }
+
+/// How long a stored first response is replayed.
+pub const KEEP_HOURS: i32 = 24;
+
+/// Removes stored responses older than [`KEEP_HOURS`]; a key may then be used again.
+pub async fn forget_old(pool: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",
+    )
+    .bind(KEEP_HOURS)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -69,6 +69,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::health::router())
 }
 
+/// Removes what the API keeps only for a while: idempotent responses older than a day and
+/// stale login-throttling rows. `serve` runs it every hour.
+pub async fn housekeeping(pool: &sqlx::PgPool) -> Result<(u64, u64), sqlx::Error> {
+    Ok((
+        idempotency::forget_old(pool).await?,
+        auth::throttle::forget_stale(pool).await?,
+    ))
+}
+
 /// The OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().into_openapi()

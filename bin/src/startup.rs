@@ -158,6 +158,10 @@ impl Application {
             &self.consumers,
             &stopped,
         );
+        tasks.push(tokio::spawn(housekeeping(
+            self.pool.clone(),
+            stopped.clone(),
+        )));
         tasks.extend(self.relay.map(|relay| tokio::spawn(relay.run(stopped))));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
@@ -167,6 +171,23 @@ impl Application {
             let _ = task.await;
         }
         Ok(served?)
+    }
+}
+
+/// Every hour, removes what the API keeps only for a while (see [`api::housekeeping`]).
+async fn housekeeping(pool: PgPool, mut shutdown: watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        match api::housekeeping(&pool).await {
+            Ok((keys, throttles)) if keys + throttles > 0 => {
+                tracing::info!(keys, throttles, "housekeeping removed expired rows")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "housekeeping failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = shutdown.changed() => {}
+        }
     }
 }
 

@@ -168,3 +168,40 @@ async fn an_overlong_key_is_a_bad_request() {
     .await;
     assert_eq!(app.event_count().await, events);
 }
+
+#[tokio::test]
+async fn housekeeping_forgets_day_old_idempotent_answers_and_stale_login_failures() {
+    let app = TestApp::spawn().await;
+    sqlx::query(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at)
+         VALUES ('u', 'old', 'h', 200, '', now() - interval '25 hours'), ('u', 'new', 'h', 200, '', now())",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO login_failures (username, failures, locked_until, last_failure)
+         VALUES ('gone', 9, now() - interval '1 hour', now() - interval '2 days'),
+                ('locked', 9, now() + interval '1 hour', now() - interval '2 days'),
+                ('recent', 2, NULL, now())",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(api::housekeeping(&app.pool).await.unwrap(), (1, 1));
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM idempotency_keys ORDER BY key")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, ["new"]);
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT username FROM login_failures ORDER BY username")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        names,
+        ["locked", "recent"],
+        "an ongoing lock and recent failures stay"
+    );
+}

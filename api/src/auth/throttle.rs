@@ -28,7 +28,7 @@ pub async fn locked_for(pool: &PgPool, username: &str) -> Result<Option<Duration
 pub async fn record_failure(pool: &PgPool, username: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO login_failures (username, failures) VALUES ($1, 1)
-         ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1,
+         ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, last_failure = now(),
            locked_until = CASE WHEN login_failures.failures + 1 >= $2
              THEN now() + make_interval(secs => LEAST($3 * power(2, login_failures.failures + 1 - $2), $4))
              ELSE login_failures.locked_until END",
@@ -49,4 +49,21 @@ pub async fn record_success(pool: &PgPool, username: &str) -> Result<(), sqlx::E
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// How long failures are remembered after the last one (and locks after they end).
+pub const FORGET_AFTER_HOURS: i32 = 24;
+
+/// Forgets usernames whose last failure is older than a day and whose lock is over, so that
+/// guessing random usernames cannot grow the table without bound.
+pub async fn forget_stale(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM login_failures
+          WHERE last_failure < now() - make_interval(hours => $1)
+            AND (locked_until IS NULL OR locked_until < now())",
+    )
+    .bind(FORGET_AFTER_HOURS)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
 }
