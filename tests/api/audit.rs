@@ -25,6 +25,19 @@ async fn correction(
     .await
 }
 
+/// Waits until the history lists every stored event. It lists only transactions older than
+/// every running one on the Postgres cluster (so that cursors never skip a late commit), and
+/// other tests' transactions run on the same cluster.
+async fn settled(app: &TestApp) {
+    let stored = app.event_count().await;
+    crate::helpers::wait_until(std::time::Duration::from_secs(30), || async {
+        let page = app.get("/api/audit/events?limit=1000", &app.admin).await;
+        let page: Value = page.json().await.unwrap();
+        page["events"].as_array().map(|e| e.len() as i64) == Some(stored)
+    })
+    .await;
+}
+
 async fn audit(app: &TestApp, token: &str, query: &str) -> Value {
     expect_json(
         app.get(&format!("/api/audit/events?{query}"), token).await,
@@ -54,6 +67,7 @@ async fn the_history_is_in_commit_order_with_actors_and_pages_by_cursor() {
     .await;
     correction(&app, &session, "S1", "late", "arrived at 9:20").await;
 
+    settled(&app).await;
     let mut seen = Vec::new();
     let mut after = String::new();
     loop {
@@ -121,6 +135,7 @@ async fn teachers_see_their_courses_and_students_only_events_about_themselves() 
     )
     .await;
 
+    settled(&app).await;
     let mine = audit(&app, &teacher, "limit=1000").await;
     assert!(
         mine["events"]
@@ -344,6 +359,7 @@ async fn an_old_version_event_stored_raw_is_upcast_everywhere_it_is_read() {
         (row["status"].clone(), row["method"].clone()),
         (json!("present"), json!("manual"))
     );
+    settled(&app).await;
     let page = audit(
         &app,
         &app.admin,
@@ -420,6 +436,7 @@ async fn history_is_immutable_and_erasing_a_student_keeps_it_readable_by_id() {
     )
     .await;
     assert_eq!(history["current_status"], "present");
+    settled(&app).await;
     let about = audit(&app, &app.admin, "student_id=S1").await;
     assert!(types(&about).contains(&"AttendanceRecorded".to_string()));
     assert!(
@@ -438,6 +455,7 @@ async fn replay_prints_the_history_offline_and_verify_catches_a_tampered_read_mo
     )
     .await;
     app.session_view(&app.admin, &session).await;
+    settled(&app).await;
     let url = format!("{}/{}", postgres_base(), app.database);
     let replay = |args: &[&str]| {
         std::process::Command::new(attendance_binary())
