@@ -54,6 +54,36 @@ pub trait Projection: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<String>, sqlx::Error>> + Send;
 }
 
+/// Loads the JSON documents with these keys from a read-model table (`key_column`, `doc`).
+/// Table and column names are the projections' own constants, never input.
+pub async fn load_docs<M: DeserializeOwned + Send + Unpin + 'static>(
+    conn: &mut PgConnection,
+    table: &str,
+    key_column: &str,
+    keys: &[String],
+) -> Result<HashMap<String, M>, sqlx::Error> {
+    let sql = format!("SELECT {key_column}, doc FROM {table} WHERE {key_column} = ANY($1)");
+    let rows: Vec<(String, sqlx::types::Json<M>)> =
+        sqlx::query_as(&sql).bind(keys).fetch_all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, sqlx::types::Json(doc))| (key, doc))
+        .collect())
+}
+
+/// The keys of every document of a read-model table.
+pub async fn doc_keys(
+    conn: &mut PgConnection,
+    table: &str,
+    key_column: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT {key_column} FROM {table} ORDER BY {key_column}"
+    ))
+    .fetch_all(conn)
+    .await
+}
+
 /// What happened to one event of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {

@@ -1,7 +1,9 @@
 //! The audit trail: the event history with actors and cursors, a mark's history, the
 //! register as it stood at a time, upcasting of old events, immutability, offline replay.
 
-use crate::helpers::{TestApp, attendance_binary, expect_json, expect_problem, postgres_base};
+use crate::helpers::{
+    TestApp, attendance_binary, expect_json, expect_problem, postgres_base, roster_row,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -277,12 +279,7 @@ async fn the_register_and_statistics_as_of_a_time_between_mark_and_correction_sh
         StatusCode::OK,
     )
     .await;
-    let row = then["roster"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["student_id"] == "S1")
-        .unwrap();
+    let row = roster_row(&then, "S1");
     assert_eq!(
         (row["status"].clone(), row["corrected"].clone()),
         (json!("absent"), json!(false))
@@ -297,24 +294,14 @@ async fn the_register_and_statistics_as_of_a_time_between_mark_and_correction_sh
         StatusCode::OK,
     )
     .await;
-    let s1 = stats_then["students"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["student_id"] == "S1")
-        .unwrap();
+    let s1 = crate::read_side::student(&stats_then, "S1");
     assert_eq!(
         (s1["absent"].clone(), s1["present"].clone()),
         (json!(1), json!(0))
     );
 
     let now = app.session_view(&app.admin, &session).await;
-    let row = now["roster"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["student_id"] == "S1")
-        .unwrap();
+    let row = roster_row(&now, "S1");
     assert_eq!(
         (row["status"].clone(), row["correction_reason"].clone()),
         (json!("present"), json!("misread the sheet"))
@@ -349,12 +336,7 @@ async fn an_old_version_event_stored_raw_is_upcast_everywhere_it_is_read() {
     expect_problem(refused, StatusCode::CONFLICT, "correction_required").await;
     // The read side (through the relay and a projector) and the audit see version 1.
     let view = app.session_view(&app.admin, &session).await;
-    let row = view["roster"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["student_id"] == "S1")
-        .unwrap();
+    let row = roster_row(&view, "S1");
     assert_eq!(
         (row["status"].clone(), row["method"].clone()),
         (json!("present"), json!("manual"))

@@ -73,7 +73,7 @@ pub async fn read(app: &TestApp, path: &str, token: &str, position: i64) -> Valu
     body
 }
 
-fn student<'a>(stats: &'a Value, id: &str) -> &'a Value {
+pub fn student<'a>(stats: &'a Value, id: &str) -> &'a Value {
     stats["students"]
         .as_array()
         .unwrap()

@@ -1,6 +1,6 @@
 //! The five-minute walkthrough of the README, end to end.
 
-use crate::helpers::{TestApp, expect_json};
+use crate::helpers::{TestApp, expect_json, roster_row};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -16,13 +16,7 @@ async fn a_teacher_records_and_reads_back_attendance() {
     assert_eq!(marked["status"], "late");
     assert_eq!(marked["version"], 2, "opened + recorded");
     let view = app.session_view(&teacher, &session).await;
-    let row = view["roster"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["student_id"] == "S2")
-        .unwrap()
-        .clone();
+    let row = roster_row(&view, "S2");
     assert_eq!(row["status"], "late");
     assert_eq!(row["name"], "Zoë Ñúñez");
     assert_eq!(row["method"], "manual");

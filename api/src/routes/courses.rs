@@ -221,17 +221,13 @@ async fn create(
     user.require_admin()?;
     let id = course_id("code", &body.code)?;
     let details = check_details(&body.details())?;
-    let meta = api_meta(&user, request_id, &id);
     let command = CourseCommand::CreateCourse {
         course_id: id.clone(),
         details,
         by: user.actor(),
         at: Utc::now(),
     };
-    let done = store::execute(&state.stores().courses, id.as_str(), &meta, |_| {
-        Ok(vec![command.clone()])
-    })
-    .await?;
+    let done = execute(&state, &user, request_id, &id, command).await?;
     Ok((
         StatusCode::CREATED,
         Json(CourseView::new(&done.aggregate, done.version)),
@@ -285,16 +281,12 @@ async fn update(
     let id = course_id("id", &id)?;
     let details = check_details(&body)?;
     load_course(&state, &id).await?;
-    let meta = api_meta(&user, request_id, &id);
     let command = CourseCommand::UpdateCourse {
         details,
         by: user.actor(),
         at: Utc::now(),
     };
-    let done = store::execute(&state.stores().courses, id.as_str(), &meta, |_| {
-        Ok(vec![command.clone()])
-    })
-    .await?;
+    let done = execute(&state, &user, request_id, &id, command).await?;
     Ok(Json(CourseView::new(&done.aggregate, done.version)))
 }
 
@@ -385,6 +377,21 @@ async fn set_policy(
     run(&state, &user, request_id, &id, command).await
 }
 
+/// Runs one course command through the write side, with the API's metadata.
+pub async fn execute(
+    state: &AppState,
+    user: &CurrentUser,
+    request_id: String,
+    id: &domain::CourseId,
+    command: CourseCommand,
+) -> Result<store::Committed<Course>, ApiError> {
+    let meta = api_meta(user, request_id, id);
+    store::execute(&state.stores().courses, id.as_str(), &meta, |_| {
+        Ok(vec![command.clone()])
+    })
+    .await
+}
+
 /// Runs one course command and answers its version.
 pub async fn run(
     state: &AppState,
@@ -393,11 +400,7 @@ pub async fn run(
     id: &domain::CourseId,
     command: CourseCommand,
 ) -> Result<Json<Accepted>, ApiError> {
-    let meta = api_meta(user, request_id, id);
-    let done = store::execute(&state.stores().courses, id.as_str(), &meta, |_| {
-        Ok(vec![command.clone()])
-    })
-    .await?;
+    let done = execute(state, user, request_id, id, command).await?;
     Ok(Json(Accepted {
         version: done.version,
         position: done.position,

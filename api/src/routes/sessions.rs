@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::extract::AppQuery;
 use crate::extract::{AppJson, AppPath, RequestId};
 use crate::freshness::{Freshness, wait_for};
-use crate::routes::courses::{Accepted, run};
+use crate::routes::courses::{self, Accepted, run};
 use crate::routes::students::find_many;
 use crate::routes::{
     SessionContext, api_meta, check_optional_text, check_text, check_time, course_id, load_course,
@@ -112,11 +112,7 @@ async fn schedule(
         by: user.actor(),
         at: Utc::now(),
     };
-    let meta = api_meta(&user, request_id, &id);
-    let done = store::execute(&state.stores().courses, id.as_str(), &meta, |_| {
-        Ok(vec![command.clone()])
-    })
-    .await?;
+    let done = courses::execute(&state, &user, request_id, &id, command).await?;
     let session = done
         .aggregate
         .sessions

@@ -4,7 +4,7 @@
 use super::derived::StudentFigures;
 use super::{CourseStats, apply};
 use crate::event::ProjectedEvent;
-use crate::projector::Projection;
+use crate::projector::{self, Projection};
 use chrono::Utc;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
@@ -29,12 +29,7 @@ impl Projection for CourseStatsProjection {
         conn: &mut PgConnection,
         keys: &[String],
     ) -> Result<HashMap<String, CourseStats>, sqlx::Error> {
-        let rows: Vec<(String, Json<CourseStats>)> =
-            sqlx::query_as("SELECT course_id, doc FROM rm_course_stats WHERE course_id = ANY($1)")
-                .bind(keys)
-                .fetch_all(conn)
-                .await?;
-        Ok(rows.into_iter().map(|(id, Json(doc))| (id, doc)).collect())
+        projector::load_docs(conn, "rm_course_stats", "course_id", keys).await
     }
 
     async fn save(
@@ -59,9 +54,7 @@ impl Projection for CourseStatsProjection {
     }
 
     async fn keys(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT course_id FROM rm_course_stats ORDER BY course_id")
-            .fetch_all(conn)
-            .await
+        projector::doc_keys(conn, "rm_course_stats", "course_id").await
     }
 
     async fn reset(conn: &mut PgConnection) -> Result<(), sqlx::Error> {

@@ -3,7 +3,7 @@
 
 use super::{RegisterView, apply, session_of};
 use crate::event::ProjectedEvent;
-use crate::projector::Projection;
+use crate::projector::{self, Projection};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, HashMap};
@@ -27,13 +27,7 @@ impl Projection for RegisterViewsProjection {
         conn: &mut PgConnection,
         keys: &[String],
     ) -> Result<HashMap<String, RegisterView>, sqlx::Error> {
-        let rows: Vec<(String, Json<RegisterView>)> = sqlx::query_as(
-            "SELECT session_id, doc FROM rm_register_views WHERE session_id = ANY($1)",
-        )
-        .bind(keys)
-        .fetch_all(conn)
-        .await?;
-        Ok(rows.into_iter().map(|(id, Json(doc))| (id, doc)).collect())
+        projector::load_docs(conn, "rm_register_views", "session_id", keys).await
     }
 
     async fn save(
@@ -64,9 +58,7 @@ impl Projection for RegisterViewsProjection {
     }
 
     async fn keys(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT session_id FROM rm_register_views ORDER BY session_id")
-            .fetch_all(conn)
-            .await
+        projector::doc_keys(conn, "rm_register_views", "session_id").await
     }
 
     async fn reset(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
