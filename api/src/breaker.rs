@@ -6,7 +6,7 @@
 //! time passes; `success_threshold` successes close it, a failure opens it again.
 //! Time comes from `tokio::time::Instant`, so tests drive it with a paused clock.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -34,7 +34,7 @@ impl Default for BreakerConfig {
 }
 
 /// The breaker's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BreakerState {
     /// Calls pass.
@@ -46,7 +46,7 @@ pub enum BreakerState {
 }
 
 /// What the breaker looks like now, for `/api/health` and metrics.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BreakerSnapshot {
     /// The breaker's name.
     pub name: String,

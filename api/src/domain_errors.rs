@@ -38,6 +38,7 @@ pub fn register_code(error: &RegisterError) -> &'static str {
         RegisterError::EmptyRollCall => "empty_roll_call",
         RegisterError::DuplicateRow(_) => "duplicate_row",
         RegisterError::RollCallRefused(_) => "roll_call_refused",
+        RegisterError::NothingToReview(_) => "nothing_to_review",
     }
 }
 
@@ -60,6 +61,7 @@ impl From<RegisterError> for ApiError {
                     })
                     .collect(),
             },
+            RegisterError::NothingToReview(_) => ApiError::NotFound(detail),
             _ => ApiError::conflict(code, detail),
         }
     }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod freshness;
 pub mod idempotency;
+pub mod import;
 mod problem;
 pub mod routes;
 pub mod state;
@@ -35,7 +36,7 @@ pub use state::{ApiConfig, AppState, Monitor};
     info(title = "Smart Attendance System API", description = "Event-sourced attendance: take, correct and audit attendance; read statistics and reports."),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "users"), (name = "students"), (name = "courses"), (name = "enrollments"),
-         (name = "sessions"), (name = "attendance"), (name = "statistics"), (name = "audit"), (name = "reports"), (name = "health"))
+         (name = "sessions"), (name = "attendance"), (name = "statistics"), (name = "audit"), (name = "reports"), (name = "sheets"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -66,6 +67,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::records::router())
         .merge(routes::audit::router())
         .merge(routes::reports::router())
+        .merge(routes::sheets::router())
         .merge(routes::health::router())
 }
 

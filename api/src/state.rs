@@ -1,7 +1,7 @@
 //! Shared application state handed to every handler.
 
 use crate::auth::jwt::JwtKeys;
-use crate::breaker::CircuitBreaker;
+use crate::breaker::{BreakerConfig, CircuitBreaker};
 use crate::store::Stores;
 use projections::reports::registry::Registry;
 use sqlx::PgPool;
@@ -12,12 +12,18 @@ use std::sync::Arc;
 pub struct ApiConfig {
     /// Largest accepted JSON body in bytes.
     pub body_limit: usize,
+    /// Largest accepted sheet upload (the PDF) in bytes.
+    pub sheet_upload_limit: usize,
+    /// The breaker guarding the sheet import's writes to the store.
+    pub import_breaker: BreakerConfig,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             body_limit: 256 * 1024,
+            sheet_upload_limit: 32 * 1024 * 1024,
+            import_breaker: BreakerConfig::default(),
         }
     }
 }
@@ -45,6 +51,7 @@ struct Inner {
     config: ApiConfig,
     monitor: Monitor,
     reports: Registry,
+    import_breaker: Arc<CircuitBreaker>,
 }
 
 impl AppState {
@@ -58,7 +65,9 @@ impl AppState {
         reports: Registry,
     ) -> Self {
         let stores = Stores::new(&pool);
+        let import_breaker = Arc::new(CircuitBreaker::new("sheet_import", config.import_breaker));
         AppState(Arc::new(Inner {
+            import_breaker,
             pool,
             stores,
             jwt,
@@ -72,6 +81,18 @@ impl AppState {
     /// The report formats.
     pub fn reports(&self) -> &Registry {
         &self.0.reports
+    }
+
+    /// The breaker guarding the sheet import's writes.
+    pub fn import_breaker(&self) -> &CircuitBreaker {
+        &self.0.import_breaker
+    }
+
+    /// Every breaker whose state is reported: the monitored ones and the import's.
+    pub fn breakers(&self) -> Vec<Arc<CircuitBreaker>> {
+        let mut all = self.0.monitor.breakers.clone();
+        all.push(self.0.import_breaker.clone());
+        all
     }
 
     /// What health and metrics report.

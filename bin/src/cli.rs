@@ -53,6 +53,9 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Paper bubble sheets: print one for a session, or read a scanned PDF offline.
+    #[command(subcommand)]
+    Sheet(crate::sheet::SheetCommand),
     /// Load a small realistic data set (3 courses, 60 students, 6 weeks of sessions).
     Demo(crate::demo::DemoArgs),
 }
@@ -137,6 +140,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => add_user(&connections, &username, role.into(), student_id).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Report(args) => crate::report::run(args).await,
+        Command::Sheet(command) => crate::sheet::run(command).await,
         Command::Bench(args) => crate::bench::run(args).await,
         Command::Replay(args) => {
             if crate::replay::run(args).await? {

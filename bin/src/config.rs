@@ -101,6 +101,18 @@ pub struct ServeConfig {
     /// Largest accepted JSON body, in bytes.
     #[arg(long, env = "ATTENDANCE_BODY_LIMIT", default_value_t = 256 * 1024)]
     pub body_limit: usize,
+    /// Largest sheet upload (the scanned PDF) in bytes.
+    #[arg(long, env = "ATTENDANCE_SHEET_UPLOAD_LIMIT", default_value_t = 32 * 1024 * 1024)]
+    pub sheet_upload_limit: usize,
+    /// Consecutive store failures that open the sheet import's circuit breaker.
+    #[arg(long, env = "IMPORT_BREAKER_FAILURES", default_value_t = 3)]
+    pub import_breaker_failures: u32,
+    /// Seconds the import breaker stays open before a trial.
+    #[arg(long, env = "IMPORT_BREAKER_OPEN_SECS", default_value_t = 15.0)]
+    pub import_breaker_open_secs: f64,
+    /// Successful trials that close the import breaker.
+    #[arg(long, env = "IMPORT_BREAKER_SUCCESSES", default_value_t = 2)]
+    pub import_breaker_successes: u32,
     /// The relay to NATS.
     #[command(flatten)]
     pub relay: RelaySettings,

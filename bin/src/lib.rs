@@ -11,6 +11,7 @@ pub mod projectors;
 pub mod relay;
 pub mod replay;
 pub mod report;
+pub mod sheet;
 pub mod startup;
 
 /// Sets up logging: human-readable by default, JSON with `LOG_FORMAT=json`; level from

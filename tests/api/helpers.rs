@@ -103,6 +103,10 @@ pub fn test_config(database: &str) -> ServeConfig {
         jwt_ttl_secs: 86_400,
         admin_password: Some(ADMIN_PASSWORD.into()),
         body_limit: 256 * 1024,
+        sheet_upload_limit: 8 * 1024 * 1024,
+        import_breaker_failures: 3,
+        import_breaker_open_secs: 15.0,
+        import_breaker_successes: 2,
         relay: RelaySettings {
             // A subject prefix and a stream of its own per test.
             subject_prefix: format!("t{}", &database[database.len() - 12..]),

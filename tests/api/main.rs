@@ -18,5 +18,6 @@ mod read_side;
 mod relay;
 mod reports;
 mod roles;
+mod sheets;
 mod smoke;
 mod students;

@@ -131,12 +131,7 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     } else {
         Vec::new()
     };
-    let breakers: Vec<_> = state
-        .monitor()
-        .breakers
-        .iter()
-        .map(|b| b.snapshot())
-        .collect();
+    let breakers: Vec<_> = state.breakers().iter().map(|b| b.snapshot()).collect();
     let all_closed = breakers.iter().all(|b| b.state == BreakerState::Closed);
     let status = if database.ok && nats.ok && all_closed {
         "ok"
@@ -244,12 +239,7 @@ async fn metrics(
         "Events in the projector's consumer not yet applied.",
         &pending,
     );
-    let breakers: Vec<_> = state
-        .monitor()
-        .breakers
-        .iter()
-        .map(|b| b.snapshot())
-        .collect();
+    let breakers: Vec<_> = state.breakers().iter().map(|b| b.snapshot()).collect();
     let states: Vec<_> = breakers
         .iter()
         .map(|b| {

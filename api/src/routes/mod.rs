@@ -10,6 +10,7 @@ pub mod health;
 pub mod records;
 pub mod reports;
 pub mod sessions;
+pub mod sheets;
 pub mod statistics;
 pub mod students;
 pub mod users;

@@ -7,6 +7,7 @@ mod ceiling;
 mod load;
 mod offline;
 mod server;
+mod sheet_import;
 
 use crate::config::Connections;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -98,7 +99,7 @@ pub struct Figures {
     pub raw_scan_rows_per_sec: f64,
     /// 5: course report (students x sessions) render time per format, milliseconds.
     pub report_ms: Vec<(String, f64)>,
-    /// 6: sheet import pages per second (none until paper sheets exist).
+    /// 6: sheet import pages per second (20-page scans over HTTP, median of three).
     pub sheet_pages_per_sec: Option<f64>,
     /// 7: peak resident memory of the server process, MiB (none with `--url`).
     pub server_peak_rss_mib: Option<f64>,
@@ -243,5 +244,6 @@ async fn measure(
     load::roll_calls(server, &data, args, figures).await?;
     ceiling::batched_inserts(&server.pool, args, figures).await?;
     offline::rebuild(&server.pool, figures).await?;
-    offline::reports(args, figures)
+    offline::reports(args, figures)?;
+    sheet_import::sheet_import(server, figures).await
 }

@@ -73,6 +73,34 @@ pub enum RegisterCommand {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Import one page of a scanned sheet: rows read clearly are recorded (or corrected
+    /// when they differ), uncertain rows held for review. A page already imported (same
+    /// SHA-256) changes nothing.
+    ImportSheetPage {
+        /// SHA-256 of the page image.
+        sha256: String,
+        /// The page (from 1).
+        page: u32,
+        /// Pages of the sheet.
+        pages: u32,
+        /// One entry per row printed on the page.
+        rows: Vec<SheetRow>,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Decide a held mark.
+    ResolveReview {
+        /// The student.
+        student_id: StudentId,
+        /// The status decided.
+        status: Status,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Close the register: unmarked students become absent; later only corrections.
     CloseRegister {
         /// Who asks.
@@ -80,4 +108,27 @@ pub enum RegisterCommand {
         /// When.
         at: DateTime<Utc>,
     },
+}
+
+/// What the reader made of one row of a sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SheetRead {
+    /// Read with certainty (an empty row is `Absent`).
+    Mark(Status),
+    /// Not certain: held for review.
+    Held {
+        /// Why.
+        reason: String,
+        /// The statuses whose bubbles were filled or uncertain.
+        candidates: Vec<Status>,
+    },
+}
+
+/// One row of a scanned sheet page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SheetRow {
+    /// The student printed on the row.
+    pub student_id: StudentId,
+    /// What was read.
+    pub read: SheetRead,
 }

@@ -50,6 +50,9 @@ pub enum RegisterError {
     /// A student appears twice in one roll call.
     #[error("student {0} appears more than once in the roll call")]
     DuplicateRow(StudentId),
+    /// A review was asked for a student with no held mark.
+    #[error("student {0} has no mark held for review")]
+    NothingToReview(StudentId),
     /// Some rows of a roll call were refused; nothing was recorded.
     #[error("{} row(s) of the roll call were refused; nothing was recorded", .0.len())]
     RollCallRefused(Vec<RowProblem>),

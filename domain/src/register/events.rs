@@ -55,6 +55,47 @@ pub enum RegisterEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Rows of a scanned sheet that could not be read with certainty: held for a person to
+    /// decide, nothing recorded for them.
+    MarksHeldForReview {
+        /// SHA-256 of the page image that was read.
+        sheet_sha256: String,
+        /// The page of the sheet (from 1).
+        page: u32,
+        /// The held rows.
+        held: Vec<HeldMark>,
+        /// Who imported the sheet.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A scanned sheet page was imported; its marks are the attendance events before it.
+    SheetImported {
+        /// SHA-256 of the page image: the same page is imported once.
+        sha256: String,
+        /// The page of the sheet (from 1).
+        page: u32,
+        /// Pages of the sheet.
+        pages: u32,
+        /// What the page said.
+        counts: SheetCounts,
+        /// Who imported it.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A held mark was decided by a person (the mark itself is recorded or corrected by the
+    /// events before this one, unless it already had that status).
+    ReviewResolved {
+        /// The student.
+        student_id: StudentId,
+        /// The status decided.
+        status: Status,
+        /// Who decided.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The register was closed; the listed unmarked students became absent.
     RegisterClosed {
         /// Students defaulted to absent.
@@ -73,6 +114,9 @@ impl RegisterEvent {
             RegisterEvent::RegisterOpened { by, .. }
             | RegisterEvent::AttendanceRecorded { by, .. }
             | RegisterEvent::AttendanceCorrected { by, .. }
+            | RegisterEvent::MarksHeldForReview { by, .. }
+            | RegisterEvent::SheetImported { by, .. }
+            | RegisterEvent::ReviewResolved { by, .. }
             | RegisterEvent::RegisterClosed { by, .. } => by,
         }
     }
@@ -85,6 +129,9 @@ impl DomainEvent for RegisterEvent {
             RegisterEvent::RegisterOpened { .. } => "RegisterOpened",
             RegisterEvent::AttendanceRecorded { .. } => "AttendanceRecorded",
             RegisterEvent::AttendanceCorrected { .. } => "AttendanceCorrected",
+            RegisterEvent::MarksHeldForReview { .. } => "MarksHeldForReview",
+            RegisterEvent::SheetImported { .. } => "SheetImported",
+            RegisterEvent::ReviewResolved { .. } => "ReviewResolved",
             RegisterEvent::RegisterClosed { .. } => "RegisterClosed",
         }
         .to_string()
@@ -92,5 +139,52 @@ impl DomainEvent for RegisterEvent {
 
     fn event_version(&self) -> String {
         crate::EVENT_VERSION.to_string()
+    }
+}
+
+/// A row of a scanned sheet held for review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldMark {
+    /// The student of the row.
+    pub student_id: StudentId,
+    /// Why it was held (two bubbles filled, a bubble neither filled nor empty).
+    pub reason: String,
+    /// The statuses whose bubbles were filled or uncertain.
+    pub candidates: Vec<Status>,
+}
+
+/// What one sheet page said, row by row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetCounts {
+    /// Rows read as present.
+    pub present: u32,
+    /// Rows read as late.
+    pub late: u32,
+    /// Rows read as excused.
+    pub excused: u32,
+    /// Empty rows (absent).
+    pub absent: u32,
+    /// Rows held for review.
+    pub held: u32,
+}
+
+impl SheetCounts {
+    /// Counts one row read as a status.
+    pub fn count(&mut self, status: Status) {
+        match status {
+            Status::Present => self.present += 1,
+            Status::Late => self.late += 1,
+            Status::Excused => self.excused += 1,
+            Status::Absent => self.absent += 1,
+        }
+    }
+
+    /// Adds another page's counts.
+    pub fn add(&mut self, other: &SheetCounts) {
+        self.present += other.present;
+        self.late += other.late;
+        self.excused += other.excused;
+        self.absent += other.absent;
+        self.held += other.held;
     }
 }

@@ -9,6 +9,6 @@ mod events;
 mod tests;
 
 pub use aggregate::{Mark, Register};
-pub use commands::{RegisterCommand, RollCallMark};
+pub use commands::{RegisterCommand, RollCallMark, SheetRead, SheetRow};
 pub use errors::{RegisterError, RowProblem};
-pub use events::RegisterEvent;
+pub use events::{HeldMark, RegisterEvent, SheetCounts};

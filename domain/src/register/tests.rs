@@ -684,3 +684,219 @@ fn after_closing_the_defaulted_students_are_absent_by_close() {
         Some(Method::Manual)
     );
 }
+
+// ---------------------------------------------------------------- paper sheets
+
+fn sheet_row(student_id: StudentId, status: Status) -> super::SheetRow {
+    super::SheetRow {
+        student_id,
+        read: super::SheetRead::Mark(status),
+    }
+}
+
+fn held_row(student_id: StudentId) -> super::SheetRow {
+    super::SheetRow {
+        student_id,
+        read: super::SheetRead::Held {
+            reason: "two or more bubbles filled".into(),
+            candidates: vec![Status::Present, Status::Late],
+        },
+    }
+}
+
+fn import(sha: &str, rows: Vec<super::SheetRow>) -> RegisterCommand {
+    RegisterCommand::ImportSheetPage {
+        sha256: sha.into(),
+        page: 1,
+        pages: 1,
+        rows,
+        by: teacher(),
+        at: t(10, 0),
+    }
+}
+
+fn sheet_recorded(student_id: StudentId, status: Status) -> RegisterEvent {
+    RegisterEvent::AttendanceRecorded {
+        student_id,
+        status,
+        method: Method::Sheet,
+        remark: None,
+        by: teacher(),
+        at: t(10, 0),
+    }
+}
+
+fn imported(sha: &str, counts: super::SheetCounts) -> RegisterEvent {
+    RegisterEvent::SheetImported {
+        sha256: sha.into(),
+        page: 1,
+        pages: 1,
+        counts,
+        by: teacher(),
+        at: t(10, 0),
+    }
+}
+
+fn held_event(sha: &str, student_id: StudentId) -> RegisterEvent {
+    RegisterEvent::MarksHeldForReview {
+        sheet_sha256: sha.into(),
+        page: 1,
+        held: vec![super::HeldMark {
+            student_id,
+            reason: "two or more bubbles filled".into(),
+            candidates: vec![Status::Present, Status::Late],
+        }],
+        by: teacher(),
+        at: t(10, 0),
+    }
+}
+
+#[test]
+fn a_sheet_page_records_clear_rows_and_holds_uncertain_ones() {
+    RegisterTest::with(())
+        .given(vec![opened()])
+        .when(import(
+            "aa",
+            vec![
+                sheet_row(alice(), Status::Present),
+                sheet_row(bob(), Status::Absent),
+                held_row(carol()),
+            ],
+        ))
+        .then_expect_events(vec![
+            sheet_recorded(alice(), Status::Present),
+            sheet_recorded(bob(), Status::Absent),
+            held_event("aa", carol()),
+            imported(
+                "aa",
+                super::SheetCounts {
+                    present: 1,
+                    absent: 1,
+                    held: 1,
+                    ..Default::default()
+                },
+            ),
+        ]);
+}
+
+#[test]
+fn the_same_page_imported_twice_changes_nothing() {
+    RegisterTest::with(())
+        .given(vec![
+            opened(),
+            sheet_recorded(alice(), Status::Present),
+            imported("aa", super::SheetCounts::default()),
+        ])
+        .when(import("aa", vec![sheet_row(alice(), Status::Late)]))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_rescan_with_a_changed_bubble_is_a_correction() {
+    RegisterTest::with(())
+        .given(vec![
+            opened(),
+            sheet_recorded(alice(), Status::Present),
+            imported("aa", super::SheetCounts::default()),
+        ])
+        .when(import(
+            "bb",
+            vec![
+                sheet_row(alice(), Status::Late),
+                sheet_row(bob(), Status::Present),
+            ],
+        ))
+        .then_expect_events(vec![
+            RegisterEvent::AttendanceCorrected {
+                student_id: alice(),
+                old_status: Status::Present,
+                new_status: Status::Late,
+                reason: "sheet re-scan".into(),
+                method: Method::Sheet,
+                by: teacher(),
+                at: t(10, 0),
+            },
+            sheet_recorded(bob(), Status::Present),
+            imported(
+                "bb",
+                super::SheetCounts {
+                    present: 1,
+                    late: 1,
+                    ..Default::default()
+                },
+            ),
+        ]);
+}
+
+#[test]
+fn a_sheet_row_for_a_student_not_on_the_roster_refuses_the_page() {
+    RegisterTest::with(())
+        .given(vec![opened()])
+        .when(import(
+            "aa",
+            vec![
+                sheet_row(alice(), Status::Present),
+                sheet_row(mallory(), Status::Late),
+            ],
+        ))
+        .then_expect_error(RegisterError::NotOnRoster(mallory()));
+}
+
+#[test]
+fn resolving_a_held_mark_records_it_and_clears_the_hold() {
+    let mut register = Register::default();
+    for event in [opened(), held_event("aa", carol())] {
+        register.apply(event);
+    }
+    assert!(register.held.contains_key(&carol()));
+    let events = register
+        .decide(RegisterCommand::ResolveReview {
+            student_id: carol(),
+            status: Status::Late,
+            by: teacher(),
+            at: t(11, 0),
+        })
+        .unwrap();
+    assert!(matches!(
+        &events[0],
+        RegisterEvent::AttendanceRecorded {
+            status: Status::Late,
+            method: Method::Sheet,
+            ..
+        }
+    ));
+    assert!(matches!(
+        &events[1],
+        RegisterEvent::ReviewResolved {
+            status: Status::Late,
+            ..
+        }
+    ));
+    for event in events {
+        register.apply(event);
+    }
+    assert!(register.held.is_empty());
+    assert_eq!(register.status_of(&carol()), Some(Status::Late));
+    assert_eq!(
+        register.decide(RegisterCommand::ResolveReview {
+            student_id: carol(),
+            status: Status::Late,
+            by: teacher(),
+            at: t(11, 0),
+        }),
+        Err(RegisterError::NothingToReview(carol()))
+    );
+}
+
+#[test]
+fn a_manual_mark_also_clears_a_hold() {
+    let mut register = Register::default();
+    for event in [
+        opened(),
+        held_event("aa", carol()),
+        recorded(carol(), Status::Present),
+    ] {
+        register.apply(event);
+    }
+    assert!(register.held.is_empty());
+}

@@ -135,7 +135,10 @@ fn apply_register(model: &mut CourseStats, session: &str, event: &RegisterEvent)
             .insert(session.to_string(), status);
     };
     match event {
-        RegisterEvent::RegisterOpened { .. } => {}
+        RegisterEvent::RegisterOpened { .. }
+        | RegisterEvent::MarksHeldForReview { .. }
+        | RegisterEvent::SheetImported { .. }
+        | RegisterEvent::ReviewResolved { .. } => {}
         RegisterEvent::AttendanceRecorded {
             student_id, status, ..
         } => mark(student_id.as_str(), *status),

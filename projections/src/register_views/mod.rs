@@ -32,6 +32,9 @@ pub struct RegisterRow {
     pub corrected: bool,
     /// The reason of the latest correction.
     pub correction_reason: Option<String>,
+    /// Why the row of a scanned sheet is held for review, while it is.
+    #[serde(default)]
+    pub held_for_review: Option<String>,
 }
 
 /// The view of one session's register.
@@ -133,6 +136,7 @@ fn apply_register(view: &mut RegisterView, event: &RegisterEvent) {
                 remark: remark.clone(),
                 corrected: false,
                 correction_reason: None,
+                held_for_review: None,
             };
         }
         RegisterEvent::AttendanceCorrected {
@@ -151,7 +155,20 @@ fn apply_register(view: &mut RegisterView, event: &RegisterEvent) {
             row.recorded_at = Some(*at);
             row.corrected = true;
             row.correction_reason = Some(reason.clone());
+            row.held_for_review = None;
         }
+        RegisterEvent::MarksHeldForReview { held, .. } => {
+            for mark in held {
+                let row = view.rows.entry(mark.student_id.to_string()).or_default();
+                row.held_for_review = Some(mark.reason.clone());
+            }
+        }
+        RegisterEvent::ReviewResolved { student_id, .. } => {
+            if let Some(row) = view.rows.get_mut(student_id.as_str()) {
+                row.held_for_review = None;
+            }
+        }
+        RegisterEvent::SheetImported { .. } => {}
         RegisterEvent::RegisterClosed {
             defaulted_absent,
             by,

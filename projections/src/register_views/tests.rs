@@ -282,6 +282,7 @@ fn attendance_recorded_fills_the_row() {
             remark: Some("bus was late".into()),
             corrected: false,
             correction_reason: None,
+            held_for_review: None,
         }
     );
     // the other rows stay unmarked
@@ -307,6 +308,7 @@ fn attendance_corrected_sets_the_new_status_and_reason_keeping_the_remark() {
             remark: Some("no sign-in".into()),
             corrected: true,
             correction_reason: Some("arrived after roll call".into()),
+            held_for_review: None,
         }
     );
 }

@@ -17,7 +17,7 @@ pub(super) const BLACK: Rgb8 = (0, 0, 0);
 
 /// Horizontal alignment in a box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Align {
+pub enum Align {
     /// Left.
     Left,
     /// Centred.
@@ -42,6 +42,14 @@ pub(super) enum Item {
         to: (f32, f32),
         width: f32,
         grey: u8,
+    },
+    /// A circle, stroked (`fill: None`) or filled; `grey` 0 is black.
+    Circle {
+        centre: (f32, f32),
+        r: f32,
+        width: f32,
+        grey: u8,
+        fill: bool,
     },
     /// Shaped text at a baseline origin, turned a quarter counterclockwise if `rotated`.
     Text {
@@ -121,6 +129,17 @@ impl Canvas {
             to,
             width,
             grey,
+        });
+    }
+
+    /// A circle's outline (`fill` false) or a filled disc; `grey` 0 is black.
+    pub(super) fn circle(&mut self, centre: (f32, f32), r: f32, width: f32, grey: u8, fill: bool) {
+        self.items().push(Item::Circle {
+            centre,
+            r,
+            width,
+            grey,
+            fill,
         });
     }
 

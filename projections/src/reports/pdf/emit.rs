@@ -4,8 +4,8 @@
 use super::canvas::{Item, Rgb8};
 use super::text::Face;
 use printpdf::{
-    Codepoint, Color, FontId, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Pt, Rect, Rgb,
-    TextItem, TextMatrix,
+    Codepoint, Color, FontId, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Polygon,
+    PolygonRing, Pt, Rect, Rgb, TextItem, TextMatrix, WindingOrder,
 };
 use std::collections::HashMap;
 
@@ -22,6 +22,32 @@ fn colour(rgb: Rgb8) -> Color {
 }
 fn pt(x: f32, y: f32) -> Point {
     Point { x: Pt(x), y: Pt(y) }
+}
+
+/// A circle as four cubic Bézier arcs (control points at 0.5523 r).
+fn circle_points(centre: (f32, f32), r: f32) -> Vec<LinePoint> {
+    const K: f32 = 0.552_284_8;
+    let (cx, cy) = centre;
+    let k = K * r;
+    let at = |x: f32, y: f32, bezier: bool| LinePoint {
+        p: pt(cx + x, cy + y),
+        bezier,
+    };
+    vec![
+        at(r, 0.0, false),
+        at(r, k, true),
+        at(k, r, true),
+        at(0.0, r, false),
+        at(-k, r, true),
+        at(-r, k, true),
+        at(-r, 0.0, false),
+        at(-r, -k, true),
+        at(-k, -r, true),
+        at(0.0, -r, false),
+        at(k, -r, true),
+        at(r, -k, true),
+        at(r, 0.0, false),
+    ]
 }
 
 /// The content operations of a page.
@@ -79,6 +105,39 @@ pub(super) fn ops(items: &[Item], fonts: &Embedded) -> Vec<Op> {
                         is_closed: false,
                     },
                 });
+            }
+            Item::Circle {
+                centre,
+                r,
+                width,
+                grey,
+                fill: filled,
+            } => {
+                let points = circle_points(*centre, *r);
+                if *filled {
+                    set_fill(&mut ops, (*grey, *grey, *grey));
+                    ops.push(Op::DrawPolygon {
+                        polygon: Polygon {
+                            rings: vec![PolygonRing { points }],
+                            mode: PaintMode::Fill,
+                            winding_order: WindingOrder::NonZero,
+                        },
+                    });
+                } else {
+                    if stroke != Some((*width, *grey)) {
+                        ops.push(Op::SetOutlineColor {
+                            col: colour((*grey, *grey, *grey)),
+                        });
+                        ops.push(Op::SetOutlineThickness { pt: Pt(*width) });
+                        stroke = Some((*width, *grey));
+                    }
+                    ops.push(Op::DrawLine {
+                        line: Line {
+                            points,
+                            is_closed: true,
+                        },
+                    });
+                }
             }
             Item::Text {
                 shaped,

@@ -1,0 +1,395 @@
+//! Paper bubble sheets: print a session's sheet, import scanned pages into its register
+//! through the import circuit breaker, and let a person decide the marks held for review.
+//!
+//! - `GET /api/sessions/{id}/sheet.pdf`, `GET /api/sessions/{id}/sheet/layout`
+//! - `POST /api/sheets` (multipart, one PDF) -> a job; `GET /api/sheets/{job_id}`,
+//!   `GET /api/sheets/{job_id}/pages/{n}.png`
+//! - `GET /api/sessions/{id}/review`, `POST /api/sessions/{id}/review/{student_id}`
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::extract::{AppJson, AppPath, RequestId};
+use crate::import::{self, SheetJob};
+use crate::routes::sessions::on_register;
+use crate::routes::students::find_many;
+use crate::routes::{SessionContext, load_session, session_id, student_id};
+use crate::state::AppState;
+use crate::store::{self, Stores};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use domain::register::RegisterCommand;
+use domain::{Status, StudentId};
+use serde::{Deserialize, Serialize};
+use sheets::{Layout, RosterEntry, SheetInfo};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+/// The students printed on a session's sheet: the register's roster once it is open (it
+/// never changes after), otherwise the students enrolled on the session's day.
+pub async fn sheet_info(state: &AppState, ctx: &SessionContext) -> Result<SheetInfo, ApiError> {
+    sheet_info_from(state.stores(), state.pool(), ctx).await
+}
+
+/// [`sheet_info`] from the stores and the pool (for the CLI).
+pub async fn sheet_info_from(
+    stores: &Stores,
+    pool: &PgPool,
+    ctx: &SessionContext,
+) -> Result<SheetInfo, ApiError> {
+    let (register, _) = store::load(&stores.registers, ctx.session_id.as_str()).await?;
+    let roster: Vec<StudentId> = if register.is_open() {
+        register.roster.keys().cloned().collect()
+    } else {
+        ctx.course.roster_on(ctx.session.starts_at.date_naive())
+    };
+    let ids: Vec<String> = roster.iter().map(|s| s.to_string()).collect();
+    let names: std::collections::HashMap<String, Option<String>> = find_many(pool, &ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    Ok(SheetInfo {
+        session_id: ctx.session_id.to_string(),
+        course_id: ctx.course_id.to_string(),
+        course_title: ctx.course.details.name.clone(),
+        session_title: ctx.session.title.clone(),
+        starts_at: ctx.session.starts_at,
+        roster: ids
+            .into_iter()
+            .map(|id| RosterEntry {
+                name: names.get(&id).cloned().flatten(),
+                student_id: id,
+            })
+            .collect(),
+    })
+}
+
+/// The printable bubble sheet of a session (admins and the course's teachers).
+#[utoipa::path(get, path = "/api/sessions/{id}/sheet.pdf", tag = "sheets", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, description = "the sheet, A4 PDF", content_type = "application/pdf"),
+              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+async fn sheet_pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Response, ApiError> {
+    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    user.require_course_staff(&ctx.course)?;
+    let info = sheet_info(&state, &ctx).await?;
+    let (pdf, _) = tokio::task::spawn_blocking(move || sheets::generate::sheet_pdf(&info))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let mut response = Body::from(pdf).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    let disposition = format!("attachment; filename=\"sheet-{}.pdf\"", ctx.session_id);
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+/// Where every bubble of the session's sheet is (PDF points, origin bottom left), for
+/// tools and tests.
+#[utoipa::path(get, path = "/api/sessions/{id}/sheet/layout", tag = "sheets", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, description = "pages, rows, bubbles (page, row, student, status, x, y, r)"),
+              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+async fn sheet_layout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<Layout>, ApiError> {
+    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    user.require_course_staff(&ctx.course)?;
+    let info = sheet_info(&state, &ctx).await?;
+    Ok(Json(sheets::generate::layout_of(&info)))
+}
+
+/// The upload form: one part named `file` holding the scanned PDF.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SheetUpload {
+    /// The PDF.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Imports a scanned PDF of sheets (admins and teachers; each page only into sessions the
+/// caller teaches). Answers 503 with Retry-After at once while the import breaker is open.
+#[utoipa::path(post, path = "/api/sheets", tag = "sheets", security(("bearer" = [])),
+    request_body(content = SheetUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = SheetJob), (status = 400, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+async fn upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<SheetJob>), ApiError> {
+    if user.role == domain::Role::Student {
+        return Err(ApiError::Forbidden(
+            "only administrators and teachers may import sheets",
+        ));
+    }
+    // While the store is known to be down, refuse before reading the upload.
+    import::refuse_while_open(&state)?;
+    let multipart = multipart.map_err(|e| ApiError::BadRequest {
+        code: "multipart_expected",
+        detail: format!("expected a multipart/form-data body with a `file` part: {e}"),
+        errors: Vec::new(),
+    })?;
+    let pdf = read_file(multipart, state.config().sheet_upload_limit).await?;
+    // The import runs to its end even if the client goes away: no write is left undecided.
+    let job = tokio::spawn(import::run(state.clone(), user, request_id, pdf))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok((StatusCode::CREATED, Json(job)))
+}
+
+/// The single `file` part of the upload.
+async fn read_file(mut multipart: Multipart, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit }
+        } else {
+            ApiError::BadRequest {
+                code: "bad_multipart",
+                detail: format!("the multipart body could not be read: {}", e.body_text()),
+                errors: Vec::new(),
+            }
+        }
+    };
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(too_large)? {
+        if field.name() != Some("file") {
+            let name = field.name().unwrap_or("").to_string();
+            return Err(ApiError::invalid(
+                "file",
+                format!("unexpected part {name:?}; send one part named `file`"),
+            ));
+        }
+        if file.is_some() {
+            return Err(ApiError::invalid(
+                "file",
+                "send one PDF per upload (one part named `file`)",
+            ));
+        }
+        let mut bytes = Vec::new();
+        let mut field = field;
+        while let Some(chunk) = field.chunk().await.map_err(too_large)? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        file = Some(bytes);
+    }
+    match file {
+        Some(bytes) if !bytes.is_empty() => Ok(bytes),
+        Some(_) => Err(ApiError::invalid("file", "the file is empty")),
+        None => Err(ApiError::invalid(
+            "file",
+            "no file: send the PDF in a part named `file`",
+        )),
+    }
+}
+
+/// An import job: what each page said and what was recorded.
+#[utoipa::path(get, path = "/api/sheets/{job_id}", tag = "sheets", security(("bearer" = [])),
+    params(("job_id" = String, Path, description = "job id")),
+    responses((status = 200, body = SheetJob), (status = 404, body = crate::error::Problem)))]
+async fn job(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(job_id): AppPath<String>,
+) -> Result<Json<SheetJob>, ApiError> {
+    let id = job_uuid(&job_id)?;
+    Ok(Json(import::load_job(&state, &user, id).await?))
+}
+
+/// A page of an import as PNG, each bubble outlined by its decision: green filled, grey
+/// empty, orange uncertain; held rows framed in red.
+#[utoipa::path(get, path = "/api/sheets/{job_id}/pages/{page}", tag = "sheets", security(("bearer" = [])),
+    params(("job_id" = String, Path, description = "job id"), ("page" = String, Path, description = "`<n>.png`, n from 1")),
+    responses((status = 200, description = "the checked page", content_type = "image/png"),
+              (status = 404, body = crate::error::Problem)))]
+async fn page_png(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((job_id, page)): AppPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    let id = job_uuid(&job_id)?;
+    let number: i32 = page
+        .strip_suffix(".png")
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| ApiError::bad_param("page", "expected `<n>.png` with n from 1"))?;
+    // Visibility follows the job's.
+    import::load_job(&state, &user, id).await?;
+    let png = import::page_png(&state, id, number)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("job {id} has no image of page {number}")))?;
+    let mut response = Body::from(png).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    Ok(response)
+}
+
+fn job_uuid(value: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(value).map_err(|_| ApiError::bad_param("job_id", "not a job id (a UUID)"))
+}
+
+/// A row held for review.
+#[derive(Serialize, ToSchema)]
+pub struct HeldRow {
+    /// Student number.
+    pub student_id: String,
+    /// Name, if known.
+    pub name: Option<String>,
+    /// Why it was held.
+    pub reason: String,
+    /// The statuses whose bubbles were filled or uncertain.
+    #[schema(value_type = Vec<String>)]
+    pub candidates: Vec<Status>,
+    /// The student's current status (null while unmarked).
+    #[schema(value_type = Option<String>)]
+    pub current_status: Option<Status>,
+}
+
+/// The review queue of a session.
+#[derive(Serialize, ToSchema)]
+pub struct ReviewQueue {
+    /// Session id.
+    pub session_id: String,
+    /// Held rows, by student number.
+    pub held: Vec<HeldRow>,
+    /// The register's version.
+    pub version: u64,
+}
+
+/// Rows of scanned sheets held for review (admins and the course's teachers), read from
+/// the register itself so a decision just made is never listed again.
+#[utoipa::path(get, path = "/api/sessions/{id}/review", tag = "sheets", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = ReviewQueue), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+async fn review_queue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<ReviewQueue>, ApiError> {
+    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    user.require_course_staff(&ctx.course)?;
+    let (register, version) =
+        store::load(&state.stores().registers, ctx.session_id.as_str()).await?;
+    let ids: Vec<String> = register.held.keys().map(|s| s.to_string()).collect();
+    let names: std::collections::HashMap<String, Option<String>> = find_many(state.pool(), &ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let held = register
+        .held
+        .values()
+        .map(|mark| HeldRow {
+            student_id: mark.student_id.to_string(),
+            name: names.get(mark.student_id.as_str()).cloned().flatten(),
+            reason: mark.reason.clone(),
+            candidates: mark.candidates.clone(),
+            current_status: register.status_of(&mark.student_id),
+        })
+        .collect();
+    Ok(Json(ReviewQueue {
+        session_id: ctx.session_id.to_string(),
+        held,
+        version,
+    }))
+}
+
+/// A decision on a held row.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// `present`, `late`, `excused` or `absent`.
+    #[schema(value_type = String, example = "late")]
+    pub status: Status,
+}
+
+/// What a decision did.
+#[derive(Serialize, ToSchema)]
+pub struct ReviewDecided {
+    /// Session id.
+    pub session_id: String,
+    /// Student number.
+    pub student_id: String,
+    /// The student's status now.
+    #[schema(value_type = String)]
+    pub status: Status,
+    /// The register's version after the decision.
+    pub version: u64,
+    /// Global position of the last event: pass it as `min_position` to read your write.
+    pub position: i64,
+}
+
+/// Decides a held row: records (or corrects) the student's mark and clears the hold.
+#[utoipa::path(post, path = "/api/sessions/{id}/review/{student_id}", tag = "sheets", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id"), ("student_id" = String, Path, description = "student number")),
+    request_body = ReviewBody,
+    responses((status = 200, body = ReviewDecided), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn review_decide(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    AppPath((id, student)): AppPath<(String, String)>,
+    AppJson(body): AppJson<ReviewBody>,
+) -> Result<Json<ReviewDecided>, ApiError> {
+    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    let student = student_id("student_id", &student)?;
+    let command = RegisterCommand::ResolveReview {
+        student_id: student.clone(),
+        status: body.status,
+        by: user.actor(),
+        at: Utc::now(),
+    };
+    let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    Ok(Json(ReviewDecided {
+        session_id: ctx.session_id.to_string(),
+        status: done.aggregate.status_of(&student).unwrap_or(body.status),
+        student_id: student.to_string(),
+        version: done.version,
+        position: done.position,
+    }))
+}
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    // The upload's own limit (`sheet_upload_limit`) is enforced while reading the part.
+    let upload = OpenApiRouter::new()
+        .routes(routes!(upload))
+        .layer(DefaultBodyLimit::disable());
+    OpenApiRouter::new()
+        .routes(routes!(sheet_pdf))
+        .routes(routes!(sheet_layout))
+        .merge(upload)
+        .routes(routes!(job))
+        .routes(routes!(page_png))
+        .routes(routes!(review_queue))
+        .routes(routes!(review_decide))
+}

@@ -1,0 +1,226 @@
+//! `attendance sheet generate|read`: print a session's bubble sheet, or read a scanned PDF
+//! offline (the same OMR as the API's import) and print the marks without recording them.
+
+use crate::config::Connections;
+use crate::startup;
+use anyhow::{Context, bail};
+use api::routes::SessionContext;
+use api::store::{self, Stores};
+use domain::SessionId;
+use indicatif::{ProgressBar, ProgressStyle};
+use sheets::document::read_pages;
+use sheets::input::Limits;
+use sheets::omr::{self, RowDecision, Thresholds};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// `attendance sheet ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum SheetCommand {
+    /// Write the printable A4 sheet of a session.
+    Generate {
+        /// Session id.
+        #[arg(long)]
+        session: String,
+        /// Output PDF.
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Database.
+        #[command(flatten)]
+        connections: Connections,
+    },
+    /// Read a scanned PDF and print what each page says (nothing is recorded).
+    Read {
+        /// The scanned PDF.
+        file: PathBuf,
+        /// Write each page, bubbles outlined by decision, as `page-<n>.png` here.
+        #[arg(long)]
+        png_dir: Option<PathBuf>,
+        /// Resolution for vector pages.
+        #[arg(long, default_value_t = 150.0)]
+        dpi: f32,
+        /// Name the students of each row from the database (the sheet's roster); without
+        /// it rows are printed by number.
+        #[arg(long)]
+        students: bool,
+        /// Database (with --students).
+        #[command(flatten)]
+        connections: Connections,
+    },
+}
+
+/// Runs a sheet command.
+pub async fn run(command: SheetCommand) -> anyhow::Result<()> {
+    match command {
+        SheetCommand::Generate {
+            session,
+            output,
+            connections,
+        } => {
+            let pool = startup::database(&connections).await?;
+            let stores = Stores::new(&pool);
+            let info = session_sheet(&stores, &pool, &session).await?;
+            let students = info.roster.len();
+            let (pdf, layout) = sheets::generate::sheet_pdf(&info)?;
+            std::fs::write(&output, pdf)
+                .with_context(|| format!("writing {}", output.display()))?;
+            eprintln!(
+                "wrote {}: {} page(s), {students} student(s)",
+                output.display(),
+                layout.pages.len()
+            );
+            Ok(())
+        }
+        SheetCommand::Read {
+            file,
+            png_dir,
+            dpi,
+            students,
+            connections,
+        } => read(file, png_dir, dpi, students.then_some(connections)).await,
+    }
+}
+
+async fn session_sheet(
+    stores: &Stores,
+    pool: &sqlx::PgPool,
+    session: &str,
+) -> anyhow::Result<sheets::SheetInfo> {
+    let session_id = SessionId::parse(session).context("session id")?;
+    let course_id = projections::event_log::course_of_session(pool, &session_id)
+        .await?
+        .with_context(|| format!("session {session_id} does not exist"))?;
+    let (course, _) = store::load(&stores.courses, course_id.as_str())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let session = course
+        .sessions
+        .get(&session_id)
+        .cloned()
+        .with_context(|| format!("session {session_id} does not exist"))?;
+    let ctx = SessionContext {
+        session_id,
+        course,
+        course_id,
+        session,
+    };
+    api::routes::sheets::sheet_info_from(stores, pool, &ctx)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn read(
+    file: PathBuf,
+    png_dir: Option<PathBuf>,
+    dpi: f32,
+    database: Option<Connections>,
+) -> anyhow::Result<()> {
+    let pdf = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    if let Some(dir) = &png_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} page {pos}/{len} {per_sec} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let mut outcomes = Vec::new();
+    let mut failed_png = None;
+    let pages = tokio::task::block_in_place(|| {
+        read_pages(
+            &pdf,
+            Limits::default(),
+            dpi,
+            &Thresholds::default(),
+            |page| {
+                bar.set_length(page.pages as u64);
+                if let (Some(dir), Ok(read)) = (&png_dir, &page.read) {
+                    let path = dir.join(format!("page-{}.png", page.index + 1));
+                    if let Err(e) = std::fs::write(&path, omr::annotate_png(read)) {
+                        failed_png.get_or_insert((path, e));
+                    }
+                }
+                bar.inc(1);
+                outcomes.push((page.index, page.read.map(|r| (r.qr, r.upside_down, r.rows))));
+            },
+        )
+    })?;
+    bar.finish_and_clear();
+    if let Some((path, e)) = failed_png {
+        bail!("writing {}: {e}", path.display());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+
+    // Student ids per session and page, when asked for.
+    let mut rosters: HashMap<String, Option<sheets::Layout>> = HashMap::new();
+    if let Some(connections) = &database {
+        let pool = startup::database(connections).await?;
+        let stores = Stores::new(&pool);
+        for (_, read) in &outcomes {
+            if let Ok((qr, _, _)) = read
+                && !rosters.contains_key(&qr.session_id)
+            {
+                let layout = session_sheet(&stores, &pool, &qr.session_id)
+                    .await
+                    .ok()
+                    .map(|info| sheets::generate::layout_of(&info));
+                rosters.insert(qr.session_id.clone(), layout);
+            }
+        }
+    }
+    let mut totals = [0u32; 5];
+    for (index, read) in &outcomes {
+        match read {
+            Err(e) => println!("page {}: {} ({})", index + 1, e.detail, e.code),
+            Ok((qr, upside_down, rows)) => {
+                let turned = if *upside_down { ", upside down" } else { "" };
+                println!(
+                    "page {}: session {} sheet page {} of {}{turned}",
+                    index + 1,
+                    qr.session_id,
+                    qr.page,
+                    qr.pages
+                );
+                let page_layout = rosters
+                    .get(&qr.session_id)
+                    .and_then(|l| l.as_ref())
+                    .and_then(|l| l.page(qr.page))
+                    .filter(|p| p.qr == *qr);
+                if database.is_some() && page_layout.is_none() {
+                    println!("  (the session's current roster does not match this page)");
+                }
+                for row in rows {
+                    let who = page_layout
+                        .and_then(|p| p.rows.get(row.row as usize - 1))
+                        .map(|r| r.student_id.clone())
+                        .unwrap_or_else(|| format!("row {}", row.row));
+                    let (what, slot) = match &row.decision {
+                        RowDecision::Mark(status) => {
+                            (status.as_str().to_string(), *status as usize)
+                        }
+                        RowDecision::Absent => ("absent".to_string(), 3),
+                        RowDecision::Held(why) => (format!("HELD for review: {why}"), 4),
+                    };
+                    totals[slot] += 1;
+                    let fills: Vec<String> = row
+                        .bubbles
+                        .iter()
+                        .map(|b| format!("{:.2}", b.fill))
+                        .collect();
+                    println!("  {who:<20} {what:<12} fills P/L/E {}", fills.join(" "));
+                }
+            }
+        }
+    }
+    println!(
+        "{pages} page(s) in {elapsed:.2} s ({:.1} pages/s): present {}, late {}, excused {}, absent {}, held for review {}",
+        pages as f64 / elapsed.max(1e-9),
+        totals[0],
+        totals[1],
+        totals[2],
+        totals[3],
+        totals[4]
+    );
+    Ok(())
+}

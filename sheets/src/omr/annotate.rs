@@ -1,0 +1,94 @@
+//! A picture of what was read, for a person to check: the working page in colour with every
+//! bubble ringed by its decision and every held row shaded.
+
+use super::{BubbleDecision, PageRead, RowDecision};
+use crate::layout::{ROW_PITCH, TABLE_LEFT, TABLE_RIGHT, row_y};
+use image::{ImageEncoder, Rgb, RgbImage};
+
+const FILLED: Rgb<u8> = Rgb([0, 160, 60]);
+const EMPTY: Rgb<u8> = Rgb([150, 180, 235]);
+const UNSURE: Rgb<u8> = Rgb([240, 90, 0]);
+const HELD: [f32; 3] = [255.0, 200.0, 60.0];
+
+/// The working page as an RGB PNG with each bubble outlined (green filled, light blue empty,
+/// orange unsure) and held rows shaded in amber, turned upright if the scan was upside down.
+/// Empty if the image cannot be encoded.
+pub fn annotate_png(read: &PageRead) -> Vec<u8> {
+    let mut picture = RgbImage::from_fn(read.working.width(), read.working.height(), |x, y| {
+        let v = read.working.get_pixel(x, y).0[0];
+        Rgb([v; 3])
+    });
+    for (i, row) in read.rows.iter().enumerate() {
+        if matches!(row.decision, RowDecision::Held(_)) {
+            shade_row(&mut picture, read, i);
+        }
+        for bubble in &row.bubbles {
+            let colour = match bubble.decision {
+                BubbleDecision::Filled => FILLED,
+                BubbleDecision::Empty => EMPTY,
+                BubbleDecision::Unsure => UNSURE,
+            };
+            let width = (read.scale * 1.2).max(2.0);
+            let radius = bubble.radius_px + read.scale * 1.5 + width / 2.0;
+            ring(&mut picture, bubble.centre_px, radius, width, colour);
+        }
+    }
+    if read.upside_down {
+        image::imageops::rotate180_in_place(&mut picture);
+    }
+    let mut png = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new(&mut png);
+    let (w, h) = picture.dimensions();
+    match encoder.write_image(picture.as_raw(), w, h, image::ExtendedColorType::Rgb8) {
+        Ok(()) => png,
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Blends the row's band of the table with amber.
+fn shade_row(picture: &mut RgbImage, read: &PageRead, index: usize) {
+    let Some(back) = read.transform.invert() else {
+        return;
+    };
+    let (y0, y1) = (
+        row_y(index) - ROW_PITCH / 2.0,
+        row_y(index) + ROW_PITCH / 2.0,
+    );
+    let corners = [
+        (TABLE_LEFT, y0),
+        (TABLE_RIGHT, y0),
+        (TABLE_LEFT, y1),
+        (TABLE_RIGHT, y1),
+    ]
+    .map(|p| read.transform.apply(p));
+    let (w, h) = picture.dimensions();
+    let lo = |f: fn(&(f32, f32)) -> f32| corners.iter().map(f).fold(f32::MAX, f32::min).max(0.0);
+    let hi = |f: fn(&(f32, f32)) -> f32| corners.iter().map(f).fold(0.0, f32::max);
+    let xs = lo(|c| c.0) as u32..(hi(|c| c.0) as u32 + 1).min(w);
+    for y in lo(|c| c.1) as u32..(hi(|c| c.1) as u32 + 1).min(h) {
+        for x in xs.clone() {
+            let (px, py) = back.apply((x as f32 + 0.5, y as f32 + 0.5));
+            if (TABLE_LEFT..=TABLE_RIGHT).contains(&px) && (y0..=y1).contains(&py) {
+                let pixel = picture.get_pixel_mut(x, y);
+                for (c, tint) in pixel.0.iter_mut().zip(HELD) {
+                    *c = (f32::from(*c) * 0.6 + tint * 0.4) as u8;
+                }
+            }
+        }
+    }
+}
+
+/// Draws a ring of `width` pixels centred on `radius`.
+fn ring(picture: &mut RgbImage, (cx, cy): (f32, f32), radius: f32, width: f32, colour: Rgb<u8>) {
+    let (w, h) = picture.dimensions();
+    let reach = radius + width;
+    let x_range = (cx - reach).max(0.0) as u32..((cx + reach).max(0.0) as u32 + 1).min(w);
+    for y in (cy - reach).max(0.0) as u32..((cy + reach).max(0.0) as u32 + 1).min(h) {
+        for x in x_range.clone() {
+            let d = (x as f32 + 0.5 - cx).hypot(y as f32 + 0.5 - cy);
+            if (d - radius).abs() <= width / 2.0 {
+                picture.put_pixel(x, y, colour);
+            }
+        }
+    }
+}
