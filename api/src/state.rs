@@ -3,9 +3,11 @@
 use crate::auth::jwt::JwtKeys;
 use crate::breaker::{BreakerConfig, CircuitBreaker};
 use crate::store::Stores;
+use domain::{CourseId, SessionId};
 use projections::reports::registry::Registry;
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Limits and switches of the API.
 #[derive(Debug, Clone)]
@@ -52,6 +54,8 @@ struct Inner {
     monitor: Monitor,
     reports: Registry,
     import_breaker: Arc<CircuitBreaker>,
+    /// The course of each session seen (a session never changes course).
+    session_courses: Mutex<HashMap<SessionId, CourseId>>,
 }
 
 impl AppState {
@@ -68,6 +72,7 @@ impl AppState {
         let import_breaker = Arc::new(CircuitBreaker::new("sheet_import", config.import_breaker));
         AppState(Arc::new(Inner {
             import_breaker,
+            session_courses: Mutex::new(HashMap::new()),
             pool,
             stores,
             jwt,
@@ -81,6 +86,28 @@ impl AppState {
     /// The report formats.
     pub fn reports(&self) -> &Registry {
         &self.0.reports
+    }
+
+    /// The course of a session, if this process has seen it before.
+    pub fn known_course_of(&self, session: &SessionId) -> Option<CourseId> {
+        self.lock_courses().get(session).cloned()
+    }
+
+    /// Remembers the course of a session.
+    pub fn remember_course_of(&self, session: SessionId, course: CourseId) {
+        let mut known = self.lock_courses();
+        // Bounded: forget everything rather than grow without limit.
+        if known.len() >= 100_000 {
+            known.clear();
+        }
+        known.insert(session, course);
+    }
+
+    fn lock_courses(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, CourseId>> {
+        self.0
+            .session_courses
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The breaker guarding the sheet import's writes.

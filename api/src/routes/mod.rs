@@ -66,9 +66,16 @@ pub async fn load_session(
     session_id: SessionId,
 ) -> Result<SessionContext, ApiError> {
     let not_found = || ApiError::NotFound(format!("session {session_id} does not exist"));
-    let course_id = projections::event_log::course_of_session(state.pool(), &session_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let course_id = match state.known_course_of(&session_id) {
+        Some(course) => course,
+        None => {
+            let course = projections::event_log::course_of_session(state.pool(), &session_id)
+                .await?
+                .ok_or_else(not_found)?;
+            state.remember_course_of(session_id.clone(), course.clone());
+            course
+        }
+    };
     let (course, _) = load_course(state, &course_id).await?;
     let session = course
         .sessions

@@ -3,7 +3,11 @@
 
 use super::{BubbleDecision, PageRead, RowDecision};
 use crate::layout::{ROW_PITCH, TABLE_LEFT, TABLE_RIGHT, row_y};
+use image::imageops::FilterType;
 use image::{ImageEncoder, Rgb, RgbImage};
+
+/// Width of the picture at most (pixels): about 130 dpi on A4.
+const PICTURE_WIDTH: f32 = 1080.0;
 
 const FILLED: Rgb<u8> = Rgb([0, 160, 60]);
 const EMPTY: Rgb<u8> = Rgb([150, 180, 235]);
@@ -14,13 +18,27 @@ const HELD: [f32; 3] = [255.0, 200.0, 60.0];
 /// orange unsure) and held rows shaded in amber, turned upright if the scan was upside down.
 /// Empty if the image cannot be encoded.
 pub fn annotate_png(read: &PageRead) -> Vec<u8> {
-    let mut picture = RgbImage::from_fn(read.working.width(), read.working.height(), |x, y| {
-        let v = read.working.get_pixel(x, y).0[0];
+    // At most about 130 dpi, and greys in 16 steps: a checkable picture of a few hundred KB
+    // instead of megabytes of scanner noise.
+    let k = (PICTURE_WIDTH / read.working.width() as f32).min(1.0);
+    let (w, h) = (
+        ((read.working.width() as f32 * k).round() as u32).max(1),
+        ((read.working.height() as f32 * k).round() as u32).max(1),
+    );
+    let small = image::imageops::resize(&read.working, w, h, FilterType::Triangle);
+    let mut picture = RgbImage::from_fn(w, h, |x, y| {
+        // The working image has paper near 230: light greys become white.
+        let v = small.get_pixel(x, y).0[0];
+        let v = if v >= 0xC0 {
+            0xFF
+        } else {
+            (v & 0xF0) | (v >> 4)
+        };
         Rgb([v; 3])
     });
     for (i, row) in read.rows.iter().enumerate() {
         if matches!(row.decision, RowDecision::Held(_)) {
-            shade_row(&mut picture, read, i);
+            shade_row(&mut picture, read, i, k);
         }
         for bubble in &row.bubbles {
             let colour = match bubble.decision {
@@ -28,16 +46,22 @@ pub fn annotate_png(read: &PageRead) -> Vec<u8> {
                 BubbleDecision::Empty => EMPTY,
                 BubbleDecision::Unsure => UNSURE,
             };
-            let width = (read.scale * 1.2).max(2.0);
-            let radius = bubble.radius_px + read.scale * 1.5 + width / 2.0;
-            ring(&mut picture, bubble.centre_px, radius, width, colour);
+            let scale = read.scale * k;
+            let width = (scale * 1.2).max(2.0);
+            let radius = bubble.radius_px * k + scale * 1.5 + width / 2.0;
+            let centre = (bubble.centre_px.0 * k, bubble.centre_px.1 * k);
+            ring(&mut picture, centre, radius, width, colour);
         }
     }
     if read.upside_down {
         image::imageops::rotate180_in_place(&mut picture);
     }
     let mut png = Vec::new();
-    let encoder = image::codecs::png::PngEncoder::new(&mut png);
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::Adaptive,
+    );
     let (w, h) = picture.dimensions();
     match encoder.write_image(picture.as_raw(), w, h, image::ExtendedColorType::Rgb8) {
         Ok(()) => png,
@@ -45,8 +69,8 @@ pub fn annotate_png(read: &PageRead) -> Vec<u8> {
     }
 }
 
-/// Blends the row's band of the table with amber.
-fn shade_row(picture: &mut RgbImage, read: &PageRead, index: usize) {
+/// Blends the row's band of the table with amber (`k`: picture pixels per working pixel).
+fn shade_row(picture: &mut RgbImage, read: &PageRead, index: usize, k: f32) {
     let Some(back) = read.transform.invert() else {
         return;
     };
@@ -60,14 +84,17 @@ fn shade_row(picture: &mut RgbImage, read: &PageRead, index: usize) {
         (TABLE_LEFT, y1),
         (TABLE_RIGHT, y1),
     ]
-    .map(|p| read.transform.apply(p));
+    .map(|p| {
+        let (x, y) = read.transform.apply(p);
+        (x * k, y * k)
+    });
     let (w, h) = picture.dimensions();
     let lo = |f: fn(&(f32, f32)) -> f32| corners.iter().map(f).fold(f32::MAX, f32::min).max(0.0);
     let hi = |f: fn(&(f32, f32)) -> f32| corners.iter().map(f).fold(0.0, f32::max);
     let xs = lo(|c| c.0) as u32..(hi(|c| c.0) as u32 + 1).min(w);
     for y in lo(|c| c.1) as u32..(hi(|c| c.1) as u32 + 1).min(h) {
         for x in xs.clone() {
-            let (px, py) = back.apply((x as f32 + 0.5, y as f32 + 0.5));
+            let (px, py) = back.apply(((x as f32 + 0.5) / k, (y as f32 + 0.5) / k));
             if (TABLE_LEFT..=TABLE_RIGHT).contains(&px) && (y0..=y1).contains(&py) {
                 let pixel = picture.get_pixel_mut(x, y);
                 for (c, tint) in pixel.0.iter_mut().zip(HELD) {

@@ -1,0 +1,71 @@
+//! Micro-benchmarks of the paper sheets: printing a sheet, reading one scanned page (OMR
+//! only, and from the PDF bytes: extraction + OMR), at each scan resolution.
+//!
+//! `cargo bench -p attendance-sheets`
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sheets::document::read_pages;
+use sheets::input::Limits;
+use sheets::omr::{Thresholds, read_page};
+use sheets::simulate::{Encoding, ScanOptions, random_row, scan_page, wrap_pdf};
+use sheets::{Layout, RosterEntry, SheetInfo};
+
+fn main() {
+    divan::main();
+}
+
+/// A full page of 27 filled rows, scanned at `dpi` (turned, noisy).
+fn scanned(dpi: f32) -> image::GrayImage {
+    let mut rng = StdRng::seed_from_u64(42);
+    let ids: Vec<String> = (1..=27).map(|n| format!("S{n:03}")).collect();
+    let layout = Layout::new("bench-session", &ids);
+    let page = &layout.pages[0];
+    let fills: Vec<_> = page
+        .rows
+        .iter()
+        .map(|_| random_row(&mut rng, true))
+        .collect();
+    let mut options = ScanOptions::random(dpi, &mut rng);
+    options.upside_down = false;
+    scan_page(page, &fills, &options, &mut rng)
+}
+
+#[divan::bench(args = [150.0, 200.0, 300.0], sample_count = 10)]
+fn read_one_page_image(bencher: divan::Bencher, dpi: f32) {
+    let image = scanned(dpi);
+    let thresholds = Thresholds::default();
+    bencher.bench(|| read_page(&image, &thresholds).expect("a readable page"));
+}
+
+#[divan::bench(sample_count = 10)]
+fn read_one_jpeg_page_from_pdf_bytes(bencher: divan::Bencher) {
+    let pdf = wrap_pdf(vec![(scanned(200.0), Encoding::Jpeg { quality: 75 })]);
+    let thresholds = Thresholds::default();
+    bencher.bench(|| {
+        let mut rows = 0;
+        read_pages(&pdf, Limits::default(), 150.0, &thresholds, |page| {
+            rows += page.read.map(|r| r.rows.len()).unwrap_or(0);
+        })
+        .expect("a readable PDF");
+        assert_eq!(rows, 27);
+    });
+}
+
+#[divan::bench(sample_count = 5)]
+fn print_a_sheet_of_60_students(bencher: divan::Bencher) {
+    let info = SheetInfo {
+        session_id: "bench-session".into(),
+        course_id: "BENCH".into(),
+        course_title: "Benchmark course".into(),
+        session_title: "Lecture 1".into(),
+        starts_at: chrono::DateTime::UNIX_EPOCH,
+        roster: (1..=60)
+            .map(|n| RosterEntry {
+                student_id: format!("S{n:03}"),
+                name: Some(format!("Zoë Ødegård {n}")),
+            })
+            .collect(),
+    };
+    bencher.bench(|| sheets::generate::sheet_pdf(&info).expect("a sheet"));
+}
