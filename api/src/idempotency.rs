@@ -82,15 +82,25 @@ enum Claim {
     Replay(Response),
 }
 
+/// Seconds after which a claimed key without an answer is taken to be abandoned (longer
+/// than any request runs).
+const ABANDONED_SECS: f64 = 120.0;
+
 /// Takes the key for this request, or answers from the stored first response.
 async fn claim(state: &AppState, user: &str, key: &str, hash: &str) -> Result<Claim, ApiError> {
     let inserted = sqlx::query(
+        // A claim without an answer after ABANDONED_SECS was left by a request whose release
+        // failed (the database went away mid-request): take it over.
         "INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id, key) DO NOTHING",
+         ON CONFLICT (user_id, key) DO UPDATE
+            SET request_hash = EXCLUDED.request_hash, created_at = now()
+          WHERE idempotency_keys.status IS NULL
+            AND idempotency_keys.created_at < now() - make_interval(secs => $4)",
     )
     .bind(user)
     .bind(key)
     .bind(hash)
+    .bind(ABANDONED_SECS)
     .execute(state.pool())
     .await?;
     if inserted.rows_affected() == 1 {

@@ -270,7 +270,8 @@ where
         if !events.is_empty() {
             store.remember(id, &aggregate, version as usize);
         }
-        let position = position_of(&store.pool, A::TYPE, id, version).await?;
+        // The command is committed: a failure from here on must not answer an error.
+        let position = committed_position(&store.pool, A::TYPE, id, version).await;
         return Ok(Committed {
             aggregate,
             version,
@@ -282,6 +283,22 @@ where
         "concurrent_write",
         "the resource was changed by other requests at the same time; try again",
     ))
+}
+
+/// The position of a committed event, or 0 ("unknown": read without waiting) when the
+/// database cannot tell right now; a committed command is never answered with an error.
+async fn committed_position(pool: &PgPool, aggregate_type: &str, id: &str, version: u64) -> i64 {
+    for attempt in 0..3u64 {
+        match position_of(pool, aggregate_type, id, version).await {
+            Ok(position) => return position,
+            Err(error) => {
+                tracing::warn!(aggregate = aggregate_type, id, version, attempt, %error,
+                    "committed, but its position could not be read");
+                tokio::time::sleep(Duration::from_millis(25 * (attempt + 1))).await;
+            }
+        }
+    }
+    0
 }
 
 /// The global position of an aggregate's event at a version (0 for version 0).

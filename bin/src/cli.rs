@@ -37,6 +37,8 @@ pub enum Command {
     },
     /// Measure speed against raw Postgres on this machine (starts its own server).
     Bench(crate::bench::BenchArgs),
+    /// Mixed traffic for minutes against a fresh server, then check nothing was lost.
+    Soak(crate::bench::soak::SoakArgs),
     /// Render a report (course, student, at-risk) to a file or standard output.
     Report(crate::report::ReportArgs),
     /// Print the event history offline (or verify the read models against it).
@@ -142,6 +144,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => crate::report::run(args).await,
         Command::Sheet(command) => crate::sheet::run(command).await,
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::Soak(args) => crate::bench::soak::run(args).await,
         Command::Replay(args) => {
             if crate::replay::run(args).await? {
                 Ok(())

@@ -205,3 +205,30 @@ async fn housekeeping_forgets_day_old_idempotent_answers_and_stale_login_failure
         "an ongoing lock and recent failures stay"
     );
 }
+
+/// A key claimed by a request that died without an answer (its release failed because the
+/// database went away) is taken over after two minutes instead of blocking for a day.
+#[tokio::test]
+async fn an_abandoned_claim_is_taken_over() {
+    let app = TestApp::spawn().await;
+    let session = app.course_with_session().await;
+    let (teacher_id, teacher) = app.teacher_of("ada", "CS101").await;
+    sqlx::query(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
+         VALUES ($1, 'stuck', 'left-by-a-dead-request', now() - interval '10 minutes')",
+    )
+    .bind(&teacher_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let body = json!({"session_id": session, "student_id": "S1", "status": "present"});
+    let done = expect_json(
+        post_with_key(&app, "/api/attendance", &teacher, "stuck", body.clone()).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(done["changed"], true);
+    // And from then on it replays like any other key.
+    let again = post_with_key(&app, "/api/attendance", &teacher, "stuck", body).await;
+    assert_eq!(replayed(&again).as_deref(), Some("true"));
+}

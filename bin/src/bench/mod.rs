@@ -8,6 +8,7 @@ mod load;
 mod offline;
 mod server;
 mod sheet_import;
+pub mod soak;
 
 use crate::config::Connections;
 use indicatif::{ProgressBar, ProgressStyle};

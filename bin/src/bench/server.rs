@@ -146,6 +146,23 @@ impl Server {
         Some(kib / 1024.0)
     }
 
+    /// The child's process id (none with `--url`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Messages in the benchmark's stream (0 with `--url`).
+    pub async fn stream_messages(&self) -> anyhow::Result<u64> {
+        let Some((url, stream)) = &self.stream else {
+            return Ok(0);
+        };
+        let client = async_nats::connect(url).await?;
+        let mut stream = async_nats::jetstream::new(client)
+            .get_stream(stream)
+            .await?;
+        Ok(stream.info().await?.state.messages)
+    }
+
     /// Stops the child and removes the benchmark's database and stream.
     pub async fn stop(mut self) {
         if let Some(mut child) = self.child.take() {

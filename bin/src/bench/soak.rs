@@ -1,0 +1,356 @@
+//! `attendance soak`: mixed traffic for a while (10 minutes by default) at 16 clients
+//! against a fresh server, then proof that nothing was lost: zero 5xx, resident memory
+//! sampled over the run, and at the end commands accepted = events stored = messages in the
+//! stream = marks in the read models.
+
+use super::server::Server;
+use super::{BenchArgs, load};
+use crate::config::Connections;
+use anyhow::bail;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::Rng;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Options of `attendance soak`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SoakArgs {
+    /// Postgres server (a fresh database is created on it) and NATS.
+    #[command(flatten)]
+    pub connections: Connections,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    pub clients: usize,
+    /// How long to run, in minutes.
+    #[arg(long, default_value_t = 10.0)]
+    pub minutes: f64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What one client did.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Requests by kind and status class.
+    requests: BTreeMap<String, u64>,
+    /// Marks answered 2xx with `changed`.
+    marks: u64,
+    /// Corrections answered 2xx with `changed`.
+    corrections: u64,
+    /// Marks recorded by roll calls.
+    roll_marks: u64,
+    /// 5xx answers and transport errors, with a sample.
+    failures: Vec<String>,
+}
+
+/// The outcome of a soak run.
+#[derive(Debug, Serialize)]
+pub struct Soak {
+    /// Minutes run.
+    pub minutes: f64,
+    /// Clients.
+    pub clients: usize,
+    /// Requests by kind and status class (e.g. `mark 2xx`, `correction 4xx`).
+    pub requests: BTreeMap<String, u64>,
+    /// Requests per second over the run.
+    pub requests_per_sec: f64,
+    /// 5xx answers and transport errors.
+    pub server_errors: u64,
+    /// Resident memory of the server every 10 s (MiB).
+    pub rss_mib: Vec<f64>,
+    /// Marks accepted (single and roll call) = `AttendanceRecorded` events.
+    pub marks_accepted: u64,
+    /// Corrections accepted = `AttendanceCorrected` events.
+    pub corrections_accepted: u64,
+    /// Events in the store.
+    pub events_stored: i64,
+    /// Messages in the stream.
+    pub stream_messages: u64,
+    /// Marks in the course statistics read model.
+    pub read_model_marks: i64,
+    /// Marks in the attendance records read model.
+    pub record_rows_marked: i64,
+    /// Stored events by type that the clients' counts are compared with.
+    pub recorded_events: i64,
+    /// Stored corrections.
+    pub corrected_events: i64,
+}
+
+fn resident_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Runs the soak test; fails if anything was lost or a 5xx was seen.
+pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
+    let bench = BenchArgs {
+        connections: args.connections.clone(),
+        clients: args.clients,
+        seconds: 0,
+        students: 200,
+        sessions: 200,
+        roll_calls: 600,
+        json: args.json,
+        url: None,
+    };
+    let server = Server::start(&bench).await?;
+    let outcome = soak(&server, &bench, args.minutes).await;
+    server.stop().await;
+    let soak = outcome?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&soak)?);
+    } else {
+        println!("{soak:#?}");
+    }
+    let counts_equal = soak.marks_accepted as i64 == soak.recorded_events
+        && soak.corrections_accepted as i64 == soak.corrected_events
+        && soak.stream_messages as i64 == soak.events_stored
+        && soak.read_model_marks == soak.recorded_events
+        && soak.record_rows_marked == soak.recorded_events;
+    if soak.server_errors > 0 || !counts_equal {
+        bail!(
+            "soak failed: {} server errors; counts equal: {counts_equal}",
+            soak.server_errors
+        );
+    }
+    eprintln!("soak passed: zero 5xx, every accepted command stored, published and projected");
+    Ok(())
+}
+
+async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Result<Soak> {
+    let data = Arc::new(load::prepare(server, bench).await?);
+    let run_for = Duration::from_secs_f64(minutes * 60.0);
+    let deadline = Instant::now() + run_for;
+    let bar = ProgressBar::new(run_for.as_secs());
+    bar.set_style(
+        ProgressStyle::with_template("soak [{bar:30}] {pos}/{len} s {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let next_roll = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let clients: Vec<_> = (0..bench.clients)
+        .map(|_| {
+            let (http, url, token) = (
+                server.http.clone(),
+                server.url.clone(),
+                server.token.clone(),
+            );
+            let (data, next_roll) = (data.clone(), next_roll.clone());
+            tokio::spawn(async move {
+                let mut tally = Tally::default();
+                while Instant::now() < deadline {
+                    let request = pick(&data, &next_roll);
+                    let builder = match &request.body {
+                        Some(body) => http.post(format!("{url}{}", request.path)).json(body),
+                        None => http.get(format!("{url}{}", request.path)),
+                    };
+                    let answer = builder.bearer_auth(&token).send().await;
+                    let (class, body) = match answer {
+                        Ok(r) => {
+                            let class = format!("{}xx", r.status().as_u16() / 100);
+                            let body: Value = r.json().await.unwrap_or_default();
+                            (class, body)
+                        }
+                        Err(e) => ("transport error".into(), json!(e.to_string())),
+                    };
+                    *tally
+                        .requests
+                        .entry(format!("{} {class}", request.kind))
+                        .or_default() += 1;
+                    match class.as_str() {
+                        "2xx" => match request.kind {
+                            "mark" if body["changed"] == true => tally.marks += 1,
+                            "correction" if body["changed"] == true => tally.corrections += 1,
+                            "roll call" => {
+                                tally.roll_marks += body["recorded"].as_u64().unwrap_or(0)
+                            }
+                            _ => {}
+                        },
+                        "4xx" => {}
+                        _ => {
+                            if tally.failures.len() < 5 {
+                                tally
+                                    .failures
+                                    .push(format!("{} {}: {body}", request.kind, request.path));
+                            }
+                        }
+                    }
+                }
+                tally
+            })
+        })
+        .collect();
+    let pid = server.pid();
+    let mut rss = Vec::new();
+    while Instant::now() < deadline {
+        if let Some(mib) = pid.and_then(resident_mib) {
+            rss.push(mib);
+            bar.set_message(format!("RSS {mib:.0} MiB"));
+        }
+        bar.set_position(started.elapsed().as_secs().min(run_for.as_secs()));
+        tokio::time::sleep(Duration::from_secs(10).min(deadline - Instant::now().min(deadline)))
+            .await;
+    }
+    let mut total = Tally::default();
+    for client in clients {
+        let t = client.await?;
+        for (k, v) in t.requests {
+            *total.requests.entry(k).or_default() += v;
+        }
+        total.marks += t.marks;
+        total.corrections += t.corrections;
+        total.roll_marks += t.roll_marks;
+        total.failures.extend(t.failures);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    for failure in &total.failures {
+        eprintln!("server error: {failure}");
+    }
+    let server_errors = total
+        .requests
+        .iter()
+        .filter(|(k, _)| !k.ends_with("2xx") && !k.ends_with("4xx"))
+        .map(|(_, v)| v)
+        .sum();
+    let requests: u64 = total.requests.values().sum();
+    let (events_stored, stream_messages) = settle(server).await?;
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&server.pool)
+            .await
+    };
+    Ok(Soak {
+        minutes: elapsed / 60.0,
+        clients: bench.clients,
+        requests_per_sec: requests as f64 / elapsed,
+        requests: total.requests,
+        server_errors,
+        rss_mib: rss,
+        marks_accepted: total.marks + total.roll_marks,
+        corrections_accepted: total.corrections,
+        events_stored,
+        stream_messages,
+        read_model_marks: count(
+            "SELECT COALESCE(sum(present + late + excused + absent), 0)::bigint FROM rm_course_students",
+        )
+        .await?,
+        record_rows_marked: count(
+            "SELECT count(*) FROM rm_attendance_records WHERE status IS NOT NULL",
+        )
+        .await?,
+        recorded_events: count("SELECT count(*) FROM events WHERE event_type = 'AttendanceRecorded'")
+            .await?,
+        corrected_events: count(
+            "SELECT count(*) FROM events WHERE event_type = 'AttendanceCorrected'",
+        )
+        .await?,
+    })
+}
+
+/// Waits until the relay has published every event and the projectors applied them;
+/// returns (events stored, messages in the stream).
+async fn settle(server: &Server) -> anyhow::Result<(i64, u64)> {
+    let started = Instant::now();
+    loop {
+        let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&server.pool)
+            .await?;
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(max(global_position), 0) FROM events")
+            .fetch_one(&server.pool)
+            .await?;
+        let applied: Option<i64> = sqlx::query_scalar("SELECT min(position) FROM projector_state")
+            .fetch_one(&server.pool)
+            .await?;
+        let messages = server.stream_messages().await?;
+        if messages as i64 == events && applied.unwrap_or(0) >= last {
+            return Ok((events, messages));
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            return Ok((events, messages));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// One request of the mix.
+struct Request {
+    kind: &'static str,
+    path: String,
+    body: Option<Value>,
+}
+
+/// The mix: half single marks, corrections, roll calls, and reads of every kind.
+fn pick(data: &load::Data, next_roll: &std::sync::atomic::AtomicUsize) -> Request {
+    let mut rng = rand::rng();
+    let session = &data.sessions[rng.random_range(0..data.sessions.len())];
+    let student = &data.students[rng.random_range(0..data.students.len())];
+    let status = ["present", "late", "excused", "absent"][rng.random_range(0..4)];
+    // The same first status for a pair every time: repeats answer `changed: false`.
+    let first = ["present", "late", "absent"][(session.len() + student.len()) % 3];
+    match rng.random_range(0..100) {
+        0..50 => Request {
+            kind: "mark",
+            path: "/api/attendance".into(),
+            body: Some(json!({"session_id": session, "student_id": student, "status": first})),
+        },
+        50..62 => Request {
+            kind: "correction",
+            path: format!("/api/sessions/{session}/attendance/{student}/correction"),
+            body: Some(json!({"status": status, "reason": "soak test correction"})),
+        },
+        62..66 => {
+            let n = next_roll.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            match data.roll_sessions.get(n) {
+                Some(roll) => Request {
+                    kind: "roll call",
+                    path: format!("/api/sessions/{roll}/attendance"),
+                    body: Some(json!({"marks": (1..=200)
+                        .map(|i| json!({"student_id": format!("R{i}"), "status": "present"}))
+                        .collect::<Vec<_>>()})),
+                },
+                None => Request {
+                    kind: "session view",
+                    path: format!("/api/sessions/{session}"),
+                    body: None,
+                },
+            }
+        }
+        66..78 => Request {
+            kind: "session view",
+            path: format!("/api/sessions/{session}"),
+            body: None,
+        },
+        78..88 => Request {
+            kind: "statistics",
+            path: "/api/courses/BENCH/statistics".into(),
+            body: None,
+        },
+        88..94 => Request {
+            kind: "student summary",
+            path: format!("/api/students/{student}/summary"),
+            body: None,
+        },
+        94..97 => Request {
+            kind: "audit",
+            path: "/api/audit/events?limit=50".into(),
+            body: None,
+        },
+        _ => Request {
+            kind: "csv report",
+            path: "/api/reports/course/BENCH?format=csv".into(),
+            body: None,
+        },
+    }
+}
