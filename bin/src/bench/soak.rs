@@ -45,6 +45,8 @@ struct Tally {
     roll_marks: u64,
     /// 5xx answers and transport errors, with a sample.
     failures: Vec<String>,
+    /// (session, student) pairs this client marked.
+    marked: Vec<(String, String)>,
 }
 
 /// The outcome of a soak run.
@@ -150,7 +152,7 @@ async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Resul
             tokio::spawn(async move {
                 let mut tally = Tally::default();
                 while Instant::now() < deadline {
-                    let request = pick(&data, &next_roll);
+                    let request = pick(&data, &next_roll, &tally.marked);
                     let builder = match &request.body {
                         Some(body) => http.post(format!("{url}{}", request.path)).json(body),
                         None => http.get(format!("{url}{}", request.path)),
@@ -170,7 +172,18 @@ async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Resul
                         .or_default() += 1;
                     match class.as_str() {
                         "2xx" => match request.kind {
-                            "mark" if body["changed"] == true => tally.marks += 1,
+                            "mark" => {
+                                if body["changed"] == true {
+                                    tally.marks += 1;
+                                }
+                                if let (Some(session), Some(student)) =
+                                    (body["session_id"].as_str(), body["student_id"].as_str())
+                                {
+                                    tally
+                                        .marked
+                                        .push((session.to_string(), student.to_string()));
+                                }
+                            }
                             "correction" if body["changed"] == true => tally.corrections += 1,
                             "roll call" => {
                                 tally.roll_marks += body["recorded"].as_u64().unwrap_or(0)
@@ -292,7 +305,11 @@ struct Request {
 }
 
 /// The mix: half single marks, corrections, roll calls, and reads of every kind.
-fn pick(data: &load::Data, next_roll: &std::sync::atomic::AtomicUsize) -> Request {
+fn pick(
+    data: &load::Data,
+    next_roll: &std::sync::atomic::AtomicUsize,
+    marked: &[(String, String)],
+) -> Request {
     let mut rng = rand::rng();
     let session = &data.sessions[rng.random_range(0..data.sessions.len())];
     let student = &data.students[rng.random_range(0..data.students.len())];
@@ -305,11 +322,18 @@ fn pick(data: &load::Data, next_roll: &std::sync::atomic::AtomicUsize) -> Reques
             path: "/api/attendance".into(),
             body: Some(json!({"session_id": session, "student_id": student, "status": first})),
         },
-        50..62 => Request {
-            kind: "correction",
-            path: format!("/api/sessions/{session}/attendance/{student}/correction"),
-            body: Some(json!({"status": status, "reason": "soak test correction"})),
-        },
+        50..62 => {
+            // Mostly a mark this client took, so that most corrections have a mark to change.
+            let (session, student) = match marked.get(rng.random_range(0..marked.len().max(1))) {
+                Some((session, student)) if rng.random_bool(0.9) => (session, student),
+                _ => (session, student),
+            };
+            Request {
+                kind: "correction",
+                path: format!("/api/sessions/{session}/attendance/{student}/correction"),
+                body: Some(json!({"status": status, "reason": "soak test correction"})),
+            }
+        }
         62..66 => {
             let n = next_roll.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match data.roll_sessions.get(n) {
@@ -338,8 +362,8 @@ fn pick(data: &load::Data, next_roll: &std::sync::atomic::AtomicUsize) -> Reques
             body: None,
         },
         88..94 => Request {
-            kind: "student summary",
-            path: format!("/api/students/{student}/summary"),
+            kind: "at-risk",
+            path: "/api/courses/BENCH/at-risk".into(),
             body: None,
         },
         94..97 => Request {
