@@ -10,6 +10,7 @@ mod concurrency;
 mod courses;
 mod faults;
 mod helpers;
+mod hostile;
 mod idempotency;
 mod input;
 mod nats_conf;

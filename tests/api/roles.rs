@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+pub(crate) enum Who {
     Anonymous,
     Admin,
     /// Teacher of CS101.
@@ -24,27 +24,27 @@ enum Who {
     Outsider,
 }
 
-use Who::*;
+pub(crate) use Who::*;
 
-struct World {
-    app: TestApp,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
     /// The CS101 session on 2026-09-07.
-    session: String,
+    pub(crate) session: String,
     /// A second CS101 session, to cancel.
-    spare_session: String,
+    pub(crate) spare_session: String,
     /// A teacher account nobody teaches with yet.
     spare_teacher: String,
     /// A teacher account to disable.
     victim: String,
-    teacher: String,
-    other_teacher: String,
-    student: String,
-    classmate: String,
-    outsider: String,
+    pub(crate) teacher: String,
+    pub(crate) other_teacher: String,
+    pub(crate) student: String,
+    pub(crate) classmate: String,
+    pub(crate) outsider: String,
 }
 
 impl World {
-    async fn new() -> World {
+    pub(crate) async fn new() -> World {
         let app = TestApp::spawn().await;
         let session = app.course_with_session().await;
         let spare_session = app
@@ -77,7 +77,7 @@ impl World {
         }
     }
 
-    fn token(&self, who: Who) -> Option<&str> {
+    pub(crate) fn token(&self, who: Who) -> Option<&str> {
         match who {
             Anonymous => None,
             Admin => Some(&self.app.admin),
@@ -106,7 +106,7 @@ impl World {
     }
 
     /// Runs the cases in order; returns every mismatch.
-    async fn check(&self, cases: &[Case]) -> Vec<String> {
+    pub(crate) async fn check(&self, cases: &[Case]) -> Vec<String> {
         let mut failures = Vec::new();
         for case in cases {
             let before = self.app.event_count().await;
@@ -151,9 +151,9 @@ impl World {
     }
 }
 
-struct Case {
-    method: Method,
-    path: String,
+pub(crate) struct Case {
+    pub(crate) method: Method,
+    pub(crate) path: String,
     body: Option<Value>,
     /// Refused roles besides anonymous (always refused with 401).
     forbid: Vec<Who>,
@@ -162,7 +162,7 @@ struct Case {
 }
 
 impl Case {
-    fn new(method: Method, path: impl Into<String>) -> Case {
+    pub(crate) fn new(method: Method, path: impl Into<String>) -> Case {
         Case {
             method,
             path: path.into(),
@@ -172,17 +172,17 @@ impl Case {
         }
     }
 
-    fn body(mut self, body: Value) -> Case {
+    pub(crate) fn body(mut self, body: Value) -> Case {
         self.body = Some(body);
         self
     }
 
-    fn forbid(mut self, who: &[Who]) -> Case {
+    pub(crate) fn forbid(mut self, who: &[Who]) -> Case {
         self.forbid.extend_from_slice(who);
         self
     }
 
-    fn allow(mut self, who: &[Who], status: StatusCode) -> Case {
+    pub(crate) fn allow(mut self, who: &[Who], status: StatusCode) -> Case {
         self.allow.extend(who.iter().map(|w| (*w, status)));
         self
     }
@@ -194,12 +194,12 @@ impl Case {
     }
 }
 
-const ALL_BUT_ADMIN: &[Who] = &[Teacher, OtherTeacher, Student, Classmate, Outsider];
-const OK: StatusCode = StatusCode::OK;
+pub(crate) const ALL_BUT_ADMIN: &[Who] = &[Teacher, OtherTeacher, Student, Classmate, Outsider];
+pub(crate) const OK: StatusCode = StatusCode::OK;
 const CREATED: StatusCode = StatusCode::CREATED;
 const NO_CONTENT: StatusCode = StatusCode::NO_CONTENT;
 
-fn assert_none(failures: Vec<String>) {
+pub(crate) fn assert_none(failures: Vec<String>) {
     assert!(
         failures.is_empty(),
         "authorization mismatches:\n{}",

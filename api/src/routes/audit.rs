@@ -7,7 +7,7 @@ use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::extract::{AppPath, AppQuery};
 use crate::routes::courses::visible_courses;
-use crate::routes::{course_id, load_session, session_id, student_id};
+use crate::routes::{check_query_time, course_id, load_session, session_id, student_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -118,6 +118,7 @@ pub async fn audit_events(
 /// History filters.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only this course.
     pub course_id: Option<String>,
@@ -185,7 +186,11 @@ async fn scoped_filter(
             .transpose()?
             .map(|s| s.to_string()),
         event_type: q.event_type,
-        from: q.from,
+        from: {
+            check_query_time("from", q.from)?;
+            check_query_time("to", q.to)?;
+            q.from
+        },
         to: q.to,
         after,
         courses: None,

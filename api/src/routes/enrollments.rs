@@ -69,6 +69,7 @@ async fn enroll(
 /// When an enrolment ends.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UnenrollQuery {
     /// First day no longer enrolled (default: today, UTC).
     pub effective_from: Option<NaiveDate>,

@@ -115,6 +115,27 @@ pub fn check_time(field: &str, value: DateTime<Utc>) -> Result<DateTime<Utc>, Ap
     }
 }
 
+/// Refuses a time query parameter outside the years 2000 to 2100 (400).
+pub fn check_query_time(name: &str, value: Option<DateTime<Utc>>) -> Result<(), ApiError> {
+    match value {
+        Some(v) if !(MIN_YEAR..=MAX_YEAR).contains(&v.year()) => Err(ApiError::bad_param(
+            name,
+            format!("must be between the years {MIN_YEAR} and {MAX_YEAR}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a date query parameter outside the years 2000 to 2100 (400).
+pub fn check_query_date(name: &str, value: Option<NaiveDate>) -> Result<(), ApiError> {
+    check_query_time(
+        name,
+        value
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc()),
+    )
+}
+
 /// Refuses a date outside the years 2000 to 2100.
 pub fn check_date(field: &str, value: NaiveDate) -> Result<NaiveDate, ApiError> {
     if (MIN_YEAR..=MAX_YEAR).contains(&value.year()) {

@@ -8,7 +8,7 @@ use crate::extract::{AppPath, AppQuery};
 use crate::freshness::{Freshness, wait_for};
 use crate::routes::courses::visible_courses;
 use crate::routes::students::require_student_reader;
-use crate::routes::{course_id, load_course, session_id, student_id};
+use crate::routes::{check_query_date, course_id, load_course, session_id, student_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -53,6 +53,7 @@ pub struct Record {
 /// Search filters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Only this student.
     pub student_id: Option<String>,
@@ -183,6 +184,8 @@ async fn search(
     AppQuery(mut q): AppQuery<SearchQuery>,
 ) -> Result<Json<RecordPage>, ApiError> {
     let (limit, offset) = check_search(&q)?;
+    check_query_date("from", q.from)?;
+    check_query_date("to", q.to)?;
     if user.role == Role::Student {
         let own = user.student_id.as_ref().map(|s| s.to_string());
         if q.student_id.is_some() && q.student_id != own {
@@ -219,6 +222,7 @@ async fn search(
 /// A course filter for one student's records.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StudentRecordsQuery {
     /// Only this course (its policy gives the rate).
     pub course_id: Option<String>,

@@ -6,7 +6,7 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, FieldProblem};
 use crate::extract::{AppPath, AppQuery};
 use crate::routes::courses::visible_courses;
-use crate::routes::{course_id, load_course, student_id};
+use crate::routes::{check_query_time, course_id, load_course, student_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -109,6 +109,7 @@ async fn file<R: Send + 'static>(
 /// Options of the student report.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StudentReportQuery {
     /// The course.
     pub course_id: String,
@@ -138,6 +139,7 @@ async fn student_report(
             "you may not read this student's report",
         ));
     }
+    check_query_time("as_of", q.as_of)?;
     let report = load::student(state.pool(), student.as_str(), course.as_str(), q.as_of)
         .await?
         .ok_or_else(|| {
@@ -155,6 +157,7 @@ async fn student_report(
 /// Options of the course report.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CourseReportQuery {
     /// csv, xlsx (or excel), pdf; default from the configuration.
     pub format: Option<String>,
@@ -177,6 +180,7 @@ async fn course_report(
     let course = course_id("course_id", &id)?;
     let (aggregate, _) = load_course(&state, &course).await?;
     user.require_course_staff(&aggregate)?;
+    check_query_time("as_of", q.as_of)?;
     let report = load::course(state.pool(), course.as_str(), q.as_of)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("course {course} has no statistics yet")))?;
@@ -189,6 +193,7 @@ async fn course_report(
 /// Options of the at-risk report.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AtRiskReportQuery {
     /// One course (default: every course the caller may read).
     pub course_id: Option<String>,
@@ -233,6 +238,7 @@ async fn at_risk_report(
             .filter_map(|(c, _)| c.id.as_ref().map(|i| i.to_string()))
             .collect(),
     };
+    check_query_time("as_of", q.as_of)?;
     let report = load::at_risk(state.pool(), &courses, q.threshold, q.as_of).await?;
     let stem = format!("at-risk-{}", q.course_id.as_deref().unwrap_or("all"));
     file(format, report, stem, |f, r| f.render_at_risk(r)).await

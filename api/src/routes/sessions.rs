@@ -9,8 +9,8 @@ use crate::freshness::{Freshness, wait_for};
 use crate::routes::courses::{self, Accepted, run};
 use crate::routes::students::find_many;
 use crate::routes::{
-    SessionContext, api_meta, check_optional_text, check_text, check_time, course_id, load_course,
-    load_session, session_id,
+    SessionContext, api_meta, check_optional_text, check_query_time, check_text, check_time,
+    course_id, load_course, load_session, session_id,
 };
 use crate::state::AppState;
 use crate::store::{self, Committed};
@@ -272,6 +272,7 @@ pub struct SessionView {
 /// Read-your-write options of the register view.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ViewQuery {
     /// Wait until the event at this global position (from a command's answer) is reflected.
     pub min_position: Option<i64>,
@@ -308,6 +309,7 @@ async fn view(
     AppPath(id): AppPath<String>,
     AppQuery(q): AppQuery<ViewQuery>,
 ) -> Result<Json<SessionView>, ApiError> {
+    check_query_time("as_of", q.as_of)?;
     let ctx = load_session(&state, session_id("id", &id)?).await?;
     user.require_course_reader(&ctx.course)?;
     let (doc, freshness) = match q.as_of {

@@ -7,7 +7,7 @@ use crate::extract::{AppPath, AppQuery};
 use crate::freshness::{Freshness, wait_for};
 use crate::routes::courses::{PolicyBody, visible_courses};
 use crate::routes::students::{find, find_many, require_student_reader};
-use crate::routes::{course_id, load_course, student_id};
+use crate::routes::{check_query_time, course_id, load_course, student_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -28,6 +28,7 @@ const PROJECTOR: &str = CourseStatsProjection::NAME;
 /// Read-your-write options of every statistics query.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FreshnessQuery {
     /// Wait until the event at this global position (from a command's answer) is reflected.
     pub min_position: Option<i64>,
@@ -100,8 +101,10 @@ pub struct SessionStatistics {
     pub counts: Counts,
 }
 
-/// Totals of a course.
+/// Totals of a course. (Named `CourseTotals` in the OpenAPI document: the sheet import has
+/// a `Totals` of its own, and two schemas of one name collide.)
 #[derive(Serialize, ToSchema)]
+#[schema(as = CourseTotals)]
 pub struct Totals {
     /// Sessions scheduled and not cancelled.
     pub sessions: usize,
@@ -210,6 +213,7 @@ pub async fn statistics_of(
 /// Options of the course statistics.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StatisticsQuery {
     /// Wait until the event at this global position (from a command's answer) is reflected.
     pub min_position: Option<i64>,
@@ -226,6 +230,7 @@ async fn course_doc(
     q: &StatisticsQuery,
 ) -> Result<(CourseStats, Freshness), ApiError> {
     let id = course_id("id", id)?;
+    check_query_time("as_of", q.as_of)?;
     let (course, _) = load_course(state, &id).await?;
     user.require_course_staff(&course)?;
     if let Some(as_of) = q.as_of {
@@ -269,6 +274,7 @@ async fn statistics(
 /// Options of the at-risk list.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AtRiskQuery {
     /// Threshold in percent (default: the course policy's).
     pub threshold: Option<f64>,
