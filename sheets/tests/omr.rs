@@ -3,12 +3,12 @@
 //!
 //! Run with `--nocapture` to see the counts per kind of mark and the reading speed.
 
-use sheets::simulate::{Encoding, Fill, Made, Sample, ScanOptions, Tally, samples, scan_page};
 use image::GrayImage;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sheets::Layout;
 use sheets::omr::{PageRead, ReadError, RowDecision, Thresholds, read_page};
+use sheets::simulate::{Encoding, Fill, Made, Sample, ScanOptions, Tally, samples, scan_page};
 use std::time::{Duration, Instant};
 
 /// Rows to read at least (three bubbles each); `OMR_CORPUS_ROWS` asks for more.
@@ -152,5 +152,8 @@ fn scans_wrap_into_a_pdf_of_one_page_per_image() {
         .collect();
     assert_eq!(filters.iter().filter(|f| *f == "DCTDecode").count(), 1);
     assert_eq!(filters.iter().filter(|f| *f == "FlateDecode").count(), 2);
-    assert_eq!(sheets::simulate::encode(&small(250), Encoding::Bitonal).len(), 85 * 8);
+    assert_eq!(
+        sheets::simulate::encode(&small(250), Encoding::Bitonal).len(),
+        85 * 8
+    );
 }
