@@ -23,7 +23,7 @@ use domain::register::{RegisterCommand, RegisterEvent, SheetCounts, SheetRead, S
 use domain::{Role, SessionId, Status, StudentId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sheets::document::read_pages;
+use sheets::document::{Options, read_pages};
 use sheets::input::{InputError, Limits};
 use sheets::omr::{self, BubbleDecision, RowDecision, Thresholds};
 use sheets::{Layout, QrPayload};
@@ -196,16 +196,21 @@ fn problem(code: &str, detail: impl Into<String>) -> PageProblem {
 /// only what the import needs and its checked PNG.
 fn scan(pdf: &[u8]) -> Result<Vec<Scanned>, InputError> {
     let mut pages = Vec::new();
+    let options = Options {
+        dpi: WORK_DPI,
+        pictures: true,
+        ..Options::default()
+    };
     read_pages(
         pdf,
         Limits::default(),
-        WORK_DPI,
+        options,
         &Thresholds::default(),
         |page| {
             let scanned = match page.read {
                 Ok(read) => Scanned {
                     sha256: page.sha256,
-                    png: Some(omr::annotate_png(&read)),
+                    png: page.picture,
                     read: Ok(Read {
                         qr: read.qr,
                         upside_down: read.upside_down,

@@ -8,9 +8,9 @@ use api::routes::SessionContext;
 use api::store::{self, Stores};
 use domain::SessionId;
 use indicatif::{ProgressBar, ProgressStyle};
-use sheets::document::read_pages;
+use sheets::document::{Options, read_pages};
 use sheets::input::Limits;
-use sheets::omr::{self, RowDecision, Thresholds};
+use sheets::omr::{RowDecision, Thresholds};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -128,16 +128,21 @@ async fn read(
     let mut outcomes = Vec::new();
     let mut failed_png = None;
     let pages = tokio::task::block_in_place(|| {
+        let options = Options {
+            dpi,
+            pictures: png_dir.is_some(),
+            ..Options::default()
+        };
         read_pages(
             &pdf,
             Limits::default(),
-            dpi,
+            options,
             &Thresholds::default(),
             |page| {
                 bar.set_length(page.pages as u64);
-                if let (Some(dir), Ok(read)) = (&png_dir, &page.read) {
+                if let (Some(dir), Some(picture)) = (&png_dir, &page.picture) {
                     let path = dir.join(format!("page-{}.png", page.index + 1));
-                    if let Err(e) = std::fs::write(&path, omr::annotate_png(read)) {
+                    if let Err(e) = std::fs::write(&path, picture) {
                         failed_png.get_or_insert((path, e));
                     }
                 }

@@ -5,7 +5,7 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sheets::document::read_pages;
+use sheets::document::{Options, read_pages};
 use sheets::input::Limits;
 use sheets::omr::{Thresholds, read_page};
 use sheets::simulate::{Encoding, ScanOptions, random_row, scan_page, wrap_pdf};
@@ -44,9 +44,15 @@ fn read_one_jpeg_page_from_pdf_bytes(bencher: divan::Bencher) {
     let thresholds = Thresholds::default();
     bencher.bench(|| {
         let mut rows = 0;
-        read_pages(&pdf, Limits::default(), 150.0, &thresholds, |page| {
-            rows += page.read.map(|r| r.rows.len()).unwrap_or(0);
-        })
+        read_pages(
+            &pdf,
+            Limits::default(),
+            Options::default(),
+            &thresholds,
+            |page| {
+                rows += page.read.map(|r| r.rows.len()).unwrap_or(0);
+            },
+        )
         .expect("a readable PDF");
         assert_eq!(rows, 27);
     });

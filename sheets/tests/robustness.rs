@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sheets::Layout;
-use sheets::document::read_pages;
+use sheets::document::{Options, read_pages};
 use sheets::input::Limits;
 use sheets::omr::{Thresholds, annotate_png, read_page};
 use sheets::simulate::{Encoding, ScanOptions, random_row, scan_page, wrap_pdf};
@@ -33,6 +33,15 @@ fn scan_pdf() -> &'static [u8] {
     })
 }
 
+/// Vector pages at 72 dpi, a picture of every page read, two pages at once.
+fn at_72_dpi() -> Options {
+    Options {
+        dpi: 72.0,
+        pictures: true,
+        workers: 2,
+    }
+}
+
 /// Reads a whole document, drawing the picture of every page read.
 fn read_all(bytes: &[u8]) {
     let limits = Limits {
@@ -40,11 +49,7 @@ fn read_all(bytes: &[u8]) {
         max_pixels: 4_000_000,
         max_stream_bytes: 8 * 1024 * 1024,
     };
-    let _ = read_pages(bytes, limits, 72.0, &Thresholds::default(), |page| {
-        if let Ok(read) = &page.read {
-            let _ = annotate_png(read);
-        }
-    });
+    let _ = read_pages(bytes, limits, at_72_dpi(), &Thresholds::default(), |_| {});
 }
 
 #[test]
@@ -53,7 +58,7 @@ fn the_uncorrupted_scan_reads() {
     read_pages(
         scan_pdf(),
         Limits::default(),
-        72.0,
+        at_72_dpi(),
         &Thresholds::default(),
         |page| {
             assert!(page.read.is_ok(), "page {} reads", page.index + 1);

@@ -25,7 +25,7 @@ pub fn annotate_png(read: &PageRead) -> Vec<u8> {
         ((read.working.width() as f32 * k).round() as u32).max(1),
         ((read.working.height() as f32 * k).round() as u32).max(1),
     );
-    let small = image::imageops::resize(&read.working, w, h, FilterType::Triangle);
+    let small = image::imageops::resize(&read.working, w, h, FilterType::Nearest);
     let mut picture = RgbImage::from_fn(w, h, |x, y| {
         // The working image has paper near 230: light greys become white.
         let v = small.get_pixel(x, y).0[0];
@@ -59,7 +59,7 @@ pub fn annotate_png(read: &PageRead) -> Vec<u8> {
     let mut png = Vec::new();
     let encoder = image::codecs::png::PngEncoder::new_with_quality(
         &mut png,
-        image::codecs::png::CompressionType::Best,
+        image::codecs::png::CompressionType::Default,
         image::codecs::png::FilterType::Adaptive,
     );
     let (w, h) = picture.dimensions();
