@@ -104,6 +104,8 @@ pub struct Figures {
     pub sheet_pages_per_sec: Option<f64>,
     /// 7: peak resident memory of the server process, MiB (none with `--url`).
     pub server_peak_rss_mib: Option<f64>,
+    /// 7: the same, measured before workload 6 (the sheet import), MiB.
+    pub server_peak_rss_before_sheets_mib: Option<f64>,
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -189,6 +191,14 @@ impl Figures {
             .map(|m| format!("{m:.0} MiB"))
             .unwrap_or_else(|| "n/a".into());
         line("7 server peak RSS", rss, String::new(), String::new());
+        if let Some(before) = self.server_peak_rss_before_sheets_mib {
+            line(
+                "7 server peak RSS before workload 6",
+                format!("{before:.0} MiB"),
+                String::new(),
+                String::new(),
+            );
+        }
         out
     }
 }
@@ -246,5 +256,6 @@ async fn measure(
     ceiling::batched_inserts(&server.pool, args, figures).await?;
     offline::rebuild(&server.pool, figures).await?;
     offline::reports(args, figures)?;
+    figures.server_peak_rss_before_sheets_mib = server.peak_rss_mib();
     sheet_import::sheet_import(server, figures).await
 }
