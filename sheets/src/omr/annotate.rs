@@ -3,7 +3,6 @@
 
 use super::{BubbleDecision, PageRead, RowDecision};
 use crate::layout::{ROW_PITCH, TABLE_LEFT, TABLE_RIGHT, row_y};
-use image::imageops::FilterType;
 use image::{ImageEncoder, Rgb, RgbImage};
 
 /// Width of the picture at most (pixels): about 130 dpi on A4.
@@ -25,10 +24,14 @@ pub fn annotate_png(read: &PageRead) -> Vec<u8> {
         ((read.working.width() as f32 * k).round() as u32).max(1),
         ((read.working.height() as f32 * k).round() as u32).max(1),
     );
-    let small = image::imageops::resize(&read.working, w, h, FilterType::Nearest);
+    // Nearest pixel of the working image (no intermediate buffers: `imageops::resize`
+    // allocates a float copy of the whole page).
+    let (ww, wh) = read.working.dimensions();
     let mut picture = RgbImage::from_fn(w, h, |x, y| {
+        let sx = (((x as f32 + 0.5) / k) as u32).min(ww.saturating_sub(1));
+        let sy = (((y as f32 + 0.5) / k) as u32).min(wh.saturating_sub(1));
         // The working image has paper near 230: light greys become white.
-        let v = small.get_pixel(x, y).0[0];
+        let v = read.working.get_pixel(sx, sy).0[0];
         let v = if v >= 0xC0 {
             0xFF
         } else {
