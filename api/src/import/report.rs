@@ -1,0 +1,219 @@
+//! What an import answers and stores: per page and per job.
+
+use crate::breaker::BreakerSnapshot;
+use chrono::{DateTime, Utc};
+use domain::register::{RegisterEvent, SheetCounts};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Counts of rows read, by status.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+pub struct Totals {
+    /// Rows read as present.
+    pub present: u32,
+    /// Rows read as late.
+    pub late: u32,
+    /// Rows read as excused.
+    pub excused: u32,
+    /// Empty rows (absent).
+    pub absent: u32,
+    /// Rows held for review.
+    pub held: u32,
+}
+
+impl From<SheetCounts> for Totals {
+    fn from(c: SheetCounts) -> Self {
+        Totals {
+            present: c.present,
+            late: c.late,
+            excused: c.excused,
+            absent: c.absent,
+            held: c.held,
+        }
+    }
+}
+
+/// What was read on one row.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RowReport {
+    /// Row on the page, from 1.
+    pub row: u32,
+    /// The student printed on it.
+    pub student_id: String,
+    /// `present`, `late`, `excused`, `absent` (empty row) or `held`.
+    pub decision: String,
+    /// Why the row was held.
+    pub reason: Option<String>,
+    /// Fill of the present, late and excused bubbles (0 empty .. 1 solid).
+    pub fills: Vec<f32>,
+    /// How sure the reading is (0..1).
+    pub confidence: f32,
+}
+
+/// Why a page was not imported.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PageProblem {
+    /// Stable code: `unreadable_page`, `not_a_sheet`, `unreadable_qr`, `foreign_qr`,
+    /// `unknown_session`, `forbidden`, `session_cancelled`, `roster_changed`, `refused`.
+    pub code: String,
+    /// What is wrong, for a person.
+    pub detail: String,
+}
+
+/// One page of the upload.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PageReport {
+    /// Page in the uploaded file, from 1.
+    pub page: u32,
+    /// SHA-256 of the page image's pixels.
+    pub sha256: Option<String>,
+    /// The QR code's text.
+    pub qr: Option<String>,
+    /// The session it belongs to.
+    pub session_id: Option<String>,
+    /// Its page number on the session's sheet.
+    pub sheet_page: Option<u32>,
+    /// Pages of the session's sheet.
+    pub sheet_pages: Option<u32>,
+    /// Whether the page was scanned upside down.
+    pub upside_down: Option<bool>,
+    /// Skew found, in degrees.
+    pub rotation_deg: Option<f32>,
+    /// Rows read.
+    pub rows_read: u32,
+    /// Marks recorded for the first time.
+    pub marks_recorded: u32,
+    /// Marks changed (re-scan or a sheet that differs from an earlier mark).
+    pub corrections: u32,
+    /// Rows held for review.
+    pub held_for_review: u32,
+    /// The same page had been imported before: nothing recorded again.
+    pub already_imported: bool,
+    /// What the rows said.
+    pub counts: Totals,
+    /// Row by row.
+    pub rows: Vec<RowReport>,
+    /// Why nothing was recorded for the page.
+    pub error: Option<PageProblem>,
+    /// Where the checked image of the page is.
+    pub image: Option<String>,
+}
+
+/// An import job.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SheetJob {
+    /// Job id.
+    pub job_id: String,
+    /// When it ran.
+    pub created_at: DateTime<Utc>,
+    /// Who uploaded (user id).
+    pub created_by: String,
+    /// SHA-256 of the uploaded file.
+    pub file_sha256: String,
+    /// Pages in the file.
+    pub pages: u32,
+    /// Sessions found, in order of first appearance.
+    pub sessions: Vec<String>,
+    /// Marks recorded or corrected, over all pages.
+    pub marks_recorded: u32,
+    /// Rows held for review, over all pages.
+    pub held_for_review: u32,
+    /// Pages not imported.
+    pub page_errors: u32,
+    /// What the rows of the pages read said.
+    pub totals: Totals,
+    /// Page by page.
+    pub page_results: Vec<PageReport>,
+    /// The import breaker after the job.
+    pub breaker: BreakerSnapshot,
+}
+
+/// A page problem.
+pub(super) fn problem(code: &str, detail: impl Into<String>) -> PageProblem {
+    PageProblem {
+        code: code.to_string(),
+        detail: detail.into(),
+    }
+}
+
+impl PageReport {
+    /// A page of the upload, nothing read yet.
+    pub(super) fn new(page: u32, sha256: Option<String>) -> Self {
+        PageReport {
+            page,
+            sha256,
+            qr: None,
+            session_id: None,
+            sheet_page: None,
+            sheet_pages: None,
+            upside_down: None,
+            rotation_deg: None,
+            rows_read: 0,
+            marks_recorded: 0,
+            corrections: 0,
+            held_for_review: 0,
+            already_imported: false,
+            counts: Totals::default(),
+            rows: Vec::new(),
+            error: None,
+            image: None,
+        }
+    }
+
+    /// Fills in what the page's command wrote.
+    pub(super) fn recorded(
+        &mut self,
+        events: &[RegisterEvent],
+        rows: Vec<RowReport>,
+        counts: SheetCounts,
+    ) {
+        self.rows_read = rows.len() as u32;
+        self.rows = rows;
+        self.already_imported = events.is_empty();
+        for event in events {
+            match event {
+                RegisterEvent::AttendanceRecorded { .. } => self.marks_recorded += 1,
+                RegisterEvent::AttendanceCorrected { .. } => self.corrections += 1,
+                _ => {}
+            }
+        }
+        self.held_for_review = counts.held;
+        self.counts = counts.into();
+    }
+}
+
+impl SheetJob {
+    /// The job of an import, its totals summed over the pages.
+    pub(super) fn new(
+        id: Uuid,
+        created_by: String,
+        file_sha256: String,
+        sessions: Vec<String>,
+        pages: Vec<PageReport>,
+        breaker: BreakerSnapshot,
+    ) -> Self {
+        let mut totals = Totals::default();
+        for p in &pages {
+            totals.present += p.counts.present;
+            totals.late += p.counts.late;
+            totals.excused += p.counts.excused;
+            totals.absent += p.counts.absent;
+            totals.held += p.counts.held;
+        }
+        SheetJob {
+            job_id: id.to_string(),
+            created_at: Utc::now(),
+            created_by,
+            file_sha256,
+            pages: pages.len() as u32,
+            sessions,
+            marks_recorded: pages.iter().map(|r| r.marks_recorded + r.corrections).sum(),
+            held_for_review: pages.iter().map(|r| r.held_for_review).sum(),
+            page_errors: pages.iter().filter(|r| r.error.is_some()).count() as u32,
+            totals,
+            page_results: pages,
+            breaker,
+        }
+    }
+}
