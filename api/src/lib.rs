@@ -9,6 +9,7 @@ pub mod auth;
 pub mod breaker;
 mod domain_errors;
 pub mod error;
+pub mod event_repository;
 pub mod extract;
 pub mod freshness;
 pub mod idempotency;

@@ -3,6 +3,7 @@
 //! is retried on fresh state a bounded number of times, then answered 409.
 
 use crate::error::ApiError;
+use crate::event_repository::EventRepository;
 use chrono::Utc;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{
@@ -37,7 +38,7 @@ fn stripe(aggregate_type: &str, id: &str) -> &'static tokio::sync::Mutex<()> {
 
 /// The event store of one aggregate type.
 pub struct Store<A: Aggregate> {
-    events: PersistedEventStore<PostgresEventRepository, A>,
+    events: PersistedEventStore<EventRepository, A>,
     repo: PostgresEventRepository,
     pool: PgPool,
     /// Aggregates as of their last known version: a load reads only the events after it.
@@ -50,9 +51,8 @@ const CACHE_LIMIT: usize = 512;
 impl<A: Aggregate + Clone> Store<A> {
     /// A plain event store (no snapshots, no inline views) over a pool.
     pub fn new(pool: &PgPool) -> Self {
-        let events =
-            PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone()))
-                .with_upcasters(vec![Box::new(Upcaster)]);
+        let events = PersistedEventStore::new_event_store(EventRepository::new(pool))
+            .with_upcasters(vec![Box::new(Upcaster)]);
         let repo = PostgresEventRepository::new(pool.clone());
         Store {
             events,
