@@ -14,6 +14,20 @@ use std::time::Instant;
 /// Workload 4: rebuild every read model; the ceiling is `COPY` of the ordered event table.
 pub async fn rebuild(pool: &PgPool, figures: &mut Figures) -> anyhow::Result<()> {
     let bar = step("4 rebuild of all read models", None);
+    // The live projectors may still be applying the roll calls; a rebuild waits for their
+    // lock, so let them finish first rather than time the wait.
+    let settle = Instant::now();
+    while settle.elapsed() < std::time::Duration::from_secs(120) {
+        let (applied, last): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT min(position) FROM projector_state), (SELECT max(global_position) FROM events)",
+        )
+        .fetch_one(pool)
+        .await?;
+        if applied >= last {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let started = Instant::now();
     let a = projector::rebuild::<CourseStatsProjection>(pool, |_, _| {}).await?;
     let b = projector::rebuild::<RegisterViewsProjection>(pool, |_, _| {}).await?;
