@@ -37,7 +37,17 @@ pub fn image_sha256(image: &image::GrayImage) -> String {
     hash.update(image.width().to_le_bytes());
     hash.update(image.height().to_le_bytes());
     hash.update(image.as_raw());
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&hash.finalize())
+}
+
+/// SHA-256 of some bytes (an uploaded file), hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn failure(e: &ReadError) -> PageFailure {

@@ -237,10 +237,7 @@ pub fn checksum(session_id: &str, page: u32, pages: u32, student_ids: &[String])
         hash.update(id.as_bytes());
         hash.update(b",");
     }
-    hash.finalize()[..4]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::document::hex(&hash.finalize()[..4])
 }
 
 /// What a page's QR code says: `ATS|1|<session>|<page>|<pages>|<rows>|<checksum>`.

@@ -439,7 +439,7 @@ async fn malformed_uploads_get_a_clear_problem_and_change_nothing() {
         ),
         (
             "too many pages",
-            many_pages(101),
+            many_pages(500),
             StatusCode::UNPROCESSABLE_ENTITY,
             "too_many_pages",
         ),
@@ -466,12 +466,50 @@ async fn malformed_uploads_get_a_clear_problem_and_change_nothing() {
         .post("/api/sheets", &teacher, json!({"file": "x"}))
         .await;
     assert_eq!(not_multipart.status(), StatusCode::BAD_REQUEST);
+    // A decompression bomb: a 100 x 100 image whose stream inflates to 64 MB is refused for
+    // its page without being inflated.
+    let job = expect_json(upload(&app, &teacher, bomb()).await, StatusCode::CREATED).await;
+    assert_eq!(
+        job["page_results"][0]["error"]["code"], "unreadable_page",
+        "{job}"
+    );
     assert_eq!(app.event_count().await, events, "nothing was recorded");
 }
 
 fn empty_pdf() -> Vec<u8> {
     let mut doc = lopdf::Document::with_version("1.5");
     let pages = doc.add_object(dictionary! {"Type" => "Pages", "Kids" => vec![], "Count" => 0});
+    let catalog = doc.add_object(dictionary! {"Type" => "Catalog", "Pages" => pages});
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+fn bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    zlib.write_all(&vec![0u8; 64 * 1024 * 1024]).unwrap();
+    let mut doc = lopdf::Document::with_version("1.5");
+    let image = doc.add_object(lopdf::Stream::new(
+        dictionary! {"Type" => "XObject", "Subtype" => "Image", "Width" => 100, "Height" => 100,
+        "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode"},
+        zlib.finish().unwrap(),
+    ));
+    let content = doc.add_object(lopdf::Stream::new(
+        dictionary! {},
+        b"q 595 0 0 842 0 0 cm /Im0 Do Q".to_vec(),
+    ));
+    let pages = doc.new_object_id();
+    let page = doc.add_object(dictionary! {"Type" => "Page", "Parent" => pages,
+    "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()], "Contents" => content,
+    "Resources" => dictionary! {"XObject" => dictionary! {"Im0" => image}}});
+    doc.objects.insert(
+        pages,
+        lopdf::Object::Dictionary(
+            dictionary! {"Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1},
+        ),
+    );
     let catalog = doc.add_object(dictionary! {"Type" => "Catalog", "Pages" => pages});
     doc.trailer.set("Root", catalog);
     let mut out = Vec::new();

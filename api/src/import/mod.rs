@@ -27,8 +27,7 @@ use crate::state::AppState;
 use chrono::Utc;
 use domain::register::{RegisterCommand, RegisterEvent, SheetCounts};
 use report::problem;
-use scan::{Read, Resolved, Scanned, hex, read_upload, resolve, rows_of};
-use sha2::{Digest, Sha256};
+use scan::{Read, Resolved, Scanned, read_upload, resolve, rows_of};
 use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
@@ -147,7 +146,7 @@ pub async fn run(
     request_id: String,
     pdf: Vec<u8>,
 ) -> Result<SheetJob, ApiError> {
-    let file_sha256 = hex(&Sha256::digest(&pdf));
+    let file_sha256 = sheets::document::sha256_hex(&pdf);
     let scanned = read_upload(pdf).await?;
     let total = scanned.len();
     let mut import = Import {

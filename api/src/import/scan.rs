@@ -70,10 +70,7 @@ pub(super) fn scan(pdf: &[u8]) -> Result<Vec<Scanned>, InputError> {
     Ok(pages)
 }
 
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// A document that cannot be read at all: 422 naming the file.
 pub(super) fn input_error(e: InputError) -> ApiError {
     let code = match e {
         InputError::NotPdf => "not_a_pdf",

@@ -10,6 +10,7 @@ use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppPath, RequestId};
 use crate::import::{self, SheetJob};
+use crate::routes::attendance::MarkAccepted;
 use crate::routes::sessions::on_register;
 use crate::routes::students::find_many;
 use crate::routes::{SessionContext, load_session, session_id, student_id};
@@ -331,27 +332,11 @@ pub struct ReviewBody {
     pub status: Status,
 }
 
-/// What a decision did.
-#[derive(Serialize, ToSchema)]
-pub struct ReviewDecided {
-    /// Session id.
-    pub session_id: String,
-    /// Student number.
-    pub student_id: String,
-    /// The student's status now.
-    #[schema(value_type = String)]
-    pub status: Status,
-    /// The register's version after the decision.
-    pub version: u64,
-    /// Global position of the last event: pass it as `min_position` to read your write.
-    pub position: i64,
-}
-
 /// Decides a held row: records (or corrects) the student's mark and clears the hold.
 #[utoipa::path(post, path = "/api/sessions/{id}/review/{student_id}", tag = "sheets", security(("bearer" = [])),
     params(("id" = String, Path, description = "session id"), ("student_id" = String, Path, description = "student number")),
     request_body = ReviewBody,
-    responses((status = 200, body = ReviewDecided), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = MarkAccepted), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn review_decide(
     State(state): State<AppState>,
@@ -359,7 +344,7 @@ async fn review_decide(
     RequestId(request_id): RequestId,
     AppPath((id, student)): AppPath<(String, String)>,
     AppJson(body): AppJson<ReviewBody>,
-) -> Result<Json<ReviewDecided>, ApiError> {
+) -> Result<Json<MarkAccepted>, ApiError> {
     let ctx = load_session(&state, session_id("id", &id)?).await?;
     let student = student_id("student_id", &student)?;
     let command = RegisterCommand::ResolveReview {
@@ -369,12 +354,13 @@ async fn review_decide(
         at: Utc::now(),
     };
     let done = on_register(&state, &user, request_id, &ctx, command).await?;
-    Ok(Json(ReviewDecided {
+    Ok(Json(MarkAccepted {
         session_id: ctx.session_id.to_string(),
         status: done.aggregate.status_of(&student).unwrap_or(body.status),
         student_id: student.to_string(),
         version: done.version,
         position: done.position,
+        changed: done.changed(),
     }))
 }
 

@@ -17,15 +17,9 @@ pub async fn rebuild(pool: &PgPool, figures: &mut Figures) -> anyhow::Result<()>
     // The live projectors may still be applying the roll calls; a rebuild waits for their
     // lock, so let them finish first rather than time the wait.
     let settle = Instant::now();
-    while settle.elapsed() < std::time::Duration::from_secs(120) {
-        let (applied, last): (Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT (SELECT min(position) FROM projector_state), (SELECT max(global_position) FROM events)",
-        )
-        .fetch_one(pool)
-        .await?;
-        if applied >= last {
-            break;
-        }
+    while settle.elapsed() < std::time::Duration::from_secs(120)
+        && !super::server::projectors_caught_up(pool).await?
+    {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let started = Instant::now();

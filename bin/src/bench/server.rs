@@ -43,6 +43,16 @@ fn split_database(url: &str) -> anyhow::Result<(String, String)> {
     ))
 }
 
+/// Whether both projectors have applied every stored event.
+pub async fn projectors_caught_up(pool: &PgPool) -> anyhow::Result<bool> {
+    let (applied, last): (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT min(position) FROM projector_state), (SELECT max(global_position) FROM events)",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(applied >= last)
+}
+
 impl Server {
     /// Starts (or joins) the server and logs in.
     pub async fn start(args: &BenchArgs) -> anyhow::Result<Server> {

@@ -280,14 +280,8 @@ async fn settle(server: &Server) -> anyhow::Result<(i64, u64)> {
         let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
             .fetch_one(&server.pool)
             .await?;
-        let last: i64 = sqlx::query_scalar("SELECT COALESCE(max(global_position), 0) FROM events")
-            .fetch_one(&server.pool)
-            .await?;
-        let applied: Option<i64> = sqlx::query_scalar("SELECT min(position) FROM projector_state")
-            .fetch_one(&server.pool)
-            .await?;
         let messages = server.stream_messages().await?;
-        if messages as i64 == events && applied.unwrap_or(0) >= last {
+        if messages as i64 == events && super::server::projectors_caught_up(&server.pool).await? {
             return Ok((events, messages));
         }
         if started.elapsed() > Duration::from_secs(120) {

@@ -96,12 +96,16 @@ pub(super) fn decode_image(
             "an image codec followed by another filter".into(),
         ));
     }
-    let data = unfilter(
-        doc,
-        &image.stream().content,
-        general,
-        limits.max_stream_bytes,
-    )?;
+    // Raw samples are never larger than the declared image (at most 4 components of 16 bits
+    // and a predictor byte a row): a small image whose stream inflates further is a bomb, and
+    // is refused without inflating it all.
+    let most = match codec {
+        None => usize::try_from(pixels * 8 + u64::from(height) + 65_536)
+            .unwrap_or(usize::MAX)
+            .min(limits.max_stream_bytes),
+        Some(_) => limits.max_stream_bytes,
+    };
+    let data = unfilter(doc, &image.stream().content, general, most)?;
     let decode = get2(doc, dict, b"Decode", b"D")
         .map(|o| numbers(doc, o))
         .unwrap_or_default();
