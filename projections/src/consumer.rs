@@ -4,7 +4,7 @@
 
 use crate::envelope::{CloudEvent, Subjects};
 use crate::event::ProjectedEvent;
-use crate::projector::{Decision, Projection, apply_batch};
+use crate::projector::{CACHE_BYTES, Decision, DocCache, Projection, apply_batch};
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures::StreamExt;
 use sqlx::PgPool;
@@ -69,6 +69,7 @@ pub async fn run<P: Projection>(
 ) {
     let js = jetstream::new(client);
     tracing::info!(projector = P::NAME, stream = %config.stream, "projector started");
+    let mut cache = DocCache::new(CACHE_BYTES);
     while !*shutdown.borrow() {
         let consumer = match consumer::<P>(&js, &config).await {
             Ok(consumer) => consumer,
@@ -79,7 +80,7 @@ pub async fn run<P: Projection>(
             }
         };
         while !*shutdown.borrow() {
-            match step::<P>(&pool, &consumer).await {
+            match step::<P>(&pool, &consumer, &mut cache).await {
                 Ok(Fetched { messages: 0, .. }) => pause(&mut shutdown, IDLE).await,
                 Ok(Fetched { messages, .. }) if messages < BATCH => {
                     pause(&mut shutdown, GATHER).await
@@ -116,6 +117,7 @@ pub struct Fetched {
 pub async fn step<P: Projection>(
     pool: &PgPool,
     consumer: &jetstream::consumer::PullConsumer,
+    cache: &mut DocCache<P::Model>,
 ) -> Result<Fetched, String> {
     let mut batch = consumer
         .fetch()
@@ -150,7 +152,7 @@ pub async fn step<P: Projection>(
             applied: 0,
         });
     }
-    let decisions = match apply_batch::<P>(pool, &events).await {
+    let decisions = match apply_batch::<P>(pool, &events, cache).await {
         Ok(decisions) => decisions,
         Err(error) => {
             for message in &messages {

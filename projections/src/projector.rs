@@ -21,6 +21,10 @@ use std::time::{Duration, Instant};
 pub trait Projection: Send + Sync + 'static {
     /// The projector's stable name (also its consumer's and checkpoints' name).
     const NAME: &'static str;
+    /// The table of its documents (with a `revision` column) and its key column.
+    const TABLE: &'static str;
+    /// The key column of [`Projection::TABLE`].
+    const KEY: &'static str;
     /// One document.
     type Model: Default + Clone + Send + Sync + Serialize + DeserializeOwned;
 
@@ -51,24 +55,12 @@ pub trait Projection: Send + Sync + 'static {
     /// The keys of every stored document.
     fn keys(
         conn: &mut PgConnection,
-    ) -> impl Future<Output = Result<Vec<String>, sqlx::Error>> + Send;
-}
+    ) -> impl Future<Output = Result<Vec<String>, sqlx::Error>> + Send {
+        doc_keys(conn, Self::TABLE, Self::KEY)
+    }
 
-/// Loads the JSON documents with these keys from a read-model table (`key_column`, `doc`).
-/// Table and column names are the projections' own constants, never input.
-pub async fn load_docs<M: DeserializeOwned + Send + Unpin + 'static>(
-    conn: &mut PgConnection,
-    table: &str,
-    key_column: &str,
-    keys: &[String],
-) -> Result<HashMap<String, M>, sqlx::Error> {
-    let sql = format!("SELECT {key_column}, doc FROM {table} WHERE {key_column} = ANY($1)");
-    let rows: Vec<(String, sqlx::types::Json<M>)> =
-        sqlx::query_as(&sql).bind(keys).fetch_all(conn).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(key, sqlx::types::Json(doc))| (key, doc))
-        .collect())
+    /// About how many bytes a document takes in memory, to bound [`DocCache`].
+    fn weight(model: &Self::Model) -> usize;
 }
 
 /// The keys of every document of a read-model table.
@@ -173,10 +165,144 @@ async fn advance_state(
     Ok(())
 }
 
+/// The documents a projector process wrote last, each with the revision it was stored at.
+///
+/// A batch reuses a cached document instead of reading and parsing it again, but only after
+/// checking (in the batch's transaction, under the projector's lock) that the stored revision
+/// is still the one this process wrote: revisions come from one sequence and are never
+/// reused, so a rebuild or a batch applied by another projector process is always noticed.
+/// Bounded by the documents' approximate size; the least recently used go first.
+pub struct DocCache<M> {
+    entries: HashMap<String, Cached<M>>,
+    bytes: usize,
+    limit: usize,
+    clock: u64,
+}
+
+struct Cached<M> {
+    doc: M,
+    revision: i64,
+    bytes: usize,
+    used: u64,
+}
+
+/// What a projector keeps in memory by default: 16 MiB of documents.
+pub const CACHE_BYTES: usize = 16 << 20;
+
+impl<M> DocCache<M> {
+    /// An empty cache holding about `limit` bytes of documents.
+    pub fn new(limit: usize) -> Self {
+        DocCache {
+            entries: HashMap::new(),
+            bytes: 0,
+            limit,
+            clock: 0,
+        }
+    }
+
+    /// Documents held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it holds no document.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn forget(&mut self, key: &str) {
+        if let Some(old) = self.entries.remove(key) {
+            self.bytes -= old.bytes;
+        }
+    }
+
+    fn keep(&mut self, key: String, doc: M, revision: i64, bytes: usize) {
+        self.forget(&key);
+        self.clock += 1;
+        self.bytes += bytes;
+        let used = self.clock;
+        self.entries.insert(
+            key,
+            Cached {
+                doc,
+                revision,
+                bytes,
+                used,
+            },
+        );
+        while self.bytes > self.limit && self.entries.len() > 1 {
+            let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, c)| c.used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.forget(&oldest);
+        }
+    }
+}
+
+/// The stored revisions of the documents with these keys.
+async fn revisions<P: Projection>(
+    conn: &mut PgConnection,
+    keys: &[String],
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {key}, revision FROM {table} WHERE {key} = ANY($1)",
+        key = P::KEY,
+        table = P::TABLE
+    );
+    let rows: Vec<(String, i64)> = sqlx::query_as(&sql).bind(keys).fetch_all(conn).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Gives the saved documents new revisions, and returns them.
+async fn new_revisions<P: Projection>(
+    conn: &mut PgConnection,
+    keys: &[String],
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE {table} SET revision = nextval('rm_doc_revision') WHERE {key} = ANY($1) RETURNING {key}, revision",
+        key = P::KEY,
+        table = P::TABLE
+    );
+    let rows: Vec<(String, i64)> = sqlx::query_as(&sql).bind(keys).fetch_all(conn).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The stored documents with these keys, from the cache where it is current and from the
+/// database otherwise; keys without a stored document are absent.
+async fn current_docs<P: Projection>(
+    conn: &mut PgConnection,
+    keys: &[String],
+    cache: &mut DocCache<P::Model>,
+) -> Result<HashMap<String, P::Model>, sqlx::Error> {
+    let stored = revisions::<P>(conn, keys).await?;
+    let mut docs = HashMap::with_capacity(keys.len());
+    let mut missing = Vec::new();
+    for key in keys {
+        match (stored.get(key), cache.entries.get(key)) {
+            (Some(revision), Some(cached)) if cached.revision == *revision => {
+                docs.insert(key.clone(), cached.doc.clone());
+            }
+            (Some(_), _) => missing.push(key.clone()),
+            (None, _) => cache.forget(key),
+        }
+    }
+    if !missing.is_empty() {
+        docs.extend(P::load(conn, &missing).await?);
+    }
+    Ok(docs)
+}
+
 /// Applies a batch (in delivery order) in one transaction; one decision per event.
+/// `cache` holds documents between batches of this process (see [`DocCache`]).
 pub async fn apply_batch<P: Projection>(
     pool: &PgPool,
     events: &[ProjectedEvent],
+    cache: &mut DocCache<P::Model>,
 ) -> Result<Vec<Decision>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, P::NAME).await?;
@@ -184,7 +310,7 @@ pub async fn apply_batch<P: Projection>(
     let mut keys: Vec<String> = events.iter().filter_map(P::key).collect();
     keys.sort();
     keys.dedup();
-    let loaded = P::load(&mut tx, &keys).await?;
+    let loaded = current_docs::<P>(&mut tx, &keys, cache).await?;
     let mut touched = BTreeMap::new();
     let mut changed = HashMap::new();
     let mut decisions = Vec::with_capacity(events.len());
@@ -214,12 +340,26 @@ pub async fn apply_batch<P: Projection>(
         .iter()
         .filter(|d| **d == Decision::Applied)
         .count() as i64;
-    if applied > 0 {
-        P::save(&mut tx, &touched, &loaded).await?;
-        save_checkpoints(&mut tx, P::NAME, &changed).await?;
-        advance_state(&mut tx, P::NAME, position, applied).await?;
+    if applied == 0 {
+        tx.commit().await?;
+        return Ok(decisions);
+    }
+    P::save(&mut tx, &touched, &loaded).await?;
+    let saved: Vec<String> = touched.keys().cloned().collect();
+    let revisions = new_revisions::<P>(&mut tx, &saved).await?;
+    save_checkpoints(&mut tx, P::NAME, &changed).await?;
+    advance_state(&mut tx, P::NAME, position, applied).await?;
+    for key in &saved {
+        // Until the commit is known to have happened, no cached copy may be trusted.
+        cache.forget(key);
     }
     tx.commit().await?;
+    for (key, doc) in touched {
+        if let Some(revision) = revisions.get(&key) {
+            let bytes = P::weight(&doc);
+            cache.keep(key, doc, *revision, bytes);
+        }
+    }
     Ok(decisions)
 }
 
@@ -336,4 +476,31 @@ pub async fn has_applied(
     .bind(event_position)
     .fetch_one(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DocCache;
+
+    #[test]
+    fn the_cache_stays_within_its_size_and_drops_the_least_recently_used() {
+        let mut cache = DocCache::new(1000);
+        cache.keep("a".into(), 1, 1, 400);
+        cache.keep("b".into(), 2, 2, 400);
+        assert_eq!(cache.len(), 2);
+        cache.keep("a".into(), 3, 3, 400);
+        cache.keep("c".into(), 4, 4, 400);
+        assert_eq!(cache.len(), 2, "over 1000 bytes the oldest goes");
+        assert!(cache.entries.contains_key("a") && cache.entries.contains_key("c"));
+        assert_eq!(cache.bytes, 800);
+        cache.forget("a");
+        assert_eq!((cache.len(), cache.bytes), (1, 400));
+        cache.keep("huge".into(), 5, 5, 5000);
+        assert_eq!(
+            cache.len(),
+            1,
+            "one document larger than the limit is still kept alone"
+        );
+        assert_eq!(cache.entries["huge"].revision, 5);
+    }
 }

@@ -489,6 +489,7 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
     for sql in [
         "SELECT course_id || ' ' || doc::text FROM rm_course_stats ORDER BY course_id",
         "SELECT row_to_json(r)::text FROM (SELECT * FROM rm_course_students ORDER BY course_id, student_id) r",
+        "SELECT row_to_json(r)::text FROM (SELECT * FROM rm_course_marks ORDER BY course_id, student_id) r",
         "SELECT session_id || ' ' || doc::text FROM rm_register_views ORDER BY session_id",
         "SELECT row_to_json(r)::text FROM (SELECT * FROM rm_attendance_records ORDER BY session_id, student_id) r",
     ] {

@@ -4,8 +4,9 @@
 use super::derived::StudentFigures;
 use super::{CourseStats, apply};
 use crate::event::ProjectedEvent;
-use crate::projector::{self, Projection};
+use crate::projector::Projection;
 use chrono::Utc;
+use domain::Status;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, HashMap};
@@ -13,8 +14,61 @@ use std::collections::{BTreeMap, HashMap};
 /// The `course_stats` projector.
 pub struct CourseStatsProjection;
 
+/// One student's status per session, as `rm_course_marks` stores it.
+type SessionMarks = BTreeMap<String, Status>;
+
+/// The document without its marks (kept one row per student in `rm_course_marks`) and
+/// without its position (a column): small, and written only when it changes.
+fn head(doc: &CourseStats) -> CourseStats {
+    let CourseStats {
+        course_id,
+        name,
+        policy,
+        enrollments,
+        sessions,
+        registers,
+        marks: _,
+        position: _,
+    } = doc;
+    CourseStats {
+        course_id: course_id.clone(),
+        name: name.clone(),
+        policy: *policy,
+        enrollments: enrollments.clone(),
+        sessions: sessions.clone(),
+        registers: registers.clone(),
+        marks: BTreeMap::new(),
+        position: 0,
+    }
+}
+
+/// Whether two documents have the same head (see [`head`]).
+fn same_head(a: &CourseStats, b: &CourseStats) -> bool {
+    let CourseStats {
+        course_id,
+        name,
+        policy,
+        enrollments,
+        sessions,
+        registers,
+        marks: _,
+        position: _,
+    } = a;
+    (course_id, name, policy, enrollments, sessions, registers)
+        == (
+            &b.course_id,
+            &b.name,
+            &b.policy,
+            &b.enrollments,
+            &b.sessions,
+            &b.registers,
+        )
+}
+
 impl Projection for CourseStatsProjection {
     const NAME: &'static str = "course_stats";
+    const TABLE: &'static str = "rm_course_stats";
+    const KEY: &'static str = "course_id";
     type Model = CourseStats;
 
     fn key(event: &ProjectedEvent) -> Option<String> {
@@ -29,7 +83,31 @@ impl Projection for CourseStatsProjection {
         conn: &mut PgConnection,
         keys: &[String],
     ) -> Result<HashMap<String, CourseStats>, sqlx::Error> {
-        projector::load_docs(conn, "rm_course_stats", "course_id", keys).await
+        let heads: Vec<(String, Json<CourseStats>, i64)> = sqlx::query_as(
+            "SELECT course_id, doc, position FROM rm_course_stats WHERE course_id = ANY($1)",
+        )
+        .bind(keys)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut docs: HashMap<String, CourseStats> = heads
+            .into_iter()
+            .map(|(key, Json(mut doc), position)| {
+                doc.position = position;
+                (key, doc)
+            })
+            .collect();
+        let marks: Vec<(String, String, Json<SessionMarks>)> = sqlx::query_as(
+            "SELECT course_id, student_id, marks FROM rm_course_marks WHERE course_id = ANY($1)",
+        )
+        .bind(keys)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (course_id, student_id, Json(marks)) in marks {
+            if let Some(doc) = docs.get_mut(&course_id) {
+                doc.marks.insert(student_id, marks);
+            }
+        }
+        Ok(docs)
     }
 
     async fn save(
@@ -39,30 +117,75 @@ impl Projection for CourseStatsProjection {
     ) -> Result<(), sqlx::Error> {
         let today = Utc::now().date_naive();
         for (course_id, doc) in models {
-            sqlx::query(
-                "INSERT INTO rm_course_stats (course_id, doc, position) VALUES ($1, $2, $3)
-                 ON CONFLICT (course_id) DO UPDATE SET doc = excluded.doc, position = excluded.position",
-            )
-            .bind(course_id)
-            .bind(Json(doc))
-            .bind(doc.position)
-            .execute(&mut *conn)
-            .await?;
-            save_students(conn, course_id, doc, before.get(course_id), today).await?;
+            let previous = before.get(course_id);
+            if previous.is_some_and(|b| same_head(b, doc)) {
+                sqlx::query("UPDATE rm_course_stats SET position = $2 WHERE course_id = $1")
+                    .bind(course_id)
+                    .bind(doc.position)
+                    .execute(&mut *conn)
+                    .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO rm_course_stats (course_id, doc, position) VALUES ($1, $2, $3)
+                     ON CONFLICT (course_id) DO UPDATE SET doc = excluded.doc, position = excluded.position",
+                )
+                .bind(course_id)
+                .bind(Json(head(doc)))
+                .bind(doc.position)
+                .execute(&mut *conn)
+                .await?;
+            }
+            save_marks(conn, course_id, doc, previous).await?;
+            save_students(conn, course_id, doc, previous, today).await?;
         }
         Ok(())
     }
 
-    async fn keys(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
-        projector::doc_keys(conn, "rm_course_stats", "course_id").await
-    }
-
     async fn reset(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("TRUNCATE rm_course_stats, rm_course_students")
+        sqlx::query("TRUNCATE rm_course_stats, rm_course_marks, rm_course_students")
             .execute(conn)
             .await?;
         Ok(())
     }
+
+    fn weight(model: &CourseStats) -> usize {
+        // Measured roughly: a mark in the nested maps, an enrolment, a session.
+        let marks: usize = model.marks.values().map(|m| m.len()).sum();
+        1024 + marks * 80 + model.enrollments.len() * 120 + model.sessions.len() * 200
+    }
+}
+
+/// Upserts the students whose marks differ from the document's previous version (marks are
+/// never removed, only changed).
+async fn save_marks(
+    conn: &mut PgConnection,
+    course_id: &str,
+    doc: &CourseStats,
+    before: Option<&CourseStats>,
+) -> Result<(), sqlx::Error> {
+    let mut students = Vec::new();
+    let mut marks = Vec::new();
+    for (student, sessions) in &doc.marks {
+        if before.is_some_and(|b| b.marks.get(student) == Some(sessions)) {
+            continue;
+        }
+        students.push(student.as_str());
+        marks.push(Json(sessions));
+    }
+    if students.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO rm_course_marks (course_id, student_id, marks)
+         SELECT $1, * FROM unnest($2::text[], $3::jsonb[])
+         ON CONFLICT (course_id, student_id) DO UPDATE SET marks = excluded.marks",
+    )
+    .bind(course_id)
+    .bind(&students)
+    .bind(&marks)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Upserts the per-student rows that differ from the document's previous version.

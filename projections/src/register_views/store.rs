@@ -1,9 +1,9 @@
 //! Postgres storage of register views: the document per session, and one searchable row per
 //! roster line (`rm_attendance_records`).
 
-use super::{RegisterView, apply, session_of};
+use super::{RegisterRow, RegisterView, apply, session_of};
 use crate::event::ProjectedEvent;
-use crate::projector::{self, Projection};
+use crate::projector::Projection;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, HashMap};
@@ -11,8 +11,40 @@ use std::collections::{BTreeMap, HashMap};
 /// The `register_views` projector.
 pub struct RegisterViewsProjection;
 
+/// The view without its roster lines (kept in `rm_attendance_records`): a few hundred bytes.
+fn head(view: &RegisterView) -> RegisterView {
+    let RegisterView {
+        session_id,
+        course_id,
+        title,
+        starts_at,
+        duration_minutes,
+        cancelled,
+        opened,
+        closed,
+        version,
+        rows: _,
+        position,
+    } = view;
+    RegisterView {
+        session_id: session_id.clone(),
+        course_id: course_id.clone(),
+        title: title.clone(),
+        starts_at: *starts_at,
+        duration_minutes: *duration_minutes,
+        cancelled: *cancelled,
+        opened: *opened,
+        closed: *closed,
+        version: *version,
+        rows: BTreeMap::new(),
+        position: *position,
+    }
+}
+
 impl Projection for RegisterViewsProjection {
     const NAME: &'static str = "register_views";
+    const TABLE: &'static str = "rm_register_views";
+    const KEY: &'static str = "session_id";
     type Model = RegisterView;
 
     fn key(event: &ProjectedEvent) -> Option<String> {
@@ -27,7 +59,31 @@ impl Projection for RegisterViewsProjection {
         conn: &mut PgConnection,
         keys: &[String],
     ) -> Result<HashMap<String, RegisterView>, sqlx::Error> {
-        projector::load_docs(conn, "rm_register_views", "session_id", keys).await
+        let heads: Vec<(String, Json<RegisterView>, i64)> = sqlx::query_as(
+            "SELECT session_id, doc, position FROM rm_register_views WHERE session_id = ANY($1)",
+        )
+        .bind(keys)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut views: HashMap<String, RegisterView> = heads
+            .into_iter()
+            .map(|(key, Json(mut view), position)| {
+                view.position = position;
+                (key, view)
+            })
+            .collect();
+        let lines: Vec<(String, String, Json<RegisterRow>)> = sqlx::query_as(
+            "SELECT session_id, student_id, line FROM rm_attendance_records WHERE session_id = ANY($1)",
+        )
+        .bind(keys)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (session, student, Json(row)) in lines {
+            if let Some(view) = views.get_mut(&session) {
+                view.rows.insert(student, row);
+            }
+        }
+        Ok(views)
     }
 
     async fn save(
@@ -37,10 +93,7 @@ impl Projection for RegisterViewsProjection {
     ) -> Result<(), sqlx::Error> {
         let sessions: Vec<_> = models.keys().cloned().collect();
         let courses: Vec<_> = models.values().map(|v| v.course_id.clone()).collect();
-        let docs: Vec<_> = models
-            .values()
-            .map(|v| serde_json::to_value(v).unwrap_or_default())
-            .collect();
+        let docs: Vec<_> = models.values().map(|v| Json(head(v))).collect();
         let positions: Vec<_> = models.values().map(|v| v.position).collect();
         sqlx::query(
             "INSERT INTO rm_register_views (session_id, course_id, doc, position)
@@ -57,20 +110,21 @@ impl Projection for RegisterViewsProjection {
         save_records(conn, models, before).await
     }
 
-    async fn keys(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
-        projector::doc_keys(conn, "rm_register_views", "session_id").await
-    }
-
     async fn reset(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         sqlx::query("TRUNCATE rm_register_views, rm_attendance_records")
             .execute(conn)
             .await?;
         Ok(())
     }
+
+    fn weight(model: &RegisterView) -> usize {
+        // Measured roughly: a roster line with its strings and map node.
+        512 + model.rows.len() * 300
+    }
 }
 
 #[derive(Default)]
-struct Records {
+struct Records<'a> {
     session: Vec<String>,
     student: Vec<String>,
     course: Vec<String>,
@@ -81,6 +135,7 @@ struct Records {
     by: Vec<Option<String>>,
     at: Vec<Option<chrono::DateTime<chrono::Utc>>>,
     corrected: Vec<bool>,
+    line: Vec<Json<&'a RegisterRow>>,
 }
 
 fn text<T: serde::Serialize>(value: &Option<T>) -> Option<String> {
@@ -116,6 +171,7 @@ async fn save_records(
             r.by.push(row.recorded_by.clone());
             r.at.push(row.recorded_at);
             r.corrected.push(row.corrected);
+            r.line.push(Json(row));
         }
     }
     if r.session.is_empty() {
@@ -123,13 +179,15 @@ async fn save_records(
     }
     sqlx::query(
         "INSERT INTO rm_attendance_records
-           (session_id, student_id, course_id, title, starts_at, status, method, recorded_by, recorded_at, corrected)
+           (session_id, student_id, course_id, title, starts_at, status, method, recorded_by, recorded_at,
+            corrected, line)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                              $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::bool[])
+                              $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::bool[],
+                              $11::jsonb[])
          ON CONFLICT (session_id, student_id) DO UPDATE SET course_id = excluded.course_id,
            title = excluded.title, starts_at = excluded.starts_at, status = excluded.status,
            method = excluded.method, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at,
-           corrected = excluded.corrected",
+           corrected = excluded.corrected, line = excluded.line",
     )
     .bind(&r.session)
     .bind(&r.student)
@@ -141,6 +199,7 @@ async fn save_records(
     .bind(&r.by)
     .bind(&r.at)
     .bind(&r.corrected)
+    .bind(&r.line)
     .execute(conn)
     .await?;
     Ok(())
@@ -148,10 +207,16 @@ async fn save_records(
 
 /// Every stored view of a course.
 pub async fn of_course(pool: &PgPool, course_id: &str) -> Result<Vec<RegisterView>, sqlx::Error> {
-    let docs: Vec<Json<RegisterView>> =
-        sqlx::query_scalar("SELECT doc FROM rm_register_views WHERE course_id = $1")
+    let mut conn = pool.acquire().await?;
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT session_id FROM rm_register_views WHERE course_id = $1")
             .bind(course_id)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
-    Ok(docs.into_iter().map(|Json(doc)| doc).collect())
+    let mut views: Vec<RegisterView> = RegisterViewsProjection::load(&mut conn, &keys)
+        .await?
+        .into_values()
+        .collect();
+    views.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+    Ok(views)
 }
