@@ -1,6 +1,7 @@
 //! Shared application state handed to every handler.
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::users::AccountCache;
 use crate::breaker::{BreakerConfig, CircuitBreaker};
 use crate::store::Stores;
 use domain::{CourseId, SessionId};
@@ -54,12 +55,15 @@ struct Inner {
     monitor: Monitor,
     reports: Registry,
     import_breaker: Arc<CircuitBreaker>,
+    /// The accounts of recent callers, dropped on every change.
+    accounts: Arc<AccountCache>,
     /// The course of each session seen (a session never changes course).
     session_courses: Mutex<HashMap<SessionId, CourseId>>,
 }
 
 impl AppState {
-    /// Builds the state from its parts.
+    /// Builds the state from its parts, and starts listening for account changes (see
+    /// [`AccountCache`]) when called inside a Tokio runtime.
     pub fn new(
         pool: PgPool,
         jwt: JwtKeys,
@@ -70,8 +74,11 @@ impl AppState {
     ) -> Self {
         let stores = Stores::new(&pool);
         let import_breaker = Arc::new(CircuitBreaker::new("sheet_import", config.import_breaker));
+        let accounts = Arc::new(AccountCache::new());
+        accounts.spawn_listener(&pool);
         AppState(Arc::new(Inner {
             import_breaker,
+            accounts,
             session_courses: Mutex::new(HashMap::new()),
             pool,
             stores,
@@ -108,6 +115,12 @@ impl AppState {
             .session_courses
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The accounts of recent callers: change an account only together with
+    /// [`AccountCache::forget`] (other processes hear of it from the database).
+    pub fn accounts(&self) -> &AccountCache {
+        &self.0.accounts
     }
 
     /// The breaker guarding the sheet import's writes.

@@ -15,8 +15,10 @@ use axum::http::request::Parts;
 use domain::course::Course;
 use domain::{Actor, Role, StudentId, UserId};
 
-/// The authenticated caller, loaded fresh from the database on every request so that a
-/// disabled or deleted account is refused at once even with a valid token.
+/// The authenticated caller, as its account stands now rather than as the token says, so
+/// that a disabled or deleted account is refused at once even with a valid token. The
+/// account comes from [`users::AccountCache`], which is dropped on every change (and read
+/// from the database while changes could go unheard).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     /// User id.
@@ -47,9 +49,10 @@ impl FromRequestParts<AppState> for CurrentUser {
             .jwt()
             .verify(token)
             .ok_or(ApiError::Unauthorized("invalid or expired token"))?;
-        let user = users::by_id(state.pool(), &claims.sub)
+        let user = state
+            .accounts()
+            .active(state.pool(), &claims.sub)
             .await?
-            .filter(|user| !user.disabled)
             .ok_or(ApiError::Unauthorized(
                 "the account no longer exists or is disabled",
             ))?;

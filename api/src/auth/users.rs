@@ -6,6 +6,10 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde::Serialize;
 use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
 /// A user account as the API shows it (never the hash).
@@ -132,13 +136,20 @@ pub async fn create(
     })
 }
 
-/// Disables an account: its tokens stop working at once.
-pub async fn disable(pool: &PgPool, id: &UserId) -> Result<bool, sqlx::Error> {
+/// Disables an account: its tokens stop working at once (this process's cached copy is
+/// dropped here; other processes drop theirs on the trigger's notification).
+pub async fn disable(
+    pool: &PgPool,
+    accounts: &AccountCache,
+    id: &UserId,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE users SET disabled = true WHERE id = $1")
         .bind(id.as_str())
         .execute(pool)
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .await;
+    // Also after an error: the update may have committed before the answer was lost.
+    accounts.forget(id.as_str());
+    Ok(done?.rows_affected() == 1)
 }
 
 /// When no administrator exists yet, creates the administrator `admin`.
@@ -168,5 +179,354 @@ pub async fn ensure_first_admin(
         // Another process created it first.
         Err(CreateUserError::UsernameTaken) => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// The channel on which migration 0009's trigger announces the id of every updated or
+/// deleted account (an empty payload after a `TRUNCATE`: forget them all).
+pub const CHANGED_CHANNEL: &str = "attendance_user_changed";
+
+/// How long a cached account is trusted: a bound on staleness should a notification ever
+/// go astray without the connection reporting it.
+const ACCOUNT_TTL: Duration = Duration::from_secs(30);
+/// Most accounts cached; expired ones are dropped first, then all of them.
+const ACCOUNT_LIMIT: usize = 10_000;
+/// How long connecting and subscribing the listener, or a ping through it, may take.
+const LISTENER_TIMEOUT: Duration = Duration::from_secs(3);
+/// After this long without a notification the listener pings its connection: a connection
+/// that died without a FIN or RST would otherwise look like a quiet one forever.
+const LISTENER_IDLE: Duration = Duration::from_secs(10);
+/// Waits between attempts to listen again, doubling from the first to the second.
+const LISTENER_RETRY: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(2));
+
+/// The active accounts of recent callers, by user id, so that an authenticated request
+/// does not cost a round trip to Postgres for its account.
+///
+/// A disabled or deleted account must still be refused at once, so the cache is only used
+/// while it is sure to hear of every change: changes made by this process drop their entries
+/// synchronously ([`AccountCache::forget`]), and changes made anywhere are announced by a
+/// trigger on `users` and heard by a `LISTEN` connection ([`AccountCache::spawn_listener`]).
+/// Until that connection listens, and from the moment it is lost (notifications may then
+/// be missed), the cache is empty and unused: every request reads the database. Missing
+/// and disabled accounts are never cached, so creating an account needs no invalidation.
+#[derive(Default)]
+pub struct AccountCache {
+    state: Mutex<CacheState>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    /// Active accounts with the instant they stop being trusted.
+    entries: HashMap<String, (UserView, Instant)>,
+    /// Whether changes made by other processes are being heard.
+    listening: bool,
+    /// Bumped by every invalidation. A lookup remembers the generation it started in and
+    /// stores what it read only if none happened since: otherwise a read that raced a
+    /// change (read before the commit, stored after the notification) would bring the old
+    /// account back.
+    generation: u64,
+}
+
+/// What the cache knows of an account.
+enum Lookup {
+    /// Cached and trusted.
+    Hit(UserView),
+    /// Not cached: what the database answers may be stored if nothing is invalidated
+    /// before (this generation).
+    Miss(u64),
+    /// The cache is not in use.
+    Unused,
+}
+
+impl AccountCache {
+    /// An empty cache, unused until its listener listens.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, CacheState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The account with this id if it exists and is not disabled: from the cache when it
+    /// can be trusted, otherwise from the database (and then cached).
+    pub async fn active(&self, pool: &PgPool, id: &str) -> Result<Option<UserView>, sqlx::Error> {
+        let generation = match self.lookup(id) {
+            Lookup::Hit(user) => return Ok(Some(user)),
+            Lookup::Miss(generation) => Some(generation),
+            Lookup::Unused => None,
+        };
+        let user = by_id(pool, id).await?.filter(|user| !user.disabled);
+        if let (Some(user), Some(generation)) = (&user, generation) {
+            self.store(id, user, generation);
+        }
+        Ok(user)
+    }
+
+    fn lookup(&self, id: &str) -> Lookup {
+        let mut state = self.lock();
+        if !state.listening {
+            return Lookup::Unused;
+        }
+        match state.entries.get(id) {
+            Some((user, until)) if *until > Instant::now() => return Lookup::Hit(user.clone()),
+            Some(_) => {
+                state.entries.remove(id);
+            }
+            None => {}
+        }
+        Lookup::Miss(state.generation)
+    }
+
+    fn store(&self, id: &str, user: &UserView, generation: u64) {
+        let mut state = self.lock();
+        if !state.listening || state.generation != generation {
+            return;
+        }
+        let now = Instant::now();
+        if state.entries.len() >= ACCOUNT_LIMIT && !state.entries.contains_key(id) {
+            state.entries.retain(|_, (_, until)| *until > now);
+            if state.entries.len() >= ACCOUNT_LIMIT {
+                state.entries.clear();
+            }
+        }
+        state
+            .entries
+            .insert(id.to_string(), (user.clone(), now + ACCOUNT_TTL));
+    }
+
+    /// Drops an account that was (or may have been) changed.
+    pub fn forget(&self, id: &str) {
+        let mut state = self.lock();
+        state.entries.remove(id);
+        state.generation += 1;
+    }
+
+    /// Drops the accounts of a student that were (or may have been) changed.
+    pub fn forget_student(&self, student: &StudentId) {
+        let mut state = self.lock();
+        state
+            .entries
+            .retain(|_, (user, _)| user.student_id.as_ref() != Some(student));
+        state.generation += 1;
+    }
+
+    /// Drops every account.
+    fn forget_all(&self) {
+        let mut state = self.lock();
+        state.entries.clear();
+        state.generation += 1;
+    }
+
+    /// What a notification says changed.
+    fn changed(&self, payload: &str) {
+        if payload.is_empty() {
+            self.forget_all();
+        } else {
+            self.forget(payload);
+        }
+    }
+
+    /// Stops using the cache (changes may go unheard); whether it was in use.
+    fn suspend(&self) -> bool {
+        let mut state = self.lock();
+        state.entries.clear();
+        state.generation += 1;
+        std::mem::replace(&mut state.listening, false)
+    }
+
+    /// Starts using the cache, empty: every change committed from now on will be heard,
+    /// and what was committed before is what the database answers.
+    fn resume(&self) {
+        let mut state = self.lock();
+        state.entries.clear();
+        state.generation += 1;
+        state.listening = true;
+    }
+
+    /// Starts the task that listens for account changes on a connection of its own (made
+    /// with the pool's options), and reconnects when that connection is lost. The task ends
+    /// once the cache is dropped. Without a Tokio runtime nothing is started and the cache
+    /// stays unused.
+    pub fn spawn_listener(self: &Arc<Self>, pool: &PgPool) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(
+                "no async runtime: account changes are not listened for, every request reads its account"
+            );
+            return;
+        };
+        runtime.spawn(listen(
+            Arc::downgrade(self),
+            (*pool.connect_options()).clone(),
+        ));
+    }
+}
+
+/// Listens for account changes until the cache is dropped, reconnecting after a loss.
+async fn listen(cache: Weak<AccountCache>, options: PgConnectOptions) {
+    let mut retry = LISTENER_RETRY.0;
+    loop {
+        let error = match follow(&cache, &options, &mut retry).await {
+            Ok(()) => return,
+            Err(error) => error,
+        };
+        let Some(accounts) = cache.upgrade() else {
+            return;
+        };
+        if accounts.suspend() {
+            tracing::warn!(%error, "account changes can no longer be heard: every request reads its account until they can");
+        } else {
+            tracing::debug!(%error, "listening for account changes failed");
+        }
+        drop(accounts);
+        tokio::time::sleep(retry).await;
+        retry = (retry * 2).min(LISTENER_RETRY.1);
+    }
+}
+
+/// One connection's worth of listening: `Ok` once the cache is dropped, the error once the
+/// connection fails or is lost.
+///
+/// The listener never reconnects by itself (`eager_reconnect(false)`, and a lost one is
+/// dropped): the caller must learn of every loss, and a fresh listener can be abandoned at
+/// any await without leaving one half set up.
+async fn follow(
+    cache: &Weak<AccountCache>,
+    options: &PgConnectOptions,
+    retry: &mut Duration,
+) -> Result<(), sqlx::Error> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(LISTENER_TIMEOUT)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_lazy_with(options.clone());
+    let subscribe = async {
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.ignore_pool_close_event(true);
+        listener.eager_reconnect(false);
+        listener.listen(CHANGED_CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    let mut listener = tokio::time::timeout(LISTENER_TIMEOUT, subscribe)
+        .await
+        .map_err(|_| lost("connecting the listener timed out"))??;
+    match cache.upgrade() {
+        Some(accounts) => accounts.resume(),
+        None => return Ok(()),
+    }
+    tracing::debug!("listening for account changes");
+    *retry = LISTENER_RETRY.0;
+    loop {
+        // `try_recv` on a connected listener only waits for a whole message (cancel-safe).
+        match tokio::time::timeout(LISTENER_IDLE, listener.try_recv()).await {
+            Ok(Ok(Some(notification))) => match cache.upgrade() {
+                Some(accounts) => accounts.changed(notification.payload()),
+                None => return Ok(()),
+            },
+            Ok(Ok(None)) => return Err(lost("the listener's connection was lost")),
+            Ok(Err(error)) => return Err(error),
+            Err(_idle) => {
+                if cache.strong_count() == 0 {
+                    return Ok(());
+                }
+                tokio::time::timeout(
+                    LISTENER_TIMEOUT,
+                    sqlx::query("SELECT 1").execute(&mut listener),
+                )
+                .await
+                .map_err(|_| lost("the listener's connection did not answer a ping"))??;
+            }
+        }
+    }
+}
+
+fn lost(what: &'static str) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        what,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tina(student: Option<&str>) -> UserView {
+        UserView {
+            id: UserId::parse("tina").unwrap(),
+            username: "tina".to_string(),
+            role: if student.is_some() {
+                Role::Student
+            } else {
+                Role::Teacher
+            },
+            student_id: student.map(|s| StudentId::parse(s).unwrap()),
+            disabled: false,
+        }
+    }
+
+    fn miss(cache: &AccountCache, id: &str) -> u64 {
+        match cache.lookup(id) {
+            Lookup::Miss(generation) => generation,
+            Lookup::Hit(_) => panic!("{id} was cached"),
+            Lookup::Unused => panic!("the cache is unused"),
+        }
+    }
+
+    #[test]
+    fn nothing_is_cached_until_changes_are_heard() {
+        let cache = AccountCache::new();
+        assert!(matches!(cache.lookup("tina"), Lookup::Unused));
+        cache.store("tina", &tina(None), 0);
+        cache.resume();
+        miss(&cache, "tina");
+    }
+
+    #[test]
+    fn a_read_is_cached_unless_something_was_invalidated_meanwhile() {
+        let cache = AccountCache::new();
+        cache.resume();
+        let generation = miss(&cache, "tina");
+        cache.store("tina", &tina(None), generation);
+        assert!(matches!(cache.lookup("tina"), Lookup::Hit(user) if user.username == "tina"));
+
+        cache.forget("tina");
+        let generation = miss(&cache, "tina");
+        // Disabled while the database was being read: the old answer is not kept.
+        cache.changed("tina");
+        cache.store("tina", &tina(None), generation);
+        miss(&cache, "tina");
+    }
+
+    #[test]
+    fn an_erasure_forgets_the_students_accounts() {
+        let cache = AccountCache::new();
+        cache.resume();
+        let generation = miss(&cache, "tina");
+        cache.store("tina", &tina(Some("S1")), generation);
+        cache.forget_student(&StudentId::parse("S2").unwrap());
+        assert!(matches!(cache.lookup("tina"), Lookup::Hit(_)));
+        cache.forget_student(&StudentId::parse("S1").unwrap());
+        miss(&cache, "tina");
+    }
+
+    #[test]
+    fn a_lost_listener_empties_the_cache_and_stops_its_use() {
+        let cache = AccountCache::new();
+        cache.resume();
+        let generation = miss(&cache, "tina");
+        cache.store("tina", &tina(None), generation);
+        assert!(cache.suspend());
+        assert!(matches!(cache.lookup("tina"), Lookup::Unused));
+        // A read begun before the loss is not kept once listening again.
+        cache.resume();
+        cache.store("tina", &tina(None), generation);
+        miss(&cache, "tina");
+        // A truncate forgets everyone.
+        let generation = miss(&cache, "tina");
+        cache.store("tina", &tina(None), generation);
+        cache.changed("");
+        miss(&cache, "tina");
     }
 }

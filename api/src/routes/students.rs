@@ -284,7 +284,10 @@ async fn erase(
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
+    let committed = tx.commit().await;
+    // Also after an error: the commit may have happened before its answer was lost.
+    state.accounts().forget_student(&id);
+    committed?;
     tracing::info!(student_id = %id, by = %user.id, "student personal data erased");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -118,7 +118,7 @@ async fn disable(
             "you cannot disable your own account",
         ));
     }
-    if !users::disable(state.pool(), &id).await? {
+    if !users::disable(state.pool(), state.accounts(), &id).await? {
         return Err(ApiError::NotFound(format!("user {id} does not exist")));
     }
     tracing::info!(user_id = %id, by = %user.id, "user disabled");
