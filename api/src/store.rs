@@ -1,27 +1,30 @@
-//! The write side: loading an aggregate from the postgres-es event store, deciding, and
-//! committing the new events with their metadata. A concurrent write on the same aggregate
-//! is retried on fresh state a bounded number of times, then answered 409.
+//! The write side: loading an aggregate from the event store, deciding, and committing the
+//! new events with their metadata. A concurrent write on the same aggregate is retried on
+//! fresh state a bounded number of times, then answered 409.
+//!
+//! Each store keeps its aggregates as of their last known version. A read ([`load`]) reads
+//! only the events stored since. A command ([`execute`]) first decides on the kept state
+//! without reading at all, because its insert checks that state anyway: the new events'
+//! sequences continue the kept version, and the primary key refuses them if any other event
+//! was stored since.
 
 use crate::error::ApiError;
-use crate::event_repository::EventRepository;
+use crate::event_repository::{self, is_write_conflict};
 use chrono::Utc;
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{
-    EventStoreAggregateContext, EventUpcaster, PersistedEventRepository, PersistedEventStore,
-    SerializedEvent,
-};
-use cqrs_es::{Aggregate, AggregateError, EventStore};
+use cqrs_es::persist::SerializedEvent;
+use cqrs_es::{Aggregate, DomainEvent};
 use domain::course::Course;
 use domain::register::Register;
 use domain::{Actor, CourseId};
-use postgres_es::PostgresEventRepository;
+use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-/// How many times a command is tried when other writers keep winning the race.
+/// How many times a command is tried on fresh state when other writers keep winning the race.
 pub const MAX_ATTEMPTS: u32 = 8;
 
 /// Commands on one aggregate queue up within a process (striped by aggregate), so that
@@ -36,33 +39,45 @@ fn stripe(aggregate_type: &str, id: &str) -> &'static tokio::sync::Mutex<()> {
     &STRIPES[(hasher.finish() % STRIPES.len() as u64) as usize]
 }
 
+/// The events of an aggregate after a sequence, with their global positions (the sequence
+/// is bound, so that one prepared statement serves every load).
+const SELECT_NEWER: &str = "
+SELECT sequence, event_type, event_version, payload, global_position
+  FROM events
+ WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
+ ORDER BY sequence";
+
 /// The event store of one aggregate type.
 pub struct Store<A: Aggregate> {
-    events: PersistedEventStore<EventRepository, A>,
-    repo: PostgresEventRepository,
     pool: PgPool,
     /// Aggregates as of their last known version: a load reads only the events after it.
-    cache: Mutex<HashMap<String, (A, usize)>>,
+    cache: Mutex<HashMap<String, Known<A>>>,
+}
+
+/// An aggregate as of a version.
+#[derive(Clone, Default)]
+struct Known<A> {
+    /// Shared with the cache: reading a cached aggregate copies nothing.
+    aggregate: Arc<A>,
+    /// The sequence of its last event (0 when it has none).
+    version: usize,
+    /// The global position of that event (0 when it has none).
+    position: i64,
 }
 
 /// Aggregates kept in memory per store; the cache is emptied when it reaches this.
 const CACHE_LIMIT: usize = 512;
 
 impl<A: Aggregate + Clone> Store<A> {
-    /// A plain event store (no snapshots, no inline views) over a pool.
+    /// An event store over a pool.
     pub fn new(pool: &PgPool) -> Self {
-        let events = PersistedEventStore::new_event_store(EventRepository::new(pool))
-            .with_upcasters(vec![Box::new(Upcaster)]);
-        let repo = PostgresEventRepository::new(pool.clone());
         Store {
-            events,
-            repo,
             pool: pool.clone(),
             cache: Mutex::new(HashMap::new()),
         }
     }
 
-    fn cached(&self, id: &str) -> Option<(A, usize)> {
+    fn cached(&self, id: &str) -> Option<Known<A>> {
         self.cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -70,69 +85,60 @@ impl<A: Aggregate + Clone> Store<A> {
             .cloned()
     }
 
-    fn remember(&self, id: &str, aggregate: &A, version: usize) {
+    /// Keeps an aggregate's state, unless a later one is kept already: a load that started
+    /// before a command committed must not take the cache back to the older version.
+    fn remember(&self, id: &str, known: &Known<A>) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache
+            .get(id)
+            .is_some_and(|kept| kept.version >= known.version)
+        {
+            return;
+        }
         if cache.len() >= CACHE_LIMIT && !cache.contains_key(id) {
             cache.clear();
         }
-        cache.insert(id.to_string(), (aggregate.clone(), version));
+        cache.insert(id.to_string(), known.clone());
     }
 
     /// The aggregate at its latest version: the cached state plus the events stored since
-    /// (every process writes through the database, so the cache is always a valid prefix).
-    async fn context(&self, id: &str) -> Result<EventStoreAggregateContext<A>, ApiError> {
-        let (mut aggregate, mut sequence) = self.cached(id).unwrap_or_default();
-        let newer = self
-            .repo
-            .get_last_events::<A>(id, sequence)
-            .await
-            .map_err(|e| store_error(AggregateError::<A::Error>::from(e)))?;
-        let fresh = !newer.is_empty();
-        for event in newer {
-            let event = if Upcaster.can_upcast(&event.event_type, &event.event_version) {
-                Upcaster.upcast(event)
-            } else {
-                event
-            };
-            sequence = event.sequence;
-            let payload: A::Event =
-                serde_json::from_value(event.payload).map_err(ApiError::internal)?;
-            aggregate.apply(payload);
+    /// (every process writes through the database and events never change, so the cache
+    /// is always a valid prefix).
+    async fn fresh(&self, id: &str) -> Result<Known<A>, ApiError> {
+        let mut known = self.cached(id).unwrap_or_default();
+        let newer: Vec<(i64, String, String, Value, i64)> = sqlx::query_as(SELECT_NEWER)
+            .bind(A::TYPE)
+            .bind(id)
+            .bind(known.version as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        if newer.is_empty() {
+            return Ok(known);
         }
-        if fresh {
-            self.remember(id, &aggregate, sequence);
+        for (sequence, event_type, event_version, payload, position) in newer {
+            let payload = upcast(&event_type, &event_version, payload);
+            let event: A::Event = serde_json::from_value(payload).map_err(ApiError::internal)?;
+            Arc::make_mut(&mut known.aggregate).apply(event);
+            known.version = sequence as usize;
+            known.position = position;
         }
-        Ok(EventStoreAggregateContext {
-            aggregate_id: id.to_string(),
-            aggregate,
-            current_sequence: sequence,
-            current_snapshot: None,
-        })
+        self.remember(id, &known);
+        Ok(known)
     }
 }
 
-/// Loads old event versions as the current one ([`domain::upcast`]).
-struct Upcaster;
-
-impl EventUpcaster for Upcaster {
-    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
-        domain::upcast::can_upcast(event_type, event_version)
+/// Reads an old event version as the current one ([`domain::upcast`]).
+fn upcast(event_type: &str, event_version: &str, payload: Value) -> Value {
+    if !domain::upcast::can_upcast(event_type, event_version) {
+        return payload;
     }
-
-    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
-        match domain::upcast::upcast(
-            &event.event_type,
-            &event.event_version,
-            event.payload.clone(),
-        ) {
-            Ok((version, payload)) => {
-                event.event_version = version;
-                event.payload = payload;
-            }
-            // Left as stored: deserializing it then fails and the load reports the error.
-            Err(error) => tracing::error!(%error, "event not upcast"),
+    match domain::upcast::upcast(event_type, event_version, payload.clone()) {
+        Ok((_, upcast)) => upcast,
+        // Left as stored: deserializing it then fails and the load reports the error.
+        Err(error) => {
+            tracing::error!(%error, "event not upcast");
+            payload
         }
-        event
     }
 }
 
@@ -205,7 +211,7 @@ impl CommandMeta {
 #[derive(Debug)]
 pub struct Committed<A: Aggregate> {
     /// The aggregate after the command.
-    pub aggregate: A,
+    pub aggregate: Arc<A>,
     /// Its version: the sequence of its last event (0 when it has none).
     pub version: u64,
     /// The events the command wrote (none when it changed nothing).
@@ -222,14 +228,31 @@ impl<A: Aggregate> Committed<A> {
     }
 }
 
-/// Loads an aggregate (a default one when it has no events) with its version.
+/// Loads an aggregate (a default one when it has no events) with its version, reading the
+/// events stored since the cached version.
 pub async fn load<A: Aggregate + Clone>(store: &Store<A>, id: &str) -> Result<(A, u64), ApiError> {
-    let context = store.context(id).await?;
-    Ok((context.aggregate, context.current_sequence as u64))
+    let (aggregate, version) = load_shared(store, id).await?;
+    Ok((Arc::unwrap_or_clone(aggregate), version))
+}
+
+/// [`load`] without copying the aggregate out of the cache.
+pub async fn load_shared<A: Aggregate + Clone>(
+    store: &Store<A>,
+    id: &str,
+) -> Result<(Arc<A>, u64), ApiError> {
+    let known = store.fresh(id).await?;
+    Ok((known.aggregate, known.version as u64))
 }
 
 /// Runs the commands `decide` chooses for the current state, and commits their events in
-/// one transaction. `decide` is called again on fresh state after a conflicting write.
+/// one statement. `decide` is called again on fresh state after a conflicting write.
+///
+/// The first try decides on the cached state without reading the store: when that state is
+/// current (always, unless another process wrote since), the command costs its insert alone;
+/// when it is not, the insert meets the primary key and the command is decided again on
+/// fresh state. What the insert cannot check is decided again on fresh state too: a command
+/// that writes nothing (its answer would report a state nobody checked), and a refused one
+/// (the refusal may come from the stale part).
 pub async fn execute<A, F>(
     store: &Store<A>,
     id: &str,
@@ -242,42 +265,30 @@ where
     F: FnMut(&A) -> Result<Vec<A::Command>, ApiError>,
 {
     let _queued = stripe(A::TYPE, id).lock().await;
-    for attempt in 0..MAX_ATTEMPTS {
-        let mut context = store.context(id).await?;
-        let base = context.current_sequence;
-        let sink = EventSink::default();
-        for command in decide(&context.aggregate)? {
-            context.aggregate.handle(command, &(), &sink).await?;
-        }
-        let events = sink.collect().await;
-        let aggregate = context.aggregate.clone();
-        if !events.is_empty() {
-            match store
-                .events
-                .commit(events.clone(), context, meta.to_map())
-                .await
-            {
-                Ok(_) => {}
-                Err(AggregateError::AggregateConflict) => {
-                    tracing::debug!(aggregate = A::TYPE, id, attempt, "write conflict, retrying");
-                    tokio::time::sleep(backoff(attempt)).await;
-                    continue;
-                }
-                Err(e) => return Err(store_error(e)),
+    if let Some(cached) = store.cached(id) {
+        match attempt(store, id, meta, &mut decide, cached).await {
+            Ok(Tried::Committed(done)) if done.changed() => return Ok(done),
+            Ok(Tried::Committed(_) | Tried::Conflict) | Err(Failure::Refused(_)) => {
+                tracing::debug!(aggregate = A::TYPE, id, "deciding again on fresh state");
             }
+            Err(Failure::Store(error)) => return Err(error),
         }
-        let version = (base + events.len()) as u64;
-        if !events.is_empty() {
-            store.remember(id, &aggregate, version as usize);
+    }
+    for attempt_no in 0..MAX_ATTEMPTS {
+        let known = store.fresh(id).await?;
+        match attempt(store, id, meta, &mut decide, known).await {
+            Ok(Tried::Committed(done)) => return Ok(done),
+            Ok(Tried::Conflict) => {
+                tracing::debug!(
+                    aggregate = A::TYPE,
+                    id,
+                    attempt = attempt_no,
+                    "write conflict, retrying"
+                );
+                tokio::time::sleep(backoff(attempt_no)).await;
+            }
+            Err(Failure::Refused(error) | Failure::Store(error)) => return Err(error),
         }
-        // The command is committed: a failure from here on must not answer an error.
-        let position = committed_position(&store.pool, A::TYPE, id, version).await;
-        return Ok(Committed {
-            aggregate,
-            version,
-            events,
-            position,
-        });
     }
     Err(ApiError::conflict(
         "concurrent_write",
@@ -285,62 +296,107 @@ where
     ))
 }
 
-/// The position of a committed event, or 0 ("unknown": read without waiting) when the
-/// database cannot tell right now; a committed command is never answered with an error.
-async fn committed_position(pool: &PgPool, aggregate_type: &str, id: &str, version: u64) -> i64 {
-    for attempt in 0..3u64 {
-        match position_of(pool, aggregate_type, id, version).await {
-            Ok(position) => return position,
-            Err(error) => {
-                tracing::warn!(aggregate = aggregate_type, id, version, attempt, %error,
-                    "committed, but its position could not be read");
-                tokio::time::sleep(Duration::from_millis(25 * (attempt + 1))).await;
-            }
-        }
-    }
-    0
+/// What one try of a command came to, short of failing.
+enum Tried<A: Aggregate> {
+    /// Stored (or nothing to store).
+    Committed(Committed<A>),
+    /// Another event was stored after the state decided on.
+    Conflict,
 }
 
-/// The global position of an aggregate's event at a version (0 for version 0).
-pub async fn position_of(
-    pool: &PgPool,
-    aggregate_type: &str,
+/// Why a try failed.
+enum Failure {
+    /// Before writing: the command was refused, or its events could not be serialized.
+    Refused(ApiError),
+    /// Writing: the database failed (the events may or may not be stored).
+    Store(ApiError),
+}
+
+/// Decides on `known` and inserts the resulting events after `known.version`.
+async fn attempt<A, F>(
+    store: &Store<A>,
     id: &str,
-    version: u64,
-) -> Result<i64, ApiError> {
-    if version == 0 {
-        return Ok(0);
+    meta: &CommandMeta,
+    decide: &mut F,
+    known: Known<A>,
+) -> Result<Tried<A>, Failure>
+where
+    A: Aggregate<Services = ()> + Clone,
+    ApiError: From<A::Error>,
+    F: FnMut(&A) -> Result<Vec<A::Command>, ApiError>,
+{
+    let Known {
+        aggregate,
+        version: base,
+        position,
+    } = known;
+    // A copy to decide on (the cache keeps the state it had).
+    let mut aggregate = Arc::unwrap_or_clone(aggregate);
+    let sink = EventSink::default();
+    for command in decide(&aggregate).map_err(Failure::Refused)? {
+        aggregate
+            .handle(command, &(), &sink)
+            .await
+            .map_err(|e| Failure::Refused(e.into()))?;
     }
-    let position: Option<i64> = sqlx::query_scalar(
-        "SELECT global_position FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-    )
-    .bind(aggregate_type)
-    .bind(id)
-    .bind(version as i64)
-    .fetch_optional(pool)
-    .await?;
-    Ok(position.unwrap_or(0))
+    let events = sink.collect().await;
+    if events.is_empty() {
+        return Ok(Tried::Committed(Committed {
+            aggregate: Arc::new(aggregate),
+            version: base as u64,
+            events,
+            position,
+        }));
+    }
+    let serialized = serialize::<A>(id, base, &events, meta).map_err(Failure::Refused)?;
+    let position = match event_repository::insert(&store.pool, A::TYPE, &serialized).await {
+        Ok(position) => position,
+        Err(error) if is_write_conflict(&error) => return Ok(Tried::Conflict),
+        Err(error) => return Err(Failure::Store(error.into())),
+    };
+    // Committed: nothing from here on may answer an error.
+    let known = Known {
+        aggregate: Arc::new(aggregate),
+        version: base + events.len(),
+        position,
+    };
+    store.remember(id, &known);
+    Ok(Tried::Committed(Committed {
+        aggregate: known.aggregate,
+        version: known.version as u64,
+        events,
+        position,
+    }))
+}
+
+/// A command's events as stored, as cqrs-es's event store serializes them: sequences after
+/// `base`, each with the command's metadata.
+fn serialize<A: Aggregate>(
+    id: &str,
+    base: usize,
+    events: &[A::Event],
+    meta: &CommandMeta,
+) -> Result<Vec<SerializedEvent>, ApiError> {
+    let metadata = serde_json::to_value(meta.to_map()).map_err(ApiError::internal)?;
+    events
+        .iter()
+        .zip(base + 1..)
+        .map(|(event, sequence)| {
+            Ok(SerializedEvent {
+                aggregate_id: id.to_string(),
+                sequence,
+                aggregate_type: A::TYPE.to_string(),
+                event_type: event.event_type(),
+                event_version: event.event_version(),
+                payload: serde_json::to_value(event).map_err(ApiError::internal)?,
+                metadata: metadata.clone(),
+            })
+        })
+        .collect()
 }
 
 fn backoff(attempt: u32) -> Duration {
     // Small, growing and jittered, so racing writers spread out.
     let jitter = u64::from(rand::random::<u8>() % 8);
     Duration::from_millis(2u64.pow(attempt.min(6)) + jitter)
-}
-
-/// Maps a store failure to 503 when the database is unreachable, 500 otherwise.
-pub fn store_error<E: std::error::Error>(error: AggregateError<E>) -> ApiError {
-    let boxed = match error {
-        AggregateError::UserError(e) => return ApiError::internal(e),
-        AggregateError::AggregateConflict => {
-            return ApiError::conflict("concurrent_write", "concurrent write; try again");
-        }
-        AggregateError::DatabaseConnectionError(e)
-        | AggregateError::DeserializationError(e)
-        | AggregateError::UnexpectedError(e) => e,
-    };
-    match boxed.downcast::<sqlx::Error>() {
-        Ok(sql) => ApiError::from(*sql),
-        Err(other) => ApiError::internal(other),
-    }
 }

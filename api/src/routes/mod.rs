@@ -23,6 +23,7 @@ use crate::store::{self, CommandMeta, Source};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::course::{Course, ScheduledSession};
 use domain::{CourseId, SessionId, StudentId};
+use std::sync::Arc;
 
 /// Parses a course code from a path or body.
 pub fn course_id(name: &str, value: &str) -> Result<CourseId, ApiError> {
@@ -40,8 +41,8 @@ pub fn student_id(name: &str, value: &str) -> Result<StudentId, ApiError> {
 }
 
 /// Loads an existing course with its version, or 404.
-pub async fn load_course(state: &AppState, id: &CourseId) -> Result<(Course, u64), ApiError> {
-    let (course, version) = store::load(&state.stores().courses, id.as_str()).await?;
+pub async fn load_course(state: &AppState, id: &CourseId) -> Result<(Arc<Course>, u64), ApiError> {
+    let (course, version) = store::load_shared(&state.stores().courses, id.as_str()).await?;
     if !course.exists() {
         return Err(ApiError::NotFound(format!("course {id} does not exist")));
     }
@@ -52,8 +53,8 @@ pub async fn load_course(state: &AppState, id: &CourseId) -> Result<(Course, u64
 pub struct SessionContext {
     /// The session id.
     pub session_id: SessionId,
-    /// The course.
-    pub course: Course,
+    /// The course (shared with the aggregate cache).
+    pub course: Arc<Course>,
     /// The course's code.
     pub course_id: CourseId,
     /// The scheduled session.

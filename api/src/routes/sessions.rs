@@ -202,7 +202,8 @@ pub async fn on_register(
         ));
     }
     let starts_at = ctx.session.starts_at;
-    let open = RegisterCommand::OpenRegister {
+    // The roster is only worked out for the command that opens the register.
+    let open = || RegisterCommand::OpenRegister {
         session_id: ctx.session_id.clone(),
         course_id: ctx.course_id.clone(),
         starts_at,
@@ -218,7 +219,7 @@ pub async fn on_register(
         |register: &Register| {
             let mut commands = Vec::with_capacity(2);
             if !register.is_open() {
-                commands.push(open.clone());
+                commands.push(open());
             }
             commands.push(command.clone());
             Ok(commands)
