@@ -196,18 +196,26 @@ async fn save_students(
     before: Option<&CourseStats>,
     today: chrono::NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    let previous: HashMap<String, StudentFigures> = before
-        .map(|b| {
-            b.students(today)
-                .into_iter()
-                .map(|f| (f.student_id.clone(), f))
-                .collect()
-        })
-        .unwrap_or_default();
-    let rows: Vec<_> = doc
-        .students(today)
+    // With the same head (enrolments, sessions, policy) only a student whose marks changed
+    // can have other figures; otherwise any student may.
+    let students: Vec<&String> = match before {
+        Some(b) if same_head(b, doc) => doc
+            .marks
+            .iter()
+            .filter(|(student, marks)| b.marks.get(*student) != Some(*marks))
+            .map(|(student, _)| student)
+            .filter(|student| doc.enrollments.contains_key(*student))
+            .collect(),
+        _ => doc.enrollments.keys().collect(),
+    };
+    let rows: Vec<StudentFigures> = students
         .into_iter()
-        .filter(|f| previous.get(&f.student_id) != Some(f))
+        .map(|student| doc.student(student, today))
+        .filter(|f| {
+            before.is_none_or(|b| {
+                !b.enrollments.contains_key(&f.student_id) || b.student(&f.student_id, today) != *f
+            })
+        })
         .collect();
     if rows.is_empty() {
         return Ok(());
