@@ -9,10 +9,10 @@
 //! was stored since.
 
 use crate::error::ApiError;
-use crate::event_repository::{self, is_write_conflict};
+use crate::event_repository::{self, EventRepository, is_write_conflict};
 use chrono::Utc;
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::SerializedEvent;
+use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEvent};
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::course::Course;
 use domain::register::Register;
@@ -39,17 +39,11 @@ fn stripe(aggregate_type: &str, id: &str) -> &'static tokio::sync::Mutex<()> {
     &STRIPES[(hasher.finish() % STRIPES.len() as u64) as usize]
 }
 
-/// The events of an aggregate after a sequence, with their global positions (the sequence
-/// is bound, so that one prepared statement serves every load).
-const SELECT_NEWER: &str = "
-SELECT sequence, event_type, event_version, payload, global_position
-  FROM events
- WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
- ORDER BY sequence";
-
 /// The event store of one aggregate type.
 pub struct Store<A: Aggregate> {
     pool: PgPool,
+    /// cqrs-es's repository interface: postgres-es reads, the one-statement insert.
+    repository: EventRepository,
     /// Aggregates as of their last known version: a load reads only the events after it.
     cache: Mutex<HashMap<String, Known<A>>>,
 }
@@ -73,6 +67,7 @@ impl<A: Aggregate + Clone> Store<A> {
     pub fn new(pool: &PgPool) -> Self {
         Store {
             pool: pool.clone(),
+            repository: EventRepository::new(pool),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -106,25 +101,60 @@ impl<A: Aggregate + Clone> Store<A> {
     /// is always a valid prefix).
     async fn fresh(&self, id: &str) -> Result<Known<A>, ApiError> {
         let mut known = self.cached(id).unwrap_or_default();
-        let newer: Vec<(i64, String, String, Value, i64)> = sqlx::query_as(SELECT_NEWER)
-            .bind(A::TYPE)
-            .bind(id)
-            .bind(known.version as i64)
-            .fetch_all(&self.pool)
-            .await?;
+        let newer = self
+            .repository
+            .get_last_events::<A>(id, known.version)
+            .await
+            .map_err(read_error)?;
         if newer.is_empty() {
             return Ok(known);
         }
-        for (sequence, event_type, event_version, payload, position) in newer {
-            let payload = upcast(&event_type, &event_version, payload);
-            let event: A::Event = serde_json::from_value(payload).map_err(ApiError::internal)?;
-            Arc::make_mut(&mut known.aggregate).apply(event);
-            known.version = sequence as usize;
-            known.position = position;
+        for event in newer {
+            let payload = upcast(&event.event_type, &event.event_version, event.payload);
+            let payload: A::Event = serde_json::from_value(payload).map_err(ApiError::internal)?;
+            Arc::make_mut(&mut known.aggregate).apply(payload);
+            known.version = event.sequence;
         }
+        // Only when something new was read: where the last event is, for "read your write".
+        known.position = position_of(&self.pool, A::TYPE, id, known.version).await?;
         self.remember(id, &known);
         Ok(known)
     }
+}
+
+/// A read failure: 503 when the database is unreachable (as every sqlx error maps), 500
+/// otherwise.
+fn read_error(error: PersistenceError) -> ApiError {
+    match error {
+        PersistenceError::ConnectionError(e) | PersistenceError::UnknownError(e) => {
+            match e.downcast::<sqlx::Error>() {
+                Ok(sql) => ApiError::from(*sql),
+                Err(other) => ApiError::internal(other),
+            }
+        }
+        other => ApiError::internal(other),
+    }
+}
+
+/// The global position of an aggregate's event at a version (0 for version 0).
+async fn position_of(
+    pool: &PgPool,
+    aggregate_type: &str,
+    id: &str,
+    version: usize,
+) -> Result<i64, ApiError> {
+    if version == 0 {
+        return Ok(0);
+    }
+    let position: Option<i64> = sqlx::query_scalar(
+        "SELECT global_position FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+    )
+    .bind(aggregate_type)
+    .bind(id)
+    .bind(version as i64)
+    .fetch_optional(pool)
+    .await?;
+    Ok(position.unwrap_or(0))
 }
 
 /// Reads an old event version as the current one ([`domain::upcast`]).
