@@ -259,14 +259,8 @@ impl<A: Aggregate> Committed<A> {
 }
 
 /// Loads an aggregate (a default one when it has no events) with its version, reading the
-/// events stored since the cached version.
-pub async fn load<A: Aggregate + Clone>(store: &Store<A>, id: &str) -> Result<(A, u64), ApiError> {
-    let (aggregate, version) = load_shared(store, id).await?;
-    Ok((Arc::unwrap_or_clone(aggregate), version))
-}
-
-/// [`load`] without copying the aggregate out of the cache.
-pub async fn load_shared<A: Aggregate + Clone>(
+/// events stored since the cached version; shared with the cache, not copied.
+pub async fn load<A: Aggregate + Clone>(
     store: &Store<A>,
     id: &str,
 ) -> Result<(Arc<A>, u64), ApiError> {

@@ -100,7 +100,7 @@ async fn session_sheet(
         .with_context(|| format!("session {session_id} does not exist"))?;
     let ctx = SessionContext {
         session_id,
-        course: course.into(),
+        course,
         course_id,
         session,
     };

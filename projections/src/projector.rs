@@ -211,9 +211,14 @@ impl<M> DocCache<M> {
     }
 
     fn forget(&mut self, key: &str) {
-        if let Some(old) = self.entries.remove(key) {
-            self.bytes -= old.bytes;
-        }
+        self.take(key);
+    }
+
+    /// Removes a document, handing it over with its revision.
+    fn take(&mut self, key: &str) -> Option<(M, i64)> {
+        let old = self.entries.remove(key)?;
+        self.bytes -= old.bytes;
+        Some((old.doc, old.revision))
     }
 
     fn keep(&mut self, key: String, doc: M, revision: i64, bytes: usize) {
@@ -272,29 +277,31 @@ async fn new_revisions<P: Projection>(
     Ok(rows.into_iter().collect())
 }
 
-/// The stored documents with these keys, from the cache where it is current and from the
-/// database otherwise; keys without a stored document are absent.
+/// The stored documents with these keys, and the stored revisions, taken out of the cache where
+/// it is current and read from the database otherwise; keys without a stored document are
+/// absent. The caller puts them back ([`DocCache::keep`]) once its transaction is known to
+/// have committed.
 async fn current_docs<P: Projection>(
     conn: &mut PgConnection,
     keys: &[String],
     cache: &mut DocCache<P::Model>,
-) -> Result<HashMap<String, P::Model>, sqlx::Error> {
+) -> Result<(HashMap<String, P::Model>, HashMap<String, i64>), sqlx::Error> {
     let stored = revisions::<P>(conn, keys).await?;
     let mut docs = HashMap::with_capacity(keys.len());
     let mut missing = Vec::new();
     for key in keys {
-        match (stored.get(key), cache.entries.get(key)) {
-            (Some(revision), Some(cached)) if cached.revision == *revision => {
-                docs.insert(key.clone(), cached.doc.clone());
+        match (stored.get(key), cache.take(key)) {
+            (Some(revision), Some((doc, kept))) if kept == *revision => {
+                docs.insert(key.clone(), doc);
             }
             (Some(_), _) => missing.push(key.clone()),
-            (None, _) => cache.forget(key),
+            (None, _) => {}
         }
     }
     if !missing.is_empty() {
         docs.extend(P::load(conn, &missing).await?);
     }
-    Ok(docs)
+    Ok((docs, stored))
 }
 
 /// Applies a batch (in delivery order) in one transaction; one decision per event.
@@ -310,7 +317,9 @@ pub async fn apply_batch<P: Projection>(
     let mut keys: Vec<String> = events.iter().filter_map(P::key).collect();
     keys.sort();
     keys.dedup();
-    let loaded = current_docs::<P>(&mut tx, &keys, cache).await?;
+    // Taken out of the cache: until the commit is known to have happened, no cached copy
+    // may be trusted.
+    let (mut loaded, stored) = current_docs::<P>(&mut tx, &keys, cache).await?;
     let mut touched = BTreeMap::new();
     let mut changed = HashMap::new();
     let mut decisions = Vec::with_capacity(events.len());
@@ -340,22 +349,25 @@ pub async fn apply_batch<P: Projection>(
         .iter()
         .filter(|d| **d == Decision::Applied)
         .count() as i64;
-    if applied == 0 {
-        tx.commit().await?;
-        return Ok(decisions);
-    }
-    P::save(&mut tx, &touched, &loaded).await?;
-    let saved: Vec<String> = touched.keys().cloned().collect();
-    let revisions = new_revisions::<P>(&mut tx, &saved).await?;
-    save_checkpoints(&mut tx, P::NAME, &changed).await?;
-    advance_state(&mut tx, P::NAME, position, applied).await?;
-    for key in &saved {
-        // Until the commit is known to have happened, no cached copy may be trusted.
-        cache.forget(key);
+    let mut revisions = HashMap::new();
+    if applied > 0 {
+        P::save(&mut tx, &touched, &loaded).await?;
+        let saved: Vec<String> = touched.keys().cloned().collect();
+        revisions = new_revisions::<P>(&mut tx, &saved).await?;
+        save_checkpoints(&mut tx, P::NAME, &changed).await?;
+        advance_state(&mut tx, P::NAME, position, applied).await?;
     }
     tx.commit().await?;
+    // Changed documents go back with their new revisions, the others as they were.
     for (key, doc) in touched {
+        loaded.remove(&key);
         if let Some(revision) = revisions.get(&key) {
+            let bytes = P::weight(&doc);
+            cache.keep(key, doc, *revision, bytes);
+        }
+    }
+    for (key, doc) in loaded {
+        if let Some(revision) = stored.get(&key) {
             let bytes = P::weight(&doc);
             cache.keep(key, doc, *revision, bytes);
         }

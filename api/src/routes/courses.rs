@@ -15,6 +15,7 @@ use domain::course::{Course, CourseCommand, CourseDetails};
 use domain::policy::StatusWeights;
 use domain::{AttendancePolicy, Role, UserId};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -197,7 +198,7 @@ fn check_details(body: &DetailsBody) -> Result<CourseDetails, ApiError> {
 pub async fn visible_courses(
     state: &AppState,
     user: &CurrentUser,
-) -> Result<Vec<(Course, u64)>, ApiError> {
+) -> Result<Vec<(Arc<Course>, u64)>, ApiError> {
     let mut visible = Vec::new();
     for id in projections::event_log::course_ids(state.pool()).await? {
         let (course, version) = store::load(&state.stores().courses, id.as_str()).await?;

@@ -42,7 +42,7 @@ pub fn student_id(name: &str, value: &str) -> Result<StudentId, ApiError> {
 
 /// Loads an existing course with its version, or 404.
 pub async fn load_course(state: &AppState, id: &CourseId) -> Result<(Arc<Course>, u64), ApiError> {
-    let (course, version) = store::load_shared(&state.stores().courses, id.as_str()).await?;
+    let (course, version) = store::load(&state.stores().courses, id.as_str()).await?;
     if !course.exists() {
         return Err(ApiError::NotFound(format!("course {id} does not exist")));
     }

@@ -2,11 +2,13 @@
 //! (`rm_course_students`) for reads across courses.
 
 use super::derived::StudentFigures;
-use super::{CourseStats, apply};
+use super::{CourseStats, RegisterState, SessionInfo, apply};
 use crate::event::ProjectedEvent;
 use crate::projector::Projection;
 use chrono::Utc;
+use domain::AttendancePolicy;
 use domain::Status;
+use domain::course::EnrollmentPeriod;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, HashMap};
@@ -17,9 +19,19 @@ pub struct CourseStatsProjection;
 /// One student's status per session, as `rm_course_marks` stores it.
 type SessionMarks = BTreeMap<String, Status>;
 
-/// The document without its marks (kept one row per student in `rm_course_marks`) and
-/// without its position (a column): small, and written only when it changes.
-fn head(doc: &CourseStats) -> CourseStats {
+/// The parts of a document kept in `rm_course_stats.doc`: all but the marks (one row per
+/// student in `rm_course_marks`) and the position (a column). Adding a field to
+/// [`CourseStats`] fails to compile here until it is placed.
+type HeadParts<'a> = (
+    &'a String,
+    &'a String,
+    &'a AttendancePolicy,
+    &'a BTreeMap<String, Vec<EnrollmentPeriod>>,
+    &'a BTreeMap<String, SessionInfo>,
+    &'a BTreeMap<String, RegisterState>,
+);
+
+fn head_parts(doc: &CourseStats) -> HeadParts<'_> {
     let CourseStats {
         course_id,
         name,
@@ -30,6 +42,12 @@ fn head(doc: &CourseStats) -> CourseStats {
         marks: _,
         position: _,
     } = doc;
+    (course_id, name, policy, enrollments, sessions, registers)
+}
+
+/// The stored head of a document: small, and written only when it changes.
+fn head(doc: &CourseStats) -> CourseStats {
+    let (course_id, name, policy, enrollments, sessions, registers) = head_parts(doc);
     CourseStats {
         course_id: course_id.clone(),
         name: name.clone(),
@@ -42,27 +60,9 @@ fn head(doc: &CourseStats) -> CourseStats {
     }
 }
 
-/// Whether two documents have the same head (see [`head`]).
+/// Whether two documents have the same head (see [`head_parts`]).
 fn same_head(a: &CourseStats, b: &CourseStats) -> bool {
-    let CourseStats {
-        course_id,
-        name,
-        policy,
-        enrollments,
-        sessions,
-        registers,
-        marks: _,
-        position: _,
-    } = a;
-    (course_id, name, policy, enrollments, sessions, registers)
-        == (
-            &b.course_id,
-            &b.name,
-            &b.policy,
-            &b.enrollments,
-            &b.sessions,
-            &b.registers,
-        )
+    head_parts(a) == head_parts(b)
 }
 
 impl Projection for CourseStatsProjection {
