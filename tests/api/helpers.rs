@@ -129,11 +129,7 @@ impl TestApp {
     /// Starts the application with a tweaked configuration.
     pub async fn spawn_with(tweak: impl FnOnce(&mut ServeConfig)) -> TestApp {
         require_services().await;
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let database = format!("att_test_{secs}_{}", uuid::Uuid::new_v4().simple());
+        let database = fresh_database_name();
         let mut config = test_config(&database);
         tweak(&mut config);
         let app = Application::build(&config)
@@ -515,4 +511,14 @@ pub fn attendance_binary() -> std::path::PathBuf {
         binary.display()
     );
     binary
+}
+
+/// A new test database's name: `att_test_` with the time (so that stale ones can be told
+/// apart) and a random part.
+pub fn fresh_database_name() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    format!("att_test_{secs}_{}", uuid::Uuid::new_v4().simple())
 }

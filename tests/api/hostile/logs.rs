@@ -4,14 +4,15 @@
 
 use super::support::Answer;
 use crate::helpers::{
-    ADMIN_PASSWORD, PASSWORD, Processes, TestApp, attendance_binary, test_config,
+    ADMIN_PASSWORD, PASSWORD, Processes, TestApp, attendance_binary, fresh_database_name,
+    test_config,
 };
 use crate::nats_support::free_port;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// `attendance serve` on a fresh database, with a `TestApp` talking to it.
 struct Served {
@@ -21,11 +22,7 @@ struct Served {
 }
 
 async fn serve(log_format: &str) -> Served {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let database = format!("att_test_{secs}_{}", uuid::Uuid::new_v4().simple());
+    let database = fresh_database_name();
     let mut config = test_config(&database);
     config.addr.set_port(free_port());
     let log = std::env::temp_dir().join(format!("{database}.log"));

@@ -62,6 +62,15 @@ pub(super) fn ops(items: &[Item], fonts: &Embedded) -> Vec<Op> {
             fill = Some(rgb);
         }
     };
+    let mut set_stroke = |ops: &mut Vec<Op>, width: f32, grey: u8| {
+        if stroke != Some((width, grey)) {
+            ops.push(Op::SetOutlineColor {
+                col: colour((grey, grey, grey)),
+            });
+            ops.push(Op::SetOutlineThickness { pt: Pt(width) });
+            stroke = Some((width, grey));
+        }
+    };
     for item in items {
         match item {
             Item::Fill { x, y, w, h, rgb } => {
@@ -83,13 +92,7 @@ pub(super) fn ops(items: &[Item], fonts: &Embedded) -> Vec<Op> {
                 width,
                 grey,
             } => {
-                if stroke != Some((*width, *grey)) {
-                    ops.push(Op::SetOutlineColor {
-                        col: colour((*grey, *grey, *grey)),
-                    });
-                    ops.push(Op::SetOutlineThickness { pt: Pt(*width) });
-                    stroke = Some((*width, *grey));
-                }
+                set_stroke(&mut ops, *width, *grey);
                 ops.push(Op::DrawLine {
                     line: Line {
                         points: vec![
@@ -124,13 +127,7 @@ pub(super) fn ops(items: &[Item], fonts: &Embedded) -> Vec<Op> {
                         },
                     });
                 } else {
-                    if stroke != Some((*width, *grey)) {
-                        ops.push(Op::SetOutlineColor {
-                            col: colour((*grey, *grey, *grey)),
-                        });
-                        ops.push(Op::SetOutlineThickness { pt: Pt(*width) });
-                        stroke = Some((*width, *grey));
-                    }
+                    set_stroke(&mut ops, *width, *grey);
                     ops.push(Op::DrawLine {
                         line: Line {
                             points,
