@@ -18,6 +18,7 @@ mod problem;
 pub mod routes;
 pub mod state;
 pub mod store;
+pub mod writer;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -6,17 +6,22 @@
 //! only the events stored since. A command ([`execute`]) first decides on the kept state
 //! without reading at all, because its insert checks that state anyway: the new events'
 //! sequences continue the kept version, and the primary key refuses them if any other event
-//! was stored since.
+//! was stored since. A command that also depends on another aggregate (a register command on
+//! its course) can have the insert check that one too ([`execute_guarded`]).
+//!
+//! Deciding copies nothing: the aggregates decide on shared state ([`Decide`]), and a
+//! command's events are applied to the kept state in place once they are stored.
+//! Inserts go through the group-commit writer ([`crate::writer`]).
 
 use crate::error::ApiError;
-use crate::event_repository::{self, EventRepository, is_write_conflict};
+use crate::event_repository::EventRepository;
+use crate::writer::{EventWriter, Guard, NewEvent, NewEvents, Written};
 use chrono::Utc;
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEvent};
+use cqrs_es::persist::{PersistedEventRepository, PersistenceError};
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::course::Course;
 use domain::register::Register;
-use domain::{Actor, CourseId};
+use domain::{Actor, CourseId, Decide};
 use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -42,8 +47,10 @@ fn stripe(aggregate_type: &str, id: &str) -> &'static tokio::sync::Mutex<()> {
 /// The event store of one aggregate type.
 pub struct Store<A: Aggregate> {
     pool: PgPool,
-    /// cqrs-es's repository interface: postgres-es reads, the one-statement insert.
+    /// cqrs-es's repository interface: postgres-es reads.
     repository: EventRepository,
+    /// Inserts, committed together with other commands'.
+    writer: Arc<EventWriter>,
     /// Aggregates as of their last known version: a load reads only the events after it.
     cache: Mutex<HashMap<String, Known<A>>>,
 }
@@ -63,11 +70,12 @@ struct Known<A> {
 const CACHE_LIMIT: usize = 512;
 
 impl<A: Aggregate + Clone> Store<A> {
-    /// An event store over a pool.
-    pub fn new(pool: &PgPool) -> Self {
+    /// An event store over a pool, writing through `writer`.
+    pub fn new(pool: &PgPool, writer: Arc<EventWriter>) -> Self {
         Store {
             pool: pool.clone(),
             repository: EventRepository::new(pool),
+            writer,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -94,6 +102,49 @@ impl<A: Aggregate + Clone> Store<A> {
             cache.clear();
         }
         cache.insert(id.to_string(), known.clone());
+    }
+
+    /// A command's stored events applied to the state it was decided on (`from`, at `base`):
+    /// in place in the cache, which then usually holds the only reference, so nothing is
+    /// copied.
+    fn advance(
+        &self,
+        id: &str,
+        base: usize,
+        from: Arc<A>,
+        events: &[A::Event],
+        position: i64,
+    ) -> Arc<A> {
+        let version = base + events.len();
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(kept) = cache.get_mut(id) {
+            // A load read these events already.
+            if kept.version >= version {
+                return kept.aggregate.clone();
+            }
+            if kept.version == base {
+                drop(from);
+                let state = Arc::make_mut(&mut kept.aggregate);
+                for event in events {
+                    state.apply(event.clone());
+                }
+                kept.version = version;
+                kept.position = position;
+                return kept.aggregate.clone();
+            }
+        }
+        drop(cache);
+        let mut state = Arc::unwrap_or_clone(from);
+        for event in events {
+            state.apply(event.clone());
+        }
+        let known = Known {
+            aggregate: Arc::new(state),
+            version,
+            position,
+        };
+        self.remember(id, &known);
+        known.aggregate
     }
 
     /// The aggregate at its latest version: the cached state plus the events stored since
@@ -178,14 +229,18 @@ pub struct Stores {
     pub courses: Store<Course>,
     /// Registers.
     pub registers: Store<Register>,
+    /// The group-commit writer both write through.
+    pub writer: Arc<EventWriter>,
 }
 
 impl Stores {
-    /// The stores of both aggregates over one pool.
+    /// The stores of both aggregates over one pool, with one group-commit writer.
     pub fn new(pool: &PgPool) -> Self {
+        let writer = Arc::new(EventWriter::new(pool));
         Stores {
-            courses: Store::new(pool),
-            registers: Store::new(pool),
+            courses: Store::new(pool, writer.clone()),
+            registers: Store::new(pool, writer.clone()),
+            writer,
         }
     }
 }
@@ -268,6 +323,19 @@ pub async fn load<A: Aggregate + Clone>(
     Ok((known.aggregate, known.version as u64))
 }
 
+/// The aggregate as this process last knew it, without reading the store (read as [`load`]
+/// does when it is not kept): for a command that guards its insert on this aggregate's
+/// version ([`execute_guarded`]), which finds out then whether it was current.
+pub async fn current<A: Aggregate + Clone>(
+    store: &Store<A>,
+    id: &str,
+) -> Result<(Arc<A>, u64), ApiError> {
+    match store.cached(id) {
+        Some(known) => Ok((known.aggregate, known.version as u64)),
+        None => load(store, id).await,
+    }
+}
+
 /// Runs the commands `decide` chooses for the current state, and commits their events in
 /// one statement. `decide` is called again on fresh state after a conflicting write.
 ///
@@ -281,17 +349,39 @@ pub async fn execute<A, F>(
     store: &Store<A>,
     id: &str,
     meta: &CommandMeta,
-    mut decide: F,
+    decide: F,
 ) -> Result<Committed<A>, ApiError>
 where
-    A: Aggregate<Services = ()> + Clone,
+    A: Decide + Clone,
+    ApiError: From<A::Error>,
+    F: FnMut(&A) -> Result<Vec<A::Command>, ApiError>,
+{
+    execute_guarded(store, id, meta, None, decide)
+        .await?
+        .ok_or_else(|| ApiError::internal("a command without a guard was refused as stale"))
+}
+
+/// [`execute`], with the insert also checking `guard`: that the other aggregate the command
+/// was decided with has no events after the guarded version. `None` when it has: nothing was
+/// written, and the caller decides again with that aggregate read afresh.
+pub async fn execute_guarded<A, F>(
+    store: &Store<A>,
+    id: &str,
+    meta: &CommandMeta,
+    guard: Option<Guard>,
+    mut decide: F,
+) -> Result<Option<Committed<A>>, ApiError>
+where
+    A: Decide + Clone,
     ApiError: From<A::Error>,
     F: FnMut(&A) -> Result<Vec<A::Command>, ApiError>,
 {
     let _queued = stripe(A::TYPE, id).lock().await;
+    let guard = guard.as_ref();
     if let Some(cached) = store.cached(id) {
-        match attempt(store, id, meta, &mut decide, cached).await {
-            Ok(Tried::Committed(done)) if done.changed() => return Ok(done),
+        match attempt(store, id, meta, &mut decide, cached, guard).await {
+            Ok(Tried::Committed(done)) if done.changed() => return Ok(Some(done)),
+            Ok(Tried::Stale) => return Ok(None),
             Ok(Tried::Committed(_) | Tried::Conflict) | Err(Failure::Refused(_)) => {
                 tracing::debug!(aggregate = A::TYPE, id, "deciding again on fresh state");
             }
@@ -300,8 +390,9 @@ where
     }
     for attempt_no in 0..MAX_ATTEMPTS {
         let known = store.fresh(id).await?;
-        match attempt(store, id, meta, &mut decide, known).await {
-            Ok(Tried::Committed(done)) => return Ok(done),
+        match attempt(store, id, meta, &mut decide, known, guard).await {
+            Ok(Tried::Committed(done)) => return Ok(Some(done)),
+            Ok(Tried::Stale) => return Ok(None),
             Ok(Tried::Conflict) => {
                 tracing::debug!(
                     aggregate = A::TYPE,
@@ -326,6 +417,8 @@ enum Tried<A: Aggregate> {
     Committed(Committed<A>),
     /// Another event was stored after the state decided on.
     Conflict,
+    /// The guard's aggregate changed after the version decided on; nothing stored.
+    Stale,
 }
 
 /// Why a try failed.
@@ -343,9 +436,10 @@ async fn attempt<A, F>(
     meta: &CommandMeta,
     decide: &mut F,
     known: Known<A>,
+    guard: Option<&Guard>,
 ) -> Result<Tried<A>, Failure>
 where
-    A: Aggregate<Services = ()> + Clone,
+    A: Decide + Clone,
     ApiError: From<A::Error>,
     F: FnMut(&A) -> Result<Vec<A::Command>, ApiError>,
 {
@@ -354,43 +448,54 @@ where
         version: base,
         position,
     } = known;
-    // A copy to decide on (the cache keeps the state it had).
-    let mut aggregate = Arc::unwrap_or_clone(aggregate);
-    let sink = EventSink::default();
-    for command in decide(&aggregate).map_err(Failure::Refused)? {
-        aggregate
-            .handle(command, &(), &sink)
-            .await
-            .map_err(|e| Failure::Refused(e.into()))?;
-    }
-    let events = sink.collect().await;
+    let commands = decide(&aggregate).map_err(Failure::Refused)?;
+    let events = decide_all(&*aggregate, commands).map_err(|e| Failure::Refused(e.into()))?;
     if events.is_empty() {
         return Ok(Tried::Committed(Committed {
-            aggregate: Arc::new(aggregate),
+            aggregate,
             version: base as u64,
             events,
             position,
         }));
     }
     let serialized = serialize::<A>(id, base, &events, meta).map_err(Failure::Refused)?;
-    let position = match event_repository::insert(&store.pool, A::TYPE, &serialized).await {
-        Ok(position) => position,
-        Err(error) if is_write_conflict(&error) => return Ok(Tried::Conflict),
+    let position = match store.writer.write(serialized, guard.cloned()).await {
+        Ok(Written::Stored(position)) => position,
+        Ok(Written::Conflict) => return Ok(Tried::Conflict),
+        Ok(Written::Stale) => return Ok(Tried::Stale),
         Err(error) => return Err(Failure::Store(error.into())),
     };
     // Committed: nothing from here on may answer an error.
-    let known = Known {
-        aggregate: Arc::new(aggregate),
-        version: base + events.len(),
-        position,
-    };
-    store.remember(id, &known);
+    let aggregate = store.advance(id, base, aggregate, &events, position);
     Ok(Tried::Committed(Committed {
-        aggregate: known.aggregate,
-        version: known.version as u64,
+        aggregate,
+        version: (base + events.len()) as u64,
         events,
         position,
     }))
+}
+
+/// The events of `commands` run one after the other on `state`, without changing it: a
+/// later command is decided on a copy with the earlier commands' events applied, made only
+/// when there is such a command.
+fn decide_all<A: Decide + Clone>(
+    state: &A,
+    commands: Vec<A::Command>,
+) -> Result<Vec<A::Event>, A::Error> {
+    let count = commands.len();
+    let mut events = Vec::new();
+    let mut working: Option<A> = None;
+    for (n, command) in commands.into_iter().enumerate() {
+        let new = working.as_ref().unwrap_or(state).decide(command)?;
+        if n + 1 < count && !new.is_empty() {
+            let working = working.get_or_insert_with(|| state.clone());
+            for event in &new {
+                working.apply(event.clone());
+            }
+        }
+        events.extend(new);
+    }
+    Ok(events)
 }
 
 /// A command's events as stored, as cqrs-es's event store serializes them: sequences after
@@ -400,23 +505,24 @@ fn serialize<A: Aggregate>(
     base: usize,
     events: &[A::Event],
     meta: &CommandMeta,
-) -> Result<Vec<SerializedEvent>, ApiError> {
-    let metadata = serde_json::to_value(meta.to_map()).map_err(ApiError::internal)?;
-    events
+) -> Result<NewEvents, ApiError> {
+    let events = events
         .iter()
-        .zip(base + 1..)
-        .map(|(event, sequence)| {
-            Ok(SerializedEvent {
-                aggregate_id: id.to_string(),
-                sequence,
-                aggregate_type: A::TYPE.to_string(),
+        .map(|event| {
+            Ok(NewEvent {
                 event_type: event.event_type(),
                 event_version: event.event_version(),
-                payload: serde_json::to_value(event).map_err(ApiError::internal)?,
-                metadata: metadata.clone(),
+                payload: serde_json::to_string(event).map_err(ApiError::internal)?,
             })
         })
-        .collect()
+        .collect::<Result<_, ApiError>>()?;
+    Ok(NewEvents {
+        aggregate_type: A::TYPE.to_string(),
+        aggregate_id: id.to_string(),
+        first_sequence: base + 1,
+        events,
+        metadata: serde_json::to_string(&meta.to_map()).map_err(ApiError::internal)?,
+    })
 }
 
 fn backoff(attempt: u32) -> Duration {

@@ -90,7 +90,7 @@ async fn session_sheet(
     let course_id = projections::event_log::course_of_session(pool, &session_id)
         .await?
         .with_context(|| format!("session {session_id} does not exist"))?;
-    let (course, _) = store::load(&stores.courses, course_id.as_str())
+    let (course, course_version) = store::load(&stores.courses, course_id.as_str())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let session = course
@@ -101,6 +101,7 @@ async fn session_sheet(
     let ctx = SessionContext {
         session_id,
         course,
+        course_version,
         course_id,
         session,
     };

@@ -19,6 +19,14 @@ pub use ids::{CourseId, IdError, SessionId, StudentId, UserId};
 pub use policy::{AttendancePolicy, PolicyError, Tally};
 pub use status::{Method, Status};
 
+/// An aggregate that works out a command's events from its state without changing it, so
+/// that a command can be decided on shared state and only a command that changes something
+/// needs a state of its own.
+pub trait Decide: cqrs_es::Aggregate {
+    /// The events `command` causes, or why it is refused.
+    fn decide(&self, command: Self::Command) -> Result<Vec<Self::Event>, Self::Error>;
+}
+
 /// Version string written with every event of the current schema.
 ///
 /// Events are stored with this version; an older version is upcast on load.

@@ -9,6 +9,7 @@ mod auth;
 mod concurrency;
 mod courses;
 mod faults;
+mod group_commit;
 mod helpers;
 mod hostile;
 mod idempotency;

@@ -6,7 +6,7 @@ use crate::error::{ApiError, FieldProblem};
 use crate::extract::{AppJson, AppPath, RequestId};
 use crate::routes::sessions::on_register;
 use crate::routes::{
-    SessionContext, check_optional_text, check_text, course_id, load_course, load_session,
+    SessionContext, check_optional_text, check_text, course_id, load_course, load_session_to_write,
     session_id, student_id,
 };
 use crate::state::AppState;
@@ -105,7 +105,7 @@ async fn resolve_session(
     body: &RecordBody,
 ) -> Result<SessionContext, ApiError> {
     if let Some(id) = &body.session_id {
-        let ctx = load_session(state, session_id("session_id", id)?).await?;
+        let ctx = load_session_to_write(state, session_id("session_id", id)?).await?;
         if let Some(course) = &body.course_id
             && course != ctx.course_id.as_str()
         {
@@ -136,7 +136,7 @@ async fn resolve_session(
         [] => Err(ApiError::NotFound(format!(
             "course {course_id} has no session on {date}"
         ))),
-        [(id, _)] => load_session(state, (*id).clone()).await,
+        [(id, _)] => load_session_to_write(state, (*id).clone()).await,
         several => Err(ApiError::Invalid {
             code: "ambiguous_session",
             detail: format!(
@@ -226,7 +226,7 @@ async fn roll_call(
             remark,
         });
     }
-    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    let ctx = load_session_to_write(&state, session_id("id", &id)?).await?;
     let command = RegisterCommand::RecordRollCall {
         marks,
         only_unmarked: body.only_unmarked,
@@ -279,7 +279,7 @@ async fn correct(
 ) -> Result<Json<MarkAccepted>, ApiError> {
     let student = student_id("student_id", &student)?;
     let reason = check_text("reason", &body.reason, MAX_NOTE)?;
-    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    let ctx = load_session_to_write(&state, session_id("id", &id)?).await?;
     let command = RegisterCommand::CorrectAttendance {
         student_id: student.clone(),
         status: body.status,

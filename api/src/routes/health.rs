@@ -188,7 +188,8 @@ pub async fn projector_health(state: &AppState) -> Vec<ProjectorHealth> {
     out
 }
 
-/// Prometheus text-format metrics (admin only): relay lag, breaker states, event count.
+/// Prometheus text-format metrics (admin only): relay lag, breaker states, event count, and
+/// the event writer's commands and statements.
 #[utoipa::path(get, path = "/api/metrics", tag = "health", security(("bearer" = [])),
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
               (status = 403, body = crate::error::Problem)))]
@@ -239,6 +240,17 @@ async fn metrics(
         "Events in the projector's consumer not yet applied.",
         &pending,
     );
+    let writer = state.stores().writer.stats();
+    out.counter(
+        "attendance_event_writer_commands_total",
+        "Commands the event writer answered with a successful statement.",
+        &[("", "", writer.commands as f64)],
+    );
+    out.counter(
+        "attendance_event_writer_statements_total",
+        "Statements the event writer ran (fewer than commands when commits are shared).",
+        &[("", "", writer.statements as f64)],
+    );
     let breakers: Vec<_> = state.breakers().iter().map(|b| b.snapshot()).collect();
     let states: Vec<_> = breakers
         .iter()
@@ -266,11 +278,20 @@ struct Exposition(String);
 impl Exposition {
     /// A gauge with samples `(label name, label value, value)`; an empty label name means none.
     fn gauge(&mut self, name: &str, help: &str, samples: &[(&str, &str, f64)]) {
+        self.metric("gauge", name, help, samples);
+    }
+
+    /// A counter, as [`Exposition::gauge`].
+    fn counter(&mut self, name: &str, help: &str, samples: &[(&str, &str, f64)]) {
+        self.metric("counter", name, help, samples);
+    }
+
+    fn metric(&mut self, kind: &str, name: &str, help: &str, samples: &[(&str, &str, f64)]) {
         if samples.is_empty() {
             return;
         }
         self.0
-            .push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+            .push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
         for (label, value_of_label, value) in samples {
             if label.is_empty() {
                 self.0.push_str(&format!("{name} {value}\n"));

@@ -55,16 +55,39 @@ pub struct SessionContext {
     pub session_id: SessionId,
     /// The course (shared with the aggregate cache).
     pub course: Arc<Course>,
+    /// The course's version the context was read at.
+    pub course_version: u64,
     /// The course's code.
     pub course_id: CourseId,
     /// The scheduled session.
     pub session: ScheduledSession,
 }
 
-/// Finds a session and its course, or 404.
+/// Finds a session and its course (read up to date), or 404.
 pub async fn load_session(
     state: &AppState,
     session_id: SessionId,
+) -> Result<SessionContext, ApiError> {
+    session_context(state, session_id, false).await
+}
+
+/// Finds a session and its course as this process last knew the course, without reading
+/// the store, or 404 (read up to date before answering 404). For a register command, whose
+/// insert checks the course's version ([`sessions::on_register`]).
+pub async fn load_session_to_write(
+    state: &AppState,
+    session_id: SessionId,
+) -> Result<SessionContext, ApiError> {
+    match session_context(state, session_id.clone(), true).await {
+        Err(ApiError::NotFound(_)) => session_context(state, session_id, false).await,
+        other => other,
+    }
+}
+
+async fn session_context(
+    state: &AppState,
+    session_id: SessionId,
+    as_known: bool,
 ) -> Result<SessionContext, ApiError> {
     let not_found = || ApiError::NotFound(format!("session {session_id} does not exist"));
     let course_id = match state.known_course_of(&session_id) {
@@ -77,7 +100,15 @@ pub async fn load_session(
             course
         }
     };
-    let (course, _) = load_course(state, &course_id).await?;
+    let courses = &state.stores().courses;
+    let (course, course_version) = if as_known {
+        store::current(courses, course_id.as_str()).await?
+    } else {
+        store::load(courses, course_id.as_str()).await?
+    };
+    if !course.exists() {
+        return Err(not_found());
+    }
     let session = course
         .sessions
         .get(&session_id)
@@ -86,6 +117,7 @@ pub async fn load_session(
     Ok(SessionContext {
         session_id,
         course,
+        course_version,
         course_id,
         session,
     })

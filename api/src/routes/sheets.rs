@@ -13,7 +13,7 @@ use crate::import::{self, SheetJob};
 use crate::routes::attendance::MarkAccepted;
 use crate::routes::sessions::on_register;
 use crate::routes::students::find_many;
-use crate::routes::{SessionContext, load_session, session_id, student_id};
+use crate::routes::{SessionContext, load_session, load_session_to_write, session_id, student_id};
 use crate::state::AppState;
 use crate::store::{self, Stores};
 use axum::Json;
@@ -345,7 +345,7 @@ async fn review_decide(
     AppPath((id, student)): AppPath<(String, String)>,
     AppJson(body): AppJson<ReviewBody>,
 ) -> Result<Json<MarkAccepted>, ApiError> {
-    let ctx = load_session(&state, session_id("id", &id)?).await?;
+    let ctx = load_session_to_write(&state, session_id("id", &id)?).await?;
     let student = student_id("student_id", &student)?;
     let command = RegisterCommand::ResolveReview {
         student_id: student.clone(),

@@ -297,6 +297,12 @@ fn check_details(details: &CourseDetails) -> Result<(), CourseError> {
     Ok(())
 }
 
+impl crate::Decide for Course {
+    fn decide(&self, command: CourseCommand) -> Result<Vec<CourseEvent>, CourseError> {
+        Course::decide(self, command)
+    }
+}
+
 impl Aggregate for Course {
     const TYPE: &'static str = "course";
     type Command = CourseCommand;

@@ -394,6 +394,12 @@ impl Register {
     }
 }
 
+impl crate::Decide for Register {
+    fn decide(&self, command: RegisterCommand) -> Result<Vec<RegisterEvent>, RegisterError> {
+        Register::decide(self, command)
+    }
+}
+
 impl Aggregate for Register {
     const TYPE: &'static str = "register";
     type Command = RegisterCommand;
