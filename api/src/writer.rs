@@ -196,9 +196,12 @@ impl EventWriter {
     /// A writer on the database of `pool`, connecting as the pool does.
     pub fn new(pool: &PgPool) -> EventWriter {
         EventWriter {
+            // One statement, run thousands of times a second with arrays of any length:
+            // planned once, not on every run.
             options: (*pool.connect_options())
                 .clone()
-                .application_name("attendance-event-writer"),
+                .application_name("attendance-event-writer")
+                .options([("plan_cache_mode", "force_generic_plan")]),
             connect_timeout: pool.options().get_acquire_timeout(),
             queue: OnceLock::new(),
             counters: Arc::default(),
