@@ -14,8 +14,58 @@ use futures::TryStreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::{PgConnection, PgPool};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
+
+/// What changed in a document since it was loaded or saved, so that saving writes only that
+/// (a document is not copied to compare with afterwards). Not part of the document: never
+/// stored, and equal to any other.
+///
+/// A document that is not tracked (new, or folded by a rebuild) is written whole.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    tracked: bool,
+    head: bool,
+    parts: BTreeSet<String>,
+}
+
+impl Changes {
+    /// Nothing changed yet: a document as loaded or saved.
+    pub fn clean() -> Changes {
+        Changes {
+            tracked: true,
+            ..Changes::default()
+        }
+    }
+
+    /// The document's head changed: whatever derives from it may have.
+    pub fn head(&mut self) {
+        self.head = true;
+    }
+
+    /// One part of the document changed (a student's marks, a roster line).
+    pub fn part(&mut self, key: &str) {
+        if self.tracked && !self.parts.contains(key) {
+            self.parts.insert(key.to_string());
+        }
+    }
+
+    /// Whether the head (and what derives from it) is to be written.
+    pub fn head_changed(&self) -> bool {
+        !self.tracked || self.head
+    }
+
+    /// Whether a part is to be written.
+    pub fn part_changed(&self, key: &str) -> bool {
+        !self.tracked || self.parts.contains(key)
+    }
+}
+
+impl PartialEq for Changes {
+    fn eq(&self, _: &Changes) -> bool {
+        true
+    }
+}
 
 /// A read model: a pure fold over keyed documents, and its storage.
 pub trait Projection: Send + Sync + 'static {
@@ -34,19 +84,20 @@ pub trait Projection: Send + Sync + 'static {
     /// The fold.
     fn apply(model: &mut Self::Model, event: &ProjectedEvent);
 
-    /// Loads the stored documents with these keys.
+    /// Its change tracking.
+    fn changes(model: &mut Self::Model) -> &mut Changes;
+
+    /// Loads the stored documents with these keys (with clean change tracking).
     fn load(
         conn: &mut PgConnection,
         keys: &[String],
     ) -> impl Future<Output = Result<HashMap<String, Self::Model>, sqlx::Error>> + Send;
 
-    /// Saves documents (and whatever rows derive from them).
-    /// `before` holds the stored versions of those documents (empty in a rebuild), so that
-    /// derived rows are written only where they changed.
+    /// Saves documents (and whatever rows derive from them): of a tracked document, only
+    /// what its [`Changes`] name.
     fn save(
         conn: &mut PgConnection,
         models: &BTreeMap<String, Self::Model>,
-        before: &HashMap<String, Self::Model>,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     /// Deletes every document.
@@ -320,6 +371,7 @@ pub async fn apply_batch<P: Projection>(
     // Taken out of the cache: until the commit is known to have happened, no cached copy
     // may be trusted.
     let (mut loaded, stored) = current_docs::<P>(&mut tx, &keys, cache).await?;
+    // Documents an event changes move here; the others stay in `loaded`.
     let mut touched = BTreeMap::new();
     let mut changed = HashMap::new();
     let mut decisions = Vec::with_capacity(events.len());
@@ -335,7 +387,7 @@ pub async fn apply_batch<P: Projection>(
             if let Some(key) = P::key(event) {
                 let model = touched
                     .entry(key.clone())
-                    .or_insert_with(|| loaded.get(&key).cloned().unwrap_or_default());
+                    .or_insert_with(|| loaded.remove(&key).unwrap_or_default());
                 P::apply(model, event);
             }
             checkpoints.insert(aggregate.clone(), event.sequence);
@@ -351,7 +403,7 @@ pub async fn apply_batch<P: Projection>(
         .count() as i64;
     let mut revisions = HashMap::new();
     if applied > 0 {
-        P::save(&mut tx, &touched, &loaded).await?;
+        P::save(&mut tx, &touched).await?;
         let saved: Vec<String> = touched.keys().cloned().collect();
         revisions = new_revisions::<P>(&mut tx, &saved).await?;
         save_checkpoints(&mut tx, P::NAME, &changed).await?;
@@ -359,9 +411,9 @@ pub async fn apply_batch<P: Projection>(
     }
     tx.commit().await?;
     // Changed documents go back with their new revisions, the others as they were.
-    for (key, doc) in touched {
-        loaded.remove(&key);
+    for (key, mut doc) in touched {
         if let Some(revision) = revisions.get(&key) {
+            *P::changes(&mut doc) = Changes::clean();
             let bytes = P::weight(&doc);
             cache.keep(key, doc, *revision, bytes);
         }
@@ -441,7 +493,7 @@ pub async fn rebuild<P: Projection>(
         }
     }
     progress(count, total as u64);
-    P::save(&mut tx, &docs, &HashMap::new()).await?;
+    P::save(&mut tx, &docs).await?;
     save_checkpoints(&mut tx, P::NAME, &checkpoints).await?;
     advance_state(&mut tx, P::NAME, position, count as i64).await?;
     tx.commit().await?;
@@ -492,7 +544,26 @@ pub async fn has_applied(
 
 #[cfg(test)]
 mod tests {
-    use super::DocCache;
+    use super::{Changes, DocCache};
+
+    #[test]
+    fn a_document_not_tracked_is_written_whole_and_a_tracked_one_only_where_it_changed() {
+        let new = Changes::default();
+        assert!(new.head_changed() && new.part_changed("S1"));
+
+        let mut loaded = Changes::clean();
+        assert!(!loaded.head_changed() && !loaded.part_changed("S1"));
+        loaded.part("S1");
+        assert!(loaded.part_changed("S1") && !loaded.part_changed("S2"));
+        assert!(!loaded.head_changed());
+        loaded.head();
+        assert!(loaded.head_changed());
+        assert_eq!(
+            loaded,
+            Changes::default(),
+            "not part of a document's equality"
+        );
+    }
 
     #[test]
     fn the_cache_stays_within_its_size_and_drops_the_least_recently_used() {

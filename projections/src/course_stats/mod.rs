@@ -9,6 +9,7 @@ pub mod store;
 mod tests;
 
 use crate::event::{DomainEvent, ProjectedEvent};
+use crate::projector::Changes;
 use chrono::{DateTime, Utc};
 use domain::course::{CourseEvent, EnrollmentPeriod};
 use domain::register::RegisterEvent;
@@ -59,13 +60,19 @@ pub struct CourseStats {
     pub marks: BTreeMap<String, BTreeMap<String, Status>>,
     /// Global position of the last event applied.
     pub position: i64,
+    /// What changed since the document was loaded or saved (not stored).
+    #[serde(skip)]
+    pub changes: Changes,
 }
 
 /// Applies one event of the course to its statistics.
 pub fn apply(model: &mut CourseStats, event: &ProjectedEvent) {
     model.position = model.position.max(event.position);
     match &event.event {
-        DomainEvent::Course(e) => apply_course(model, e),
+        DomainEvent::Course(e) => {
+            model.changes.head();
+            apply_course(model, e);
+        }
         DomainEvent::Register(e) => apply_register(model, &event.aggregate_id, e),
     }
 }
@@ -128,6 +135,7 @@ fn apply_course(model: &mut CourseStats, event: &CourseEvent) {
 
 fn apply_register(model: &mut CourseStats, session: &str, event: &RegisterEvent) {
     let mut mark = |student: &str, status: Status| {
+        model.changes.part(student);
         model
             .marks
             .entry(student.to_string())
@@ -156,6 +164,10 @@ fn apply_register(model: &mut CourseStats, session: &str, event: &RegisterEvent)
         }
     }
     let register = model.registers.entry(session.to_string()).or_default();
+    let before = *register;
     register.taken = true;
     register.closed |= matches!(event, RegisterEvent::RegisterClosed { .. });
+    if *register != before {
+        model.changes.head();
+    }
 }

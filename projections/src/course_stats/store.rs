@@ -4,7 +4,7 @@
 use super::derived::StudentFigures;
 use super::{CourseStats, RegisterState, SessionInfo, apply};
 use crate::event::ProjectedEvent;
-use crate::projector::Projection;
+use crate::projector::{Changes, Projection};
 use chrono::Utc;
 use domain::AttendancePolicy;
 use domain::Status;
@@ -41,6 +41,7 @@ fn head_parts(doc: &CourseStats) -> HeadParts<'_> {
         registers,
         marks: _,
         position: _,
+        changes: _,
     } = doc;
     (course_id, name, policy, enrollments, sessions, registers)
 }
@@ -57,12 +58,8 @@ fn head(doc: &CourseStats) -> CourseStats {
         registers: registers.clone(),
         marks: BTreeMap::new(),
         position: 0,
+        changes: Changes::default(),
     }
-}
-
-/// Whether two documents have the same head (see [`head_parts`]).
-fn same_head(a: &CourseStats, b: &CourseStats) -> bool {
-    head_parts(a) == head_parts(b)
 }
 
 impl Projection for CourseStatsProjection {
@@ -79,6 +76,10 @@ impl Projection for CourseStatsProjection {
         apply(model, event);
     }
 
+    fn changes(model: &mut CourseStats) -> &mut Changes {
+        &mut model.changes
+    }
+
     async fn load(
         conn: &mut PgConnection,
         keys: &[String],
@@ -93,6 +94,7 @@ impl Projection for CourseStatsProjection {
             .into_iter()
             .map(|(key, Json(mut doc), position)| {
                 doc.position = position;
+                doc.changes = Changes::clean();
                 (key, doc)
             })
             .collect();
@@ -113,12 +115,10 @@ impl Projection for CourseStatsProjection {
     async fn save(
         conn: &mut PgConnection,
         models: &BTreeMap<String, CourseStats>,
-        before: &HashMap<String, CourseStats>,
     ) -> Result<(), sqlx::Error> {
         let today = Utc::now().date_naive();
         for (course_id, doc) in models {
-            let previous = before.get(course_id);
-            if previous.is_some_and(|b| same_head(b, doc)) {
+            if !doc.changes.head_changed() {
                 sqlx::query("UPDATE rm_course_stats SET position = $2 WHERE course_id = $1")
                     .bind(course_id)
                     .bind(doc.position)
@@ -135,8 +135,8 @@ impl Projection for CourseStatsProjection {
                 .execute(&mut *conn)
                 .await?;
             }
-            save_marks(conn, course_id, doc, previous).await?;
-            save_students(conn, course_id, doc, previous, today).await?;
+            save_marks(conn, course_id, doc).await?;
+            save_students(conn, course_id, doc, today).await?;
         }
         Ok(())
     }
@@ -155,18 +155,16 @@ impl Projection for CourseStatsProjection {
     }
 }
 
-/// Upserts the students whose marks differ from the document's previous version (marks are
-/// never removed, only changed).
+/// Upserts the students whose marks changed (marks are never removed, only changed).
 async fn save_marks(
     conn: &mut PgConnection,
     course_id: &str,
     doc: &CourseStats,
-    before: Option<&CourseStats>,
 ) -> Result<(), sqlx::Error> {
     let mut students = Vec::new();
     let mut marks = Vec::new();
     for (student, sessions) in &doc.marks {
-        if before.is_some_and(|b| b.marks.get(student) == Some(sessions)) {
+        if !doc.changes.part_changed(student) {
             continue;
         }
         students.push(student.as_str());
@@ -188,34 +186,20 @@ async fn save_marks(
     Ok(())
 }
 
-/// Upserts the per-student rows that differ from the document's previous version.
+/// Upserts the per-student rows that may have changed: with the same head (enrolments,
+/// sessions, registers, policy) only those of students whose marks changed; otherwise all.
 async fn save_students(
     conn: &mut PgConnection,
     course_id: &str,
     doc: &CourseStats,
-    before: Option<&CourseStats>,
     today: chrono::NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    // With the same head (enrolments, sessions, policy) only a student whose marks changed
-    // can have other figures; otherwise any student may.
-    let students: Vec<&String> = match before {
-        Some(b) if same_head(b, doc) => doc
-            .marks
-            .iter()
-            .filter(|(student, marks)| b.marks.get(*student) != Some(*marks))
-            .map(|(student, _)| student)
-            .filter(|student| doc.enrollments.contains_key(*student))
-            .collect(),
-        _ => doc.enrollments.keys().collect(),
-    };
-    let rows: Vec<StudentFigures> = students
-        .into_iter()
+    let head_changed = doc.changes.head_changed();
+    let rows: Vec<StudentFigures> = doc
+        .enrollments
+        .keys()
+        .filter(|student| head_changed || doc.changes.part_changed(student))
         .map(|student| doc.student(student, today))
-        .filter(|f| {
-            before.is_none_or(|b| {
-                !b.enrollments.contains_key(&f.student_id) || b.student(&f.student_id, today) != *f
-            })
-        })
         .collect();
     if rows.is_empty() {
         return Ok(());

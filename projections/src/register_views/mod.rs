@@ -8,6 +8,7 @@ pub mod store;
 mod tests;
 
 use crate::event::{DomainEvent, ProjectedEvent};
+use crate::projector::Changes;
 use chrono::{DateTime, Utc};
 use domain::course::CourseEvent;
 use domain::register::RegisterEvent;
@@ -64,6 +65,9 @@ pub struct RegisterView {
     pub rows: BTreeMap<String, RegisterRow>,
     /// Global position of the last event applied.
     pub position: i64,
+    /// What changed since the view was loaded or saved (not stored).
+    #[serde(skip)]
+    pub changes: Changes,
 }
 
 /// The session an event concerns, if it concerns one.
@@ -101,6 +105,35 @@ pub fn apply(view: &mut RegisterView, event: &ProjectedEvent) {
             view.version = view.version.max(event.sequence);
             apply_register(view, e);
         }
+    }
+    note_changes(&mut view.changes, &event.event);
+}
+
+/// Which lines of the view an event changes: the session's own (the head, which every line
+/// repeats) or some students'.
+fn note_changes(changes: &mut Changes, event: &DomainEvent) {
+    let register = match event {
+        DomainEvent::Course(_) => return changes.head(),
+        DomainEvent::Register(e) => e,
+    };
+    match register {
+        RegisterEvent::RegisterOpened { .. } => changes.head(),
+        RegisterEvent::AttendanceRecorded { student_id, .. }
+        | RegisterEvent::AttendanceCorrected { student_id, .. }
+        | RegisterEvent::ReviewResolved { student_id, .. } => changes.part(student_id.as_str()),
+        RegisterEvent::MarksHeldForReview { held, .. } => {
+            for mark in held {
+                changes.part(mark.student_id.as_str());
+            }
+        }
+        RegisterEvent::RegisterClosed {
+            defaulted_absent, ..
+        } => {
+            for student in defaulted_absent {
+                changes.part(student.as_str());
+            }
+        }
+        RegisterEvent::SheetImported { .. } => {}
     }
 }
 

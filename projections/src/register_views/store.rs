@@ -3,7 +3,7 @@
 
 use super::{RegisterRow, RegisterView, apply, session_of};
 use crate::event::ProjectedEvent;
-use crate::projector::Projection;
+use crate::projector::{Changes, Projection};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, HashMap};
@@ -25,6 +25,7 @@ fn head(view: &RegisterView) -> RegisterView {
         version,
         rows: _,
         position,
+        changes: _,
     } = view;
     RegisterView {
         session_id: session_id.clone(),
@@ -38,6 +39,7 @@ fn head(view: &RegisterView) -> RegisterView {
         version: *version,
         rows: BTreeMap::new(),
         position: *position,
+        changes: Changes::default(),
     }
 }
 
@@ -55,6 +57,10 @@ impl Projection for RegisterViewsProjection {
         apply(model, event);
     }
 
+    fn changes(model: &mut RegisterView) -> &mut Changes {
+        &mut model.changes
+    }
+
     async fn load(
         conn: &mut PgConnection,
         keys: &[String],
@@ -69,6 +75,7 @@ impl Projection for RegisterViewsProjection {
             .into_iter()
             .map(|(key, Json(mut view), position)| {
                 view.position = position;
+                view.changes = Changes::clean();
                 (key, view)
             })
             .collect();
@@ -89,7 +96,6 @@ impl Projection for RegisterViewsProjection {
     async fn save(
         conn: &mut PgConnection,
         models: &BTreeMap<String, RegisterView>,
-        before: &HashMap<String, RegisterView>,
     ) -> Result<(), sqlx::Error> {
         let sessions: Vec<_> = models.keys().cloned().collect();
         let courses: Vec<_> = models.values().map(|v| v.course_id.clone()).collect();
@@ -107,7 +113,7 @@ impl Projection for RegisterViewsProjection {
         .bind(&positions)
         .execute(&mut *conn)
         .await?;
-        save_records(conn, models, before).await
+        save_records(conn, models).await
     }
 
     async fn reset(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
@@ -145,20 +151,16 @@ fn text<T: serde::Serialize>(value: &Option<T>) -> Option<String> {
         .and_then(|v| v.as_str().map(str::to_string))
 }
 
-/// Upserts the roster lines that differ from the view's previous version (all of them when
-/// the session itself changed).
+/// Upserts the roster lines that changed (all of them when the session itself changed).
 async fn save_records(
     conn: &mut PgConnection,
     models: &BTreeMap<String, RegisterView>,
-    before: &HashMap<String, RegisterView>,
 ) -> Result<(), sqlx::Error> {
     let mut r = Records::default();
     for (session, view) in models {
-        let previous = before.get(session).filter(|b| {
-            (&b.course_id, &b.title, b.starts_at) == (&view.course_id, &view.title, view.starts_at)
-        });
+        let all = view.changes.head_changed();
         for (student, row) in &view.rows {
-            if previous.is_some_and(|b| b.rows.get(student) == Some(row)) {
+            if !all && !view.changes.part_changed(student) {
                 continue;
             }
             r.session.push(session.clone());
