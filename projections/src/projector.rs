@@ -59,6 +59,11 @@ impl Changes {
     pub fn part_changed(&self, key: &str) -> bool {
         !self.tracked || self.parts.contains(key)
     }
+
+    /// The parts to write, when not all of them are.
+    pub fn changed_parts(&self) -> Option<&BTreeSet<String>> {
+        self.tracked.then_some(&self.parts)
+    }
 }
 
 impl PartialEq for Changes {

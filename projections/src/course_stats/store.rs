@@ -161,12 +161,16 @@ async fn save_marks(
     course_id: &str,
     doc: &CourseStats,
 ) -> Result<(), sqlx::Error> {
-    let mut students = Vec::new();
-    let mut marks = Vec::new();
-    for (student, sessions) in &doc.marks {
-        if !doc.changes.part_changed(student) {
-            continue;
-        }
+    let changed: Vec<(&String, &SessionMarks)> = match doc.changes.changed_parts() {
+        Some(parts) => parts
+            .iter()
+            .filter_map(|s| doc.marks.get_key_value(s))
+            .collect(),
+        None => doc.marks.iter().collect(),
+    };
+    let mut students = Vec::with_capacity(changed.len());
+    let mut marks = Vec::with_capacity(changed.len());
+    for (student, sessions) in changed {
         students.push(student.as_str());
         marks.push(Json(sessions));
     }
@@ -194,11 +198,15 @@ async fn save_students(
     doc: &CourseStats,
     today: chrono::NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    let head_changed = doc.changes.head_changed();
-    let rows: Vec<StudentFigures> = doc
-        .enrollments
-        .keys()
-        .filter(|student| head_changed || doc.changes.part_changed(student))
+    let students: Vec<&String> = match doc.changes.changed_parts() {
+        Some(parts) if !doc.changes.head_changed() => parts
+            .iter()
+            .filter(|s| doc.enrollments.contains_key(*s))
+            .collect(),
+        _ => doc.enrollments.keys().collect(),
+    };
+    let rows: Vec<StudentFigures> = students
+        .into_iter()
         .map(|student| doc.student(student, today))
         .collect();
     if rows.is_empty() {
