@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 pub struct Changes {
     tracked: bool,
     head: bool,
+    all: bool,
     parts: BTreeSet<String>,
 }
 
@@ -38,9 +39,15 @@ impl Changes {
         }
     }
 
-    /// The document's head changed: whatever derives from it may have.
+    /// The document's head changed.
     pub fn head(&mut self) {
         self.head = true;
+    }
+
+    /// The head changed in a way that may change every part derived from it.
+    pub fn everything(&mut self) {
+        self.head = true;
+        self.all = true;
     }
 
     /// One part of the document changed (a student's marks, a roster line).
@@ -50,18 +57,24 @@ impl Changes {
         }
     }
 
-    /// Whether the head (and what derives from it) is to be written.
+    /// Whether the head is to be written.
     pub fn head_changed(&self) -> bool {
         !self.tracked || self.head
     }
 
-    /// Whether a part is to be written.
+    /// Whether a part, or what derives from it, is to be written.
     pub fn part_changed(&self, key: &str) -> bool {
-        !self.tracked || self.parts.contains(key)
+        !self.tracked || self.all || self.parts.contains(key)
     }
 
     /// The parts to write, when not all of them are.
     pub fn changed_parts(&self) -> Option<&BTreeSet<String>> {
+        (self.tracked && !self.all).then_some(&self.parts)
+    }
+
+    /// The parts events changed themselves (whatever happened to the head), when not all
+    /// of them are to be written.
+    pub fn touched_parts(&self) -> Option<&BTreeSet<String>> {
         self.tracked.then_some(&self.parts)
     }
 }
@@ -555,6 +568,7 @@ mod tests {
     fn a_document_not_tracked_is_written_whole_and_a_tracked_one_only_where_it_changed() {
         let new = Changes::default();
         assert!(new.head_changed() && new.part_changed("S1"));
+        assert!(new.changed_parts().is_none() && new.touched_parts().is_none());
 
         let mut loaded = Changes::clean();
         assert!(!loaded.head_changed() && !loaded.part_changed("S1"));
@@ -562,7 +576,11 @@ mod tests {
         assert!(loaded.part_changed("S1") && !loaded.part_changed("S2"));
         assert!(!loaded.head_changed());
         loaded.head();
-        assert!(loaded.head_changed());
+        assert!(loaded.head_changed() && !loaded.part_changed("S2"));
+        assert_eq!(loaded.changed_parts().map(|p| p.len()), Some(1));
+        loaded.everything();
+        assert!(loaded.part_changed("S2") && loaded.changed_parts().is_none());
+        assert_eq!(loaded.touched_parts().map(|p| p.len()), Some(1));
         assert_eq!(
             loaded,
             Changes::default(),

@@ -70,7 +70,8 @@ pub fn apply(model: &mut CourseStats, event: &ProjectedEvent) {
     model.position = model.position.max(event.position);
     match &event.event {
         DomainEvent::Course(e) => {
-            model.changes.head();
+            // Enrolments, sessions and the policy: every student's figures may change.
+            model.changes.everything();
             apply_course(model, e);
         }
         DomainEvent::Register(e) => apply_register(model, &event.aggregate_id, e),
@@ -167,6 +168,7 @@ fn apply_register(model: &mut CourseStats, session: &str, event: &RegisterEvent)
     let before = *register;
     register.taken = true;
     register.closed |= matches!(event, RegisterEvent::RegisterClosed { .. });
+    // The register's state is in the head; no student's figures depend on it.
     if *register != before {
         model.changes.head();
     }

@@ -161,7 +161,7 @@ async fn save_marks(
     course_id: &str,
     doc: &CourseStats,
 ) -> Result<(), sqlx::Error> {
-    let changed: Vec<(&String, &SessionMarks)> = match doc.changes.changed_parts() {
+    let changed: Vec<(&String, &SessionMarks)> = match doc.changes.touched_parts() {
         Some(parts) => parts
             .iter()
             .filter_map(|s| doc.marks.get_key_value(s))
@@ -190,8 +190,8 @@ async fn save_marks(
     Ok(())
 }
 
-/// Upserts the per-student rows that may have changed: with the same head (enrolments,
-/// sessions, registers, policy) only those of students whose marks changed; otherwise all.
+/// Upserts the per-student rows that may have changed: those of students whose marks
+/// changed, or all of them after a course event (enrolments, sessions, policy).
 async fn save_students(
     conn: &mut PgConnection,
     course_id: &str,
@@ -199,7 +199,7 @@ async fn save_students(
     today: chrono::NaiveDate,
 ) -> Result<(), sqlx::Error> {
     let students: Vec<&String> = match doc.changes.changed_parts() {
-        Some(parts) if !doc.changes.head_changed() => parts
+        Some(parts) => parts
             .iter()
             .filter(|s| doc.enrollments.contains_key(*s))
             .collect(),

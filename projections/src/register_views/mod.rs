@@ -113,11 +113,11 @@ pub fn apply(view: &mut RegisterView, event: &ProjectedEvent) {
 /// repeats) or some students'.
 fn note_changes(changes: &mut Changes, event: &DomainEvent) {
     let register = match event {
-        DomainEvent::Course(_) => return changes.head(),
+        DomainEvent::Course(_) => return changes.everything(),
         DomainEvent::Register(e) => e,
     };
     match register {
-        RegisterEvent::RegisterOpened { .. } => changes.head(),
+        RegisterEvent::RegisterOpened { .. } => changes.everything(),
         RegisterEvent::AttendanceRecorded { student_id, .. }
         | RegisterEvent::AttendanceCorrected { student_id, .. }
         | RegisterEvent::ReviewResolved { student_id, .. } => changes.part(student_id.as_str()),

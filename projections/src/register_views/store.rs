@@ -158,9 +158,8 @@ async fn save_records(
 ) -> Result<(), sqlx::Error> {
     let mut r = Records::default();
     for (session, view) in models {
-        let all = view.changes.head_changed();
         for (student, row) in &view.rows {
-            if !all && !view.changes.part_changed(student) {
+            if !view.changes.part_changed(student) {
                 continue;
             }
             r.session.push(session.clone());
