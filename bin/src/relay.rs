@@ -28,10 +28,6 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// Pause between polls when there is nothing to publish.
 const IDLE_POLL: Duration = Duration::from_millis(50);
-/// Pause after a batch smaller than the limit, so that the next one gathers a few
-/// milliseconds of commits (one transaction and one wait for acks for many events) instead of
-/// one or two.
-const GATHER: Duration = Duration::from_millis(5);
 
 /// Where and how the relay publishes.
 #[derive(Debug, Clone)]
@@ -258,7 +254,6 @@ impl Relay {
         tracing::info!(stream = %self.config.stream, subjects = %self.subjects.all(), "relay started");
         while !*shutdown.borrow() {
             let pause = match self.step().await {
-                Ok(Step::Published { count, .. }) if (count as i64) < self.config.batch => GATHER,
                 Ok(Step::Published { .. }) => Duration::ZERO,
                 Ok(Step::Idle) => IDLE_POLL,
                 Ok(Step::Follower) => Duration::from_secs(1),
