@@ -285,22 +285,7 @@ async fn a_mark_is_decided_on_the_course_as_another_process_left_it() {
     .await;
 
     // Another process cancels the second session: the mark is refused, not recorded.
-    other_process_runs(
-        &app,
-        CourseCommand::CancelSession {
-            session_id: SessionId::parse(second.clone()).unwrap(),
-            reason: Some("storm".to_string()),
-            by: admin(),
-            at: Utc::now(),
-        },
-    )
-    .await;
-    expect_problem(
-        app.record(&ada, &second, "S1", "present").await,
-        StatusCode::CONFLICT,
-        "session_cancelled",
-    )
-    .await;
+    cancelled_elsewhere_refuses(&app, &ada, &second).await;
     assert!(app.events_of("register", &second).await.is_empty());
 
     // Another process assigns a teacher the application has not seen yet: their mark is
@@ -352,4 +337,29 @@ async fn a_mark_is_decided_on_the_course_as_another_process_left_it() {
         .collect();
     assert_eq!(roster.len(), 4, "S1 to S3 and S9: {roster:?}");
     assert_eq!(roster["S9"], "present");
+
+    // S1 is present on the first session already: the same mark changes nothing and writes
+    // nothing, so no guard checks the course; it is still refused once another process has
+    // cancelled the session.
+    cancelled_elsewhere_refuses(&app, &ada, &first).await;
+}
+
+/// Another process cancels `session`; then S1 marked present there is refused as cancelled.
+async fn cancelled_elsewhere_refuses(app: &TestApp, teacher: &str, session: &str) {
+    other_process_runs(
+        app,
+        CourseCommand::CancelSession {
+            session_id: SessionId::parse(session.to_string()).unwrap(),
+            reason: None,
+            by: admin(),
+            at: Utc::now(),
+        },
+    )
+    .await;
+    expect_problem(
+        app.record(teacher, session, "S1", "present").await,
+        StatusCode::CONFLICT,
+        "session_cancelled",
+    )
+    .await;
 }

@@ -217,7 +217,15 @@ pub async fn on_register(
             Err(error) => return Err(error),
         };
         match outcome {
-            Some(done) => return Ok(done),
+            Some(done) if done.changed() || read.is_some() => return Ok(done),
+            // Nothing written, so no guard checked the course: answered once it is current.
+            Some(done) => {
+                let fresh = load_session(state, ctx.session_id.clone()).await?;
+                if fresh.course_version == ctx.course_version {
+                    return Ok(done);
+                }
+                read = Some(fresh);
+            }
             // The course changed since `ctx` was read (or a refusal may be stale): read it.
             None => read = Some(load_session(state, ctx.session_id.clone()).await?),
         }
