@@ -13,6 +13,7 @@ use crate::outbox::{EVENT_COLUMNS, StoredEvent};
 use futures::TryStreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -328,8 +329,7 @@ async fn revisions<P: Projection>(
         key = P::KEY,
         table = P::TABLE
     );
-    let rows: Vec<(String, i64)> = sqlx::query_as(&sql).bind(keys).fetch_all(conn).await?;
-    Ok(rows.into_iter().collect())
+    keyed_revisions(conn, &sql, keys).await
 }
 
 /// Gives the saved documents new revisions, and returns them.
@@ -342,8 +342,61 @@ async fn new_revisions<P: Projection>(
         key = P::KEY,
         table = P::TABLE
     );
-    let rows: Vec<(String, i64)> = sqlx::query_as(&sql).bind(keys).fetch_all(conn).await?;
+    keyed_revisions(conn, &sql, keys).await
+}
+
+/// Runs a statement over `$1` keys answering `key, revision` rows.
+async fn keyed_revisions(
+    conn: &mut PgConnection,
+    sql: &str,
+    keys: &[String],
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(sql).bind(keys).fetch_all(conn).await?;
     Ok(rows.into_iter().collect())
+}
+
+/// Loads documents stored in two parts: each head from the projection's table (its `doc` and
+/// `position` columns), then the parts `parts_sql` answers as `key, part key, part` rows for
+/// the `$1` keys, put in place by `place`. The documents come with clean change tracking.
+pub async fn load_split<P, Part>(
+    conn: &mut PgConnection,
+    keys: &[String],
+    parts_sql: &str,
+    set_position: fn(&mut P::Model, i64),
+    place: fn(&mut P::Model, String, Part),
+) -> Result<HashMap<String, P::Model>, sqlx::Error>
+where
+    P: Projection,
+    P::Model: Unpin,
+    Part: DeserializeOwned + Send + Unpin + 'static,
+{
+    let sql = format!(
+        "SELECT {key}, doc, position FROM {table} WHERE {key} = ANY($1)",
+        key = P::KEY,
+        table = P::TABLE
+    );
+    let heads: Vec<(String, Json<P::Model>, i64)> = sqlx::query_as(&sql)
+        .bind(keys)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut docs: HashMap<String, P::Model> = heads
+        .into_iter()
+        .map(|(key, Json(mut doc), position)| {
+            set_position(&mut doc, position);
+            *P::changes(&mut doc) = Changes::clean();
+            (key, doc)
+        })
+        .collect();
+    let parts: Vec<(String, String, Json<Part>)> = sqlx::query_as(parts_sql)
+        .bind(keys)
+        .fetch_all(&mut *conn)
+        .await?;
+    for (key, part_key, Json(part)) in parts {
+        if let Some(doc) = docs.get_mut(&key) {
+            place(doc, part_key, part);
+        }
+    }
+    Ok(docs)
 }
 
 /// The stored documents with these keys, and the stored revisions, taken out of the cache where

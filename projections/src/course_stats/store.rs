@@ -4,7 +4,7 @@
 use super::derived::StudentFigures;
 use super::{CourseStats, RegisterState, SessionInfo, apply};
 use crate::event::ProjectedEvent;
-use crate::projector::{Changes, Projection};
+use crate::projector::{Changes, Projection, load_split};
 use chrono::Utc;
 use domain::AttendancePolicy;
 use domain::Status;
@@ -84,32 +84,16 @@ impl Projection for CourseStatsProjection {
         conn: &mut PgConnection,
         keys: &[String],
     ) -> Result<HashMap<String, CourseStats>, sqlx::Error> {
-        let heads: Vec<(String, Json<CourseStats>, i64)> = sqlx::query_as(
-            "SELECT course_id, doc, position FROM rm_course_stats WHERE course_id = ANY($1)",
-        )
-        .bind(keys)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut docs: HashMap<String, CourseStats> = heads
-            .into_iter()
-            .map(|(key, Json(mut doc), position)| {
-                doc.position = position;
-                doc.changes = Changes::clean();
-                (key, doc)
-            })
-            .collect();
-        let marks: Vec<(String, String, Json<SessionMarks>)> = sqlx::query_as(
+        load_split::<Self, SessionMarks>(
+            conn,
+            keys,
             "SELECT course_id, student_id, marks FROM rm_course_marks WHERE course_id = ANY($1)",
+            |doc, position| doc.position = position,
+            |doc, student, marks| {
+                doc.marks.insert(student, marks);
+            },
         )
-        .bind(keys)
-        .fetch_all(&mut *conn)
-        .await?;
-        for (course_id, student_id, Json(marks)) in marks {
-            if let Some(doc) = docs.get_mut(&course_id) {
-                doc.marks.insert(student_id, marks);
-            }
-        }
-        Ok(docs)
+        .await
     }
 
     async fn save(

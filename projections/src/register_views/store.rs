@@ -3,7 +3,7 @@
 
 use super::{RegisterRow, RegisterView, apply, session_of};
 use crate::event::ProjectedEvent;
-use crate::projector::{Changes, Projection};
+use crate::projector::{Changes, Projection, load_split};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, HashMap};
@@ -65,32 +65,16 @@ impl Projection for RegisterViewsProjection {
         conn: &mut PgConnection,
         keys: &[String],
     ) -> Result<HashMap<String, RegisterView>, sqlx::Error> {
-        let heads: Vec<(String, Json<RegisterView>, i64)> = sqlx::query_as(
-            "SELECT session_id, doc, position FROM rm_register_views WHERE session_id = ANY($1)",
-        )
-        .bind(keys)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut views: HashMap<String, RegisterView> = heads
-            .into_iter()
-            .map(|(key, Json(mut view), position)| {
-                view.position = position;
-                view.changes = Changes::clean();
-                (key, view)
-            })
-            .collect();
-        let lines: Vec<(String, String, Json<RegisterRow>)> = sqlx::query_as(
+        load_split::<Self, RegisterRow>(
+            conn,
+            keys,
             "SELECT session_id, student_id, line FROM rm_attendance_records WHERE session_id = ANY($1)",
-        )
-        .bind(keys)
-        .fetch_all(&mut *conn)
-        .await?;
-        for (session, student, Json(row)) in lines {
-            if let Some(view) = views.get_mut(&session) {
+            |view, position| view.position = position,
+            |view, student, row| {
                 view.rows.insert(student, row);
-            }
-        }
-        Ok(views)
+            },
+        )
+        .await
     }
 
     async fn save(
