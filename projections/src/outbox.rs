@@ -3,8 +3,11 @@
 //! Order is `(tx_id, global_position)`: the writing transaction's id, then the position
 //! within it. Only events of transactions older than every running transaction
 //! (`tx_id < pg_snapshot_xmin(pg_current_snapshot())`) are read, so an event committed late
-//! by a transaction that started early is never skipped. Ids are compared as `xid8` in SQL
-//! and only cast to text to cross into Rust.
+//! by a transaction that started early is never skipped. Ids are compared and sorted as
+//! `xid8` in SQL and only cast to text to cross into Rust, under the output name `tx_text`:
+//! were that text column named `tx_id`, an `ORDER BY tx_id` would sort by it (Postgres
+//! resolves an `ORDER BY` name to an output column first), `"1000000"` would come before
+//! `"999999"`, and a relay cutting a batch in that order skips every event behind the cut.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -111,9 +114,11 @@ fn from_row(row: Row) -> Result<StoredEvent, sqlx::Error> {
     })
 }
 
-/// Columns of [`StoredEvent`], in row order.
+/// Columns of [`StoredEvent`], in row order. The transaction id crosses as text under a name
+/// of its own (`tx_text`), so `ORDER BY tx_id` after these columns always means the `xid8`
+/// column, numerically.
 pub const EVENT_COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, \
-     global_position, tx_id::text, recorded_at";
+     global_position, tx_id::text AS tx_text, recorded_at";
 
 /// Creates the checkpoint row of a relay if it does not exist.
 pub async fn ensure_checkpoint(pool: &PgPool, name: &str) -> Result<(), sqlx::Error> {
