@@ -71,6 +71,13 @@ pub struct RelayArgs {
     /// Stream, subjects, breaker.
     #[command(flatten)]
     pub relay: RelaySettings,
+    /// Instead of relaying, compare the stream with the event store and list every event the
+    /// stream lacks; exits non-zero if any.
+    #[arg(long)]
+    pub verify: bool,
+    /// With `--verify`: publish the missing events (then rebuild the read models).
+    #[arg(long, requires = "verify")]
+    pub repair: bool,
 }
 
 /// `attendance user ...`
@@ -121,6 +128,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = Application::build(&config).await?;
             app.run_until(startup::shutdown_signal()).await
         }
+        Command::Relay(args) if args.verify => crate::stream_check::run(&args).await,
         Command::Relay(args) => startup::run_relay(&args.connections, &args.relay).await,
         Command::Project { args, only } => {
             startup::run_projectors(&args.connections, &args.relay, &only).await

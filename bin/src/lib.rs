@@ -13,6 +13,7 @@ pub mod replay;
 pub mod report;
 pub mod sheet;
 pub mod startup;
+pub mod stream_check;
 
 /// Sets up logging: human-readable by default, JSON with `LOG_FORMAT=json`; level from
 /// `RUST_LOG` (default `info`).

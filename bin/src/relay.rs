@@ -162,10 +162,18 @@ impl Relay {
             return Ok(Step::Unavailable(rejected.retry_after));
         }
         let outcome = self.publish(&events).await;
+        // The breaker guards the publish alone, so its outcome is recorded before the
+        // checkpoint is written: a database error below must not leave a half-open trial
+        // marked as running (every later acquire would be refused until a restart).
+        match &outcome.error {
+            None => self.breaker.record_success(),
+            Some(_) => self.breaker.record_failure(),
+        }
         if outcome.acked > 0 {
             outbox::save_checkpoint(
                 &mut tx,
                 &self.config.stream,
+                checkpoint,
                 events[outcome.acked - 1].checkpoint(),
             )
             .await?;
@@ -176,15 +184,11 @@ impl Relay {
                 .fetch_add(outcome.duplicates as u64, Ordering::Relaxed);
         }
         match outcome.error {
-            None => {
-                self.breaker.record_success();
-                Ok(Step::Published {
-                    count: outcome.acked,
-                    duplicates: outcome.duplicates,
-                })
-            }
+            None => Ok(Step::Published {
+                count: outcome.acked,
+                duplicates: outcome.duplicates,
+            }),
             Some(error) => {
-                self.breaker.record_failure();
                 tracing::warn!(error = %format!("{error:#}"), acked = outcome.acked, "relay: publish failed");
                 Ok(Step::Unavailable(Duration::from_millis(500)))
             }

@@ -7,6 +7,7 @@ use crate::event::ProjectedEvent;
 use crate::outbox::{Checkpoint, EVENT_COLUMNS, Row, StoredEvent};
 use crate::register_views::{self, RegisterView};
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use std::fmt;
 use std::str::FromStr;
@@ -91,16 +92,11 @@ fn push_filters<'a>(sql: &mut QueryBuilder<'a, Postgres>, f: &'a Filter) {
     }
 }
 
-/// One page of matching events in commit order, and the cursor after its last event.
-/// Only events of transactions older than every running one are returned, so a later page
-/// never misses an event committed late.
-pub async fn page(
-    pool: &PgPool,
-    filter: &Filter,
-) -> Result<(Vec<StoredEvent>, Option<Cursor>), sqlx::Error> {
+/// The page query after `prefix` (`SELECT …` or `EXPLAIN … SELECT …`).
+fn page_query<'a>(prefix: &str, filter: &'a Filter) -> QueryBuilder<'a, Postgres> {
     let after = filter.after.unwrap_or_default().0;
     let mut sql = QueryBuilder::new(format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE (tx_id, global_position) > ("
+        "{prefix} {EVENT_COLUMNS} FROM events WHERE (tx_id, global_position) > ("
     ));
     sql.push_bind(after.tx_id.to_string())
         .push("::xid8, ")
@@ -110,13 +106,35 @@ pub async fn page(
     push_filters(&mut sql, filter);
     sql.push(" ORDER BY tx_id, global_position LIMIT ")
         .push_bind(filter.limit);
-    let rows: Vec<Row> = sql.build_query_as().fetch_all(pool).await?;
+    sql
+}
+
+/// One page of matching events in commit order, and the cursor after its last event.
+/// Only events of transactions older than every running one are returned, so a later page
+/// never misses an event committed late.
+pub async fn page(
+    pool: &PgPool,
+    filter: &Filter,
+) -> Result<(Vec<StoredEvent>, Option<Cursor>), sqlx::Error> {
+    let rows: Vec<Row> = page_query("SELECT", filter)
+        .build_query_as()
+        .fetch_all(pool)
+        .await?;
     let events = rows
         .into_iter()
         .map(StoredEvent::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     let next = events.last().map(|e| Cursor(e.checkpoint()));
     Ok((events, next))
+}
+
+/// The plan of [`page`]'s query (`EXPLAIN (FORMAT JSON)`): it must walk an index in commit
+/// order with no sort, so that paging through the whole history costs linear time.
+pub async fn explain_page(pool: &PgPool, filter: &Filter) -> Result<Value, sqlx::Error> {
+    page_query("EXPLAIN (FORMAT JSON) SELECT", filter)
+        .build_query_scalar()
+        .fetch_one(pool)
+        .await
 }
 
 /// How many events match (ignoring the cursor and the limit).

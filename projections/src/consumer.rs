@@ -181,6 +181,21 @@ pub async fn step<P: Projection>(
     })
 }
 
+/// How many messages a stream holds (`None` when NATS does not answer within 2 s).
+pub async fn stream_messages(client: &async_nats::Client, stream: &str) -> Option<u64> {
+    let js = jetstream::new(client.clone());
+    let ask = async {
+        js.get_stream(stream)
+            .await
+            .ok()
+            .map(|s| s.cached_info().state.messages)
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(2), ask)
+        .await
+        .ok()
+        .flatten()
+}
+
 /// Messages not yet delivered or not yet acknowledged by a projector's consumer.
 pub async fn pending(client: &async_nats::Client, stream: &str, projector: &str) -> Option<u64> {
     let js = jetstream::new(client.clone());

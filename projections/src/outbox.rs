@@ -149,17 +149,35 @@ pub async fn lock_checkpoint(
 
 /// Reads the relay's checkpoint without locking it.
 pub async fn read_checkpoint(pool: &PgPool, name: &str) -> Result<Checkpoint, sqlx::Error> {
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT tx_id::text, position FROM relay_checkpoints WHERE name = $1")
-            .bind(name)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row
-        .map(|(tx, position)| Checkpoint {
-            tx_id: tx.parse().unwrap_or(0),
-            position,
-        })
-        .unwrap_or_default())
+    Ok(read_checkpoint_and_count(pool, name).await?.0)
+}
+
+/// The relay's checkpoint and how many events stand at or before it.
+async fn read_checkpoint_and_count(
+    pool: &PgPool,
+    name: &str,
+) -> Result<(Checkpoint, i64), sqlx::Error> {
+    let row: Option<(String, i64, i64)> = sqlx::query_as(
+        "SELECT tx_id::text, position, published FROM relay_checkpoints WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_optional(pool)
+    .await?;
+    let Some((tx, position, published)) = row else {
+        return Ok((Checkpoint::default(), 0));
+    };
+    let tx_id = tx.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok((Checkpoint { tx_id, position }, published))
+}
+
+fn events_after_sql() -> String {
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM events
+          WHERE (tx_id, global_position) > ($1::text::xid8, $2)
+            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY tx_id, global_position
+          LIMIT $3"
+    )
 }
 
 /// Up to `limit` committed events after `after`, in commit order.
@@ -168,33 +186,39 @@ pub async fn events_after(
     after: Checkpoint,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events
-          WHERE (tx_id, global_position) > ($1::text::xid8, $2)
-            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY tx_id, global_position
-          LIMIT $3"
-    ))
-    .bind(after.tx_id.to_string())
-    .bind(after.position)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<Row> = sqlx::query_as(&events_after_sql())
+        .bind(after.tx_id.to_string())
+        .bind(after.position)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
     rows.into_iter().map(from_row).collect()
 }
 
-/// Moves the relay's checkpoint.
+/// Moves the relay's checkpoint from `from` (where it stood) to `to`, and adds the events
+/// between the two to its count: the count is what the stream must hold (see
+/// [`Lag::published`]). The events are counted in the table, not taken from the caller, so a
+/// relay that skipped some would show as a stream holding fewer messages than counted.
 pub async fn save_checkpoint(
     conn: &mut PgConnection,
     name: &str,
-    at: Checkpoint,
+    from: Checkpoint,
+    to: Checkpoint,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE relay_checkpoints SET tx_id = $2::text::xid8, position = $3, updated_at = now() WHERE name = $1",
+        "UPDATE relay_checkpoints
+            SET tx_id = $4::text::xid8, position = $5, updated_at = now(),
+                published = published + (
+                    SELECT count(*) FROM events
+                     WHERE (tx_id, global_position) > ($2::text::xid8, $3)
+                       AND (tx_id, global_position) <= ($4::text::xid8, $5))
+          WHERE name = $1",
     )
     .bind(name)
-    .bind(at.tx_id.to_string())
-    .bind(at.position)
+    .bind(from.tx_id.to_string())
+    .bind(from.position)
+    .bind(to.tx_id.to_string())
+    .bind(to.position)
     .execute(conn)
     .await?;
     Ok(())
@@ -207,11 +231,14 @@ pub struct Lag {
     pub pending: i64,
     /// Age of the oldest, in seconds.
     pub oldest_age_secs: Option<f64>,
+    /// Events at or before the relay's checkpoint, counted with each checkpoint move: the
+    /// stream holds at least this many messages unless events were lost on the way.
+    pub published: i64,
 }
 
 /// How far a relay is behind.
 pub async fn lag(pool: &PgPool, name: &str) -> Result<Lag, sqlx::Error> {
-    let at = read_checkpoint(pool, name).await?;
+    let (at, published) = read_checkpoint_and_count(pool, name).await?;
     let (pending, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
         "SELECT count(*), min(recorded_at) FROM events WHERE (tx_id, global_position) > ($1::text::xid8, $2)",
     )
@@ -224,5 +251,21 @@ pub async fn lag(pool: &PgPool, name: &str) -> Result<Lag, sqlx::Error> {
     Ok(Lag {
         pending,
         oldest_age_secs,
+        published,
     })
+}
+
+/// The query of [`events_after`], for `EXPLAIN`: its plan must walk the
+/// `(tx_id, global_position)` index with no sort, so a batch costs the same at any backlog.
+pub async fn explain_events_after(
+    conn: &mut PgConnection,
+    after: Checkpoint,
+    limit: i64,
+) -> Result<Value, sqlx::Error> {
+    sqlx::query_scalar(&format!("EXPLAIN (FORMAT JSON) {}", events_after_sql()))
+        .bind(after.tx_id.to_string())
+        .bind(after.position)
+        .bind(limit)
+        .fetch_one(conn)
+        .await
 }

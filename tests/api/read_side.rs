@@ -390,7 +390,7 @@ async fn matches_the_event_store(app: &TestApp) -> bool {
 
 /// Waits until both read models equal a fold of the whole event store (redelivered and
 /// gap-delayed events settle within the deadline), failing loudly otherwise.
-async fn assert_matches_the_event_store(app: &TestApp) {
+pub(crate) async fn assert_matches_the_event_store(app: &TestApp) {
     wait_until(DEADLINE, || matches_the_event_store(app)).await;
 }
 

@@ -26,7 +26,10 @@ async fn wait_for_stream(app: &TestApp, client: &async_nats::Client) {
 }
 
 /// Every message id once, and per aggregate the sequences in increasing order.
-fn assert_once_and_in_order(published: &[crate::nats_support::Published], expected: usize) {
+pub(crate) fn assert_once_and_in_order(
+    published: &[crate::nats_support::Published],
+    expected: usize,
+) {
     let ids: HashSet<_> = published.iter().map(|p| p.msg_id.clone()).collect();
     assert_eq!(ids.len(), published.len(), "no message twice");
     assert_eq!(published.len(), expected, "every event published");
@@ -52,7 +55,7 @@ fn assert_once_and_in_order(published: &[crate::nats_support::Published], expect
     }
 }
 
-async fn manual_relay(app: &TestApp) -> Relay {
+pub(crate) async fn manual_relay(app: &TestApp) -> Relay {
     let client = connect(&app.config.connections.nats_url).await;
     let relay = Relay::new(
         app.pool.clone(),
@@ -66,7 +69,7 @@ async fn manual_relay(app: &TestApp) -> Relay {
 /// Steps the relay until it has published `expected` events. Transactions of other tests
 /// on the same Postgres cluster hold back `pg_snapshot_xmin` for a moment, so an idle step
 /// can come before the last events become eligible.
-async fn drain(relay: &Relay, expected: usize) -> usize {
+pub(crate) async fn drain(relay: &Relay, expected: usize) -> usize {
     let mut total = 0;
     let started = std::time::Instant::now();
     while total < expected && started.elapsed() < DEADLINE {

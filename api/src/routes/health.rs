@@ -35,6 +35,14 @@ pub struct RelayLag {
     pub pending: i64,
     /// Age of the oldest unpublished event, in seconds.
     pub oldest_pending_age_secs: Option<f64>,
+    /// Events the relay has had acknowledged by JetStream (all time).
+    pub published: i64,
+    /// Messages the stream holds (null when NATS does not answer).
+    pub stream_messages: Option<u64>,
+    /// Published events the stream does not hold (`published - stream_messages` when
+    /// positive): events lost on the way. `attendance relay --verify --repair` lists and
+    /// republishes them. Any makes the status `degraded`.
+    pub missing_from_stream: i64,
 }
 
 /// The service's health.
@@ -58,10 +66,21 @@ pub struct Health {
 pub async fn relay_lag(state: &AppState) -> Option<RelayLag> {
     let stream = state.monitor().relay_checkpoint.clone()?;
     let lag = projections::outbox::lag(state.pool(), &stream).await.ok()?;
+    let stream_messages = match state.nats() {
+        Some(client) => projections::consumer::stream_messages(client, &stream).await,
+        None => None,
+    };
+    // The stream may briefly hold more (acked, checkpoint not yet committed), never fewer.
+    let missing_from_stream = stream_messages
+        .map(|held| (lag.published - held as i64).max(0))
+        .unwrap_or(0);
     Some(RelayLag {
         stream,
         pending: lag.pending,
         oldest_pending_age_secs: lag.oldest_age_secs,
+        published: lag.published,
+        stream_messages,
+        missing_from_stream,
     })
 }
 
@@ -133,7 +152,8 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     };
     let breakers: Vec<_> = state.breakers().iter().map(|b| b.snapshot()).collect();
     let all_closed = breakers.iter().all(|b| b.state == BreakerState::Closed);
-    let status = if database.ok && nats.ok && all_closed {
+    let stream_complete = relay.as_ref().is_none_or(|r| r.missing_from_stream == 0);
+    let status = if database.ok && nats.ok && all_closed && stream_complete {
         "ok"
     } else {
         "degraded"
