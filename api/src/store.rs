@@ -16,7 +16,6 @@
 use crate::error::ApiError;
 use crate::event_repository::EventRepository;
 use crate::writer::{EventWriter, Guard, NewEvent, NewEvents, Written};
-use chrono::Utc;
 use cqrs_es::persist::{PersistedEventRepository, PersistenceError};
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::course::Course;
@@ -280,13 +279,15 @@ pub struct CommandMeta {
 }
 
 impl CommandMeta {
+    /// The metadata stored with each event: only what the event itself does not say. Who and
+    /// when are in every event (`by`, `at`) and the table keeps `recorded_at`, so the user id,
+    /// role and server time are not repeated here (about 110 bytes an event; events stored
+    /// before 2026-12-03 still carry them, and [`projections::outbox::StoredEvent::meta`]
+    /// reads both shapes).
     fn to_map(&self) -> HashMap<String, String> {
         HashMap::from([
-            ("user_id".to_string(), self.actor.user_id.to_string()),
-            ("role".to_string(), self.actor.role.as_str().to_string()),
             ("request_id".to_string(), self.request_id.clone()),
             ("source".to_string(), self.source.as_str().to_string()),
-            ("server_time".to_string(), Utc::now().to_rfc3339()),
             ("course_id".to_string(), self.course_id.to_string()),
         ])
     }

@@ -37,7 +37,8 @@ pub struct StoredEvent {
     pub event_version: String,
     /// The serialized event (`{"<event_type>": {fields}}`).
     pub payload: Value,
-    /// Who, why, where: user_id, role, request_id, source, server_time, course_id.
+    /// Why and where: request_id, source, course_id (and, in events stored before
+    /// 2026-12-03, user_id, role and server_time, which repeat the event's `by` and `at`).
     pub metadata: Value,
     /// Position in the global order.
     pub position: i64,
@@ -56,9 +57,17 @@ impl StoredEvent {
         }
     }
 
-    /// A metadata entry.
+    /// A metadata entry. The actor's `user_id` and `role` are read from the event's own `by`
+    /// when the metadata does not repeat them (events stored since 2026-12-03).
     pub fn meta(&self, key: &str) -> Option<&str> {
-        self.metadata.get(key).and_then(Value::as_str)
+        let stored = self.metadata.get(key).and_then(Value::as_str);
+        match key {
+            "user_id" | "role" => stored.or_else(|| {
+                let by = self.payload.get(&self.event_type)?.get("by")?;
+                by.get(key)?.as_str()
+            }),
+            _ => stored,
+        }
     }
 }
 
@@ -268,4 +277,42 @@ pub async fn explain_events_after(
         .bind(limit)
         .fetch_one(conn)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stored(metadata: Value) -> StoredEvent {
+        StoredEvent {
+            aggregate_type: "register".into(),
+            aggregate_id: "s1".into(),
+            sequence: 2,
+            event_type: "AttendanceRecorded".into(),
+            event_version: "1".into(),
+            payload: json!({"AttendanceRecorded": {"student_id": "S1", "status": "present",
+                "by": {"user_id": "u-by", "role": "teacher"}, "at": "2026-09-07T09:05:00Z"}}),
+            metadata,
+            position: 7,
+            tx_id: 900,
+            recorded_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_actor_is_read_from_the_event_when_the_metadata_does_not_repeat_it() {
+        let event = stored(json!({"source": "api", "request_id": "r1", "course_id": "CS101"}));
+        assert_eq!(event.meta("user_id"), Some("u-by"));
+        assert_eq!(event.meta("role"), Some("teacher"));
+        assert_eq!(event.meta("source"), Some("api"));
+        assert_eq!(event.meta("server_time"), None);
+    }
+
+    #[test]
+    fn older_events_keep_the_actor_their_metadata_names() {
+        let event = stored(json!({"user_id": "u-meta", "role": "admin", "source": "cli"}));
+        assert_eq!(event.meta("user_id"), Some("u-meta"));
+        assert_eq!(event.meta("role"), Some("admin"));
+    }
 }
