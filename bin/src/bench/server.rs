@@ -152,6 +152,11 @@ impl Server {
         status_mib(self.pid()?, "VmRSS:")
     }
 
+    /// The stream (and relay checkpoint) name of the child (none with `--url`).
+    pub fn stream_name(&self) -> Option<&str> {
+        self.stream.as_ref().map(|(_, name)| name.as_str())
+    }
+
     /// The child's process id (none with `--url`).
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(|c| c.id())
