@@ -3,20 +3,17 @@
 //! refolds every read model in memory from the whole history and compares it with the
 //! stored one.
 
+mod verify;
+
+pub use verify::{ProjectionCheck, VerifyReport, verify_report};
+
 use crate::config::Connections;
 use crate::startup;
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use projections::audit::{self, Filter};
-use projections::course_stats::store::CourseStatsProjection;
-use projections::event::ProjectedEvent;
 use projections::outbox::StoredEvent;
-use projections::projector::{self, Projection};
-use projections::register_views::store::RegisterViewsProjection;
 use serde_json::{Value, json};
-use sqlx::PgPool;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
 
@@ -63,7 +60,7 @@ const PAGE: i64 = 5_000;
 pub async fn run(args: ReplayArgs) -> anyhow::Result<bool> {
     let pool = startup::database(&args.connections).await?;
     if args.verify {
-        return verify(&pool).await;
+        return verify::verify(&pool).await;
     }
     let mut filter = Filter {
         course_id: args.course,
@@ -192,99 +189,4 @@ fn csv_record(e: &StoredEvent) -> Vec<String> {
         meta("request_id"),
         data(e).to_string(),
     ]
-}
-
-/// Folds the whole history in memory and compares each read model with the stored one.
-async fn verify(pool: &PgPool) -> anyhow::Result<bool> {
-    let mut filter = Filter {
-        limit: PAGE,
-        ..Filter::default()
-    };
-    let bar = progress(audit::count(pool, &filter).await? as u64);
-    let mut stats = BTreeMap::new();
-    let mut views = BTreeMap::new();
-    loop {
-        let (events, next) = audit::page(pool, &filter).await?;
-        for stored in &events {
-            let event = ProjectedEvent::from_stored(stored).context("reading an event")?;
-            projector::fold::<CourseStatsProjection>(&mut stats, &event);
-            projector::fold::<RegisterViewsProjection>(&mut views, &event);
-        }
-        bar.inc(events.len() as u64);
-        if (events.len() as i64) < PAGE {
-            break;
-        }
-        filter.after = next;
-    }
-    bar.finish_and_clear();
-    let a = compare::<CourseStatsProjection>(pool, &stats).await?;
-    let b = compare::<RegisterViewsProjection>(pool, &views).await?;
-    Ok(a && b)
-}
-
-async fn compare<P: Projection>(
-    pool: &PgPool,
-    expected: &BTreeMap<String, P::Model>,
-) -> anyhow::Result<bool>
-where
-    P::Model: PartialEq,
-{
-    let mut conn = pool.acquire().await?;
-    let mut keys = P::keys(&mut conn).await?;
-    keys.extend(expected.keys().cloned());
-    keys.sort();
-    keys.dedup();
-    let stored = P::load(&mut conn, &keys).await?;
-    let mut same = true;
-    for key in &keys {
-        let (want, have) = (expected.get(key), stored.get(key));
-        if want != have {
-            same = false;
-            let value = |doc: Option<&P::Model>| {
-                doc.map(|d| serde_json::to_value(d).unwrap_or_default())
-                    .unwrap_or_default()
-            };
-            let mut paths = Vec::new();
-            json_diff(&value(want), &value(have), String::new(), &mut paths);
-            for (path, from_history, stored) in paths.iter().take(10) {
-                println!(
-                    "{} {key}{path}: history {from_history}, stored {stored}",
-                    P::NAME
-                );
-            }
-            if paths.len() > 10 {
-                println!("{} {key}: … {} more differences", P::NAME, paths.len() - 10);
-            }
-        }
-    }
-    println!(
-        "{}: {} documents, {}",
-        P::NAME,
-        keys.len(),
-        if same { "identical" } else { "DIFFERENT" }
-    );
-    Ok(same)
-}
-
-/// The paths where two JSON documents differ, with both values (shortened).
-fn json_diff(a: &Value, b: &Value, path: String, out: &mut Vec<(String, String, String)>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let mut keys: Vec<_> = x.keys().chain(y.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys {
-                let (l, r) = (
-                    x.get(key).unwrap_or(&Value::Null),
-                    y.get(key).unwrap_or(&Value::Null),
-                );
-                json_diff(l, r, format!("{path}.{key}"), out);
-            }
-        }
-        (l, r) if l != r => {
-            let short = |v: &Value| v.to_string().chars().take(80).collect::<String>();
-            out.push((path, short(l), short(r)));
-        }
-        _ => {}
-    }
 }

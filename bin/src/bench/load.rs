@@ -6,7 +6,7 @@ use super::server::Server;
 use super::{BenchArgs, Figures, Latency, step};
 use anyhow::anyhow;
 use api::store::{self, CommandMeta, Source, Stores};
-use chrono::{Duration as Days, NaiveDate, Utc};
+use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 use domain::course::{CourseCommand, CourseDetails};
 use domain::{Actor, CourseId, Role, SessionId, StudentId, UserId};
 use projections::projector::{self, Projection};
@@ -28,11 +28,16 @@ pub struct Data {
     pub roll_sessions: Vec<String>,
 }
 
-async fn course(
+/// A session to schedule: its id and when it starts.
+pub type Session = (String, DateTime<Utc>);
+
+/// Creates a course with its enrolments (from 2026-09-01) and 90-minute sessions through the
+/// write side, in one command batch.
+pub async fn course(
     stores: &Stores,
     code: &str,
     students: &[String],
-    sessions: &[String],
+    sessions: &[Session],
 ) -> anyhow::Result<()> {
     let actor = Actor {
         user_id: UserId::parse("bench")?,
@@ -68,15 +73,11 @@ async fn course(
             at,
         });
     }
-    for (n, s) in sessions.iter().enumerate() {
-        let starts_at = (start + Days::days(6 + n as i64))
-            .and_hms_opt(9, 0, 0)
-            .expect("time")
-            .and_utc();
+    for (n, (s, starts_at)) in sessions.iter().enumerate() {
         commands.push(CourseCommand::ScheduleSession {
             session_id: SessionId::parse(s.clone())?,
             title: format!("Lecture {}", n + 1),
-            starts_at,
+            starts_at: *starts_at,
             duration_minutes: 90,
             by: actor.clone(),
             at,
@@ -93,13 +94,26 @@ async fn course(
     Ok(())
 }
 
+/// One session a day at 9:00 from 2026-09-07, one per id.
+fn daily(ids: &[String]) -> Vec<Session> {
+    let first = NaiveDate::from_ymd_opt(2026, 9, 7).expect("date");
+    ids.iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let day = first + Days::days(n as i64);
+            let starts_at = day.and_hms_opt(9, 0, 0).expect("time").and_utc();
+            (id.clone(), starts_at)
+        })
+        .collect()
+}
+
 /// Creates the single-mark course and the roll-call courses.
 pub async fn prepare(server: &Server, args: &BenchArgs) -> anyhow::Result<Data> {
     let bar = step("loading data", None);
     let stores = Stores::new(&server.pool);
     let students: Vec<String> = (1..=args.students).map(|n| format!("S{n}")).collect();
     let sessions: Vec<String> = (1..=args.sessions).map(|n| format!("bench-{n}")).collect();
-    course(&stores, "BENCH", &students, &sessions).await?;
+    course(&stores, "BENCH", &students, &daily(&sessions)).await?;
     let roll_students: Vec<String> = (1..=ROLL).map(|n| format!("R{n}")).collect();
     let mut roll_sessions = Vec::new();
     for (k, chunk) in (0..args.roll_calls)
@@ -108,7 +122,7 @@ pub async fn prepare(server: &Server, args: &BenchArgs) -> anyhow::Result<Data> 
         .enumerate()
     {
         let ids: Vec<String> = chunk.iter().map(|n| format!("roll-{n}")).collect();
-        course(&stores, &format!("ROLL{k}"), &roll_students, &ids).await?;
+        course(&stores, &format!("ROLL{k}"), &roll_students, &daily(&ids)).await?;
         roll_sessions.extend(ids);
     }
     bar.finish_and_clear();

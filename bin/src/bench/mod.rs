@@ -1,9 +1,11 @@
 //! `attendance bench`: measured speed against what raw Postgres does on the same machine in
 //! the same run. Starts `attendance serve` as a child process on a fresh database and a fresh
 //! stream (or uses a running server with `--url`), loads data, runs each workload, and prints
-//! a table (or JSON with `--json`).
+//! a table (or JSON with `--json`). `--district` runs a district-size term instead
+//! ([`district`]).
 
 mod ceiling;
+mod district;
 mod load;
 mod offline;
 mod server;
@@ -43,6 +45,13 @@ pub struct BenchArgs {
     /// and the server's `DATABASE_URL`).
     #[arg(long)]
     pub url: Option<String>,
+    /// Run only the district workload instead: 4,000 students in 80 courses of 200, a term
+    /// of 45 sessions each (720,000 marks), and the same with an eighth of the courses.
+    #[arg(long)]
+    pub district: bool,
+    /// Multiplies the district's course and student counts, at both sizes (e.g. 0.1).
+    #[arg(long, default_value_t = 1.0)]
+    pub district_scale: f64,
 }
 
 /// Latency percentiles in milliseconds.
@@ -226,6 +235,9 @@ pub fn step(message: &str, seconds: Option<u64>) -> ProgressBar {
 
 /// Runs the benchmark.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.district {
+        return district::run(&args).await;
+    }
     let server = server::Server::start(&args).await?;
     let mut figures = Figures {
         clients: args.clients,

@@ -144,16 +144,17 @@ impl Server {
 
     /// Peak resident memory of the child, in MiB (Linux `VmHWM`).
     pub fn peak_rss_mib(&self) -> Option<f64> {
-        let pid = self.child.as_ref()?.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let kib: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()?;
-        Some(kib / 1024.0)
+        status_mib(self.pid()?, "VmHWM:")
+    }
+
+    /// Current resident memory of the child, in MiB (Linux `VmRSS`).
+    pub fn rss_mib(&self) -> Option<f64> {
+        status_mib(self.pid()?, "VmRSS:")
+    }
+
+    /// The stream (and relay checkpoint) name of the child (none with `--url`).
+    pub fn stream_name(&self) -> Option<&str> {
+        self.stream.as_ref().map(|(_, name)| name.as_str())
     }
 
     /// The child's process id (none with `--url`).
@@ -175,37 +176,73 @@ impl Server {
 
     /// Stops the child and removes the benchmark's database and stream.
     pub async fn stop(mut self) {
+        self.kill();
+        self.pool.close().await;
+        remove(self.database.take(), self.stream.take()).await;
+    }
+
+    fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
-        self.pool.close().await;
-        if let Some((base, database)) = &self.database
-            && let Ok(admin) = PgPool::connect(&format!("{base}/postgres")).await
-        {
-            let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-            ))
-            .execute(&admin)
+    }
+}
+
+/// A value in kB from `/proc/{pid}/status`, in MiB.
+fn status_mib(pid: u32, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Drops the benchmark's database (`(server URL, name)`) and deletes its stream.
+async fn remove(database: Option<(String, String)>, stream: Option<(String, String)>) {
+    if let Some((base, database)) = &database
+        && let Ok(admin) = PgPool::connect(&format!("{base}/postgres")).await
+    {
+        let _ = sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+        ))
+        .execute(&admin)
+        .await;
+        admin.close().await;
+    }
+    if let Some((url, stream)) = &stream
+        && let Ok(client) = async_nats::connect(url).await
+    {
+        let _ = async_nats::jetstream::new(client)
+            .delete_stream(stream)
             .await;
-        }
-        if let Some((url, stream)) = &self.stream
-            && let Ok(client) = async_nats::connect(url).await
-        {
-            let _ = async_nats::jetstream::new(client)
-                .delete_stream(stream)
-                .await;
-        }
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         // Never leave the child running, whatever failed.
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        self.kill();
+        // Dropped without `stop` (a failed start, an early return, a panic): a district run
+        // leaves more than a gigabyte behind, so remove it here too. On a thread of its own,
+        // because a runtime cannot be blocked on from inside one.
+        let (database, stream) = (self.database.take(), self.stream.take());
+        if database.is_none() && stream.is_none() {
+            return;
         }
+        let cleanup = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(remove(database, stream));
+            }
+        });
+        let _ = cleanup.join();
     }
 }
 

@@ -82,18 +82,6 @@ pub struct Soak {
     pub corrected_events: i64,
 }
 
-fn resident_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kib / 1024.0)
-}
-
 /// Runs the soak test; fails if anything was lost or a 5xx was seen.
 pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     let bench = BenchArgs {
@@ -105,6 +93,8 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         roll_calls: 600,
         json: args.json,
         url: None,
+        district: false,
+        district_scale: 1.0,
     };
     let server = Server::start(&bench).await?;
     let outcome = soak(&server, &bench, args.minutes).await;
@@ -204,10 +194,9 @@ async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Resul
             })
         })
         .collect();
-    let pid = server.pid();
     let mut rss = Vec::new();
     while Instant::now() < deadline {
-        if let Some(mib) = pid.and_then(resident_mib) {
+        if let Some(mib) = server.rss_mib() {
             rss.push(mib);
             bar.set_message(format!("RSS {mib:.0} MiB"));
         }
