@@ -22,10 +22,15 @@ const GIVE_UP: Duration = Duration::from_secs(15 * 60);
 const PDF_COURSES: usize = 5;
 
 /// Whether the relay's checkpoint covers every stored event (`false` before it has one).
+///
+/// Compares the last event in commit order with the checkpoint: a backward step on the
+/// `(tx_id, global_position)` index. `NOT EXISTS` an event after the checkpoint is planned as
+/// a sequential scan, which reads the whole table every poll once nothing is left.
 async fn relay_current(pool: &PgPool, relay: &str) -> anyhow::Result<bool> {
     let current: Option<bool> = sqlx::query_scalar(
-        "SELECT NOT EXISTS (SELECT 1 FROM events e
-                             WHERE (e.tx_id, e.global_position) > (c.tx_id, c.position))
+        "SELECT COALESCE((SELECT (e.tx_id, e.global_position) <= (c.tx_id, c.position)
+                            FROM events e ORDER BY e.tx_id DESC, e.global_position DESC LIMIT 1),
+                         true)
            FROM relay_checkpoints c WHERE c.name = $1",
     )
     .bind(relay)
@@ -81,7 +86,9 @@ pub async fn catch_up(server: &Server, plan: &Plan) -> anyhow::Result<CatchUp> {
         ));
         tokio::time::sleep(POLL).await;
     }
-    current.relay_pending = outbox::lag(pool, relay).await?.pending;
+    if current.relay_secs.is_none() {
+        current.relay_pending = outbox::lag(pool, relay).await?.pending;
+    }
     current.rss_mib = server.rss_mib();
     bar.finish_and_clear();
     Ok(current)
