@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// Acks awaited at once (async-nats allows about 5,000 in flight).
-const ACK_WINDOW: usize = 1000;
+const ACK_WINDOW: usize = 2000;
 /// How long to wait for one ack.
 const ACK_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long JetStream remembers message ids for de-duplication.
