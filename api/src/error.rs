@@ -201,7 +201,10 @@ impl ApiError {
 
     /// The problem document this error renders as.
     pub fn problem(&self) -> Problem {
-        let (status, code, title) = self.parts();
+        let (status, code, generic_title) = self.parts();
+        // The catalogue's title names the problem type; the variant's is for codes not (yet)
+        // catalogued.
+        let title = crate::catalogue::problem_type(code).map_or(generic_title, |p| p.title);
         let errors = match self {
             ApiError::BadRequest { errors, .. }
             | ApiError::Invalid { errors, .. }

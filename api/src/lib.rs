@@ -3,10 +3,12 @@
 //! [`app`] assembles the axum router: one router per area in [`routes`], JWT auth and role
 //! checks in [`auth`], problem+json errors in [`error`], `Idempotency-Key` replay in
 //! [`idempotency`], the write path over the postgres-es event store in [`store`], and the
-//! OpenAPI document with its docs page.
+//! OpenAPI document ([`docs`], problem types from [`catalogue`]) with its docs page.
 
 pub mod auth;
 pub mod breaker;
+pub mod catalogue;
+pub mod docs;
 mod domain_errors;
 pub mod error;
 pub mod event_repository;
@@ -35,10 +37,22 @@ pub use state::{ApiConfig, AppState, Monitor};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Smart Attendance System API", description = "Event-sourced attendance: take, correct and audit attendance; read statistics and reports."),
+    info(title = "Smart Attendance System API", description = "Event-sourced attendance: take, correct and audit attendance; read statistics and reports. Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "students"), (name = "courses"), (name = "enrollments"),
-         (name = "sessions"), (name = "attendance"), (name = "statistics"), (name = "audit"), (name = "reports"), (name = "sheets"), (name = "health"))
+    tags(
+        (name = "auth", description = "Sign in for a bearer token (24 h by default) and read who you are."),
+        (name = "users", description = "Accounts (admin only): create administrators, teachers and students' accounts; disable them."),
+        (name = "students", description = "Students' personal data; erasing it keeps their attendance history under the student number."),
+        (name = "courses", description = "Courses, their teachers and their attendance policy (status weights, at-risk threshold)."),
+        (name = "enrollments", description = "Who is enrolled in a course, from which day: a session's roster is the enrolment on its day."),
+        (name = "sessions", description = "Scheduled sessions of a course and their registers (the roster with each student's mark)."),
+        (name = "attendance", description = "Marks: one student, a whole roll call, corrections with a reason, closing the register."),
+        (name = "statistics", description = "Read models: rates and counts per course and student, at-risk lists, attendance records."),
+        (name = "audit", description = "The event history in commit order, and every value one mark has had."),
+        (name = "reports", description = "Course, student and at-risk reports as CSV, XLSX or PDF."),
+        (name = "sheets", description = "Printable bubble sheets, scanned-sheet import (OMR) and the review of held rows."),
+        (name = "health", description = "Health of the database, NATS, the relay and the projectors; Prometheus metrics."),
+    )
 )]
 struct ApiDoc;
 
@@ -82,14 +96,17 @@ pub async fn housekeeping(pool: &sqlx::PgPool) -> Result<(u64, u64), sqlx::Error
     ))
 }
 
-/// The OpenAPI document.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
+/// The OpenAPI document, as served, for a server reached at `public_url`.
+pub fn openapi(public_url: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = api_router().into_openapi();
+    docs::finish(&mut doc, public_url);
+    doc
 }
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let (router, openapi) = api_router().split_for_parts();
+    let (router, mut openapi) = api_router().split_for_parts();
+    docs::finish(&mut openapi, &state.config().public_url);
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.config().body_limit;
     router

@@ -38,7 +38,9 @@ pub async fn fallback(request: Request, next: Next) -> Response {
     };
     let problem = Problem {
         kind: format!("/problems/{code}"),
-        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        title: crate::catalogue::problem_type(code)
+            .map_or_else(|| status.canonical_reason().unwrap_or("Error"), |p| p.title)
+            .to_string(),
         status: status.as_u16(),
         detail: detail.to_string(),
         code: code.to_string(),

@@ -19,6 +19,9 @@ pub struct ApiConfig {
     pub sheet_upload_limit: usize,
     /// The breaker guarding the sheet import's writes to the store.
     pub import_breaker: BreakerConfig,
+    /// The URL clients reach the server at (the OpenAPI document's `servers`), without a
+    /// trailing slash.
+    pub public_url: String,
 }
 
 impl Default for ApiConfig {
@@ -27,6 +30,7 @@ impl Default for ApiConfig {
             body_limit: 256 * 1024,
             sheet_upload_limit: 32 * 1024 * 1024,
             import_breaker: BreakerConfig::default(),
+            public_url: "http://127.0.0.1:8080".to_string(),
         }
     }
 }

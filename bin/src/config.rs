@@ -87,6 +87,10 @@ pub struct ServeConfig {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "ATTENDANCE_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// The URL clients reach the API at, e.g. behind a proxy (the OpenAPI document's
+    /// `servers`). Unset: `http://` and the address listened on.
+    #[arg(long, env = "ATTENDANCE_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// HS256 signing secret (at least 32 bytes). Unset: a random secret is generated once
     /// and kept in the database.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
@@ -125,6 +129,30 @@ pub struct ServeConfig {
     /// Report configuration file (default: the one built in, `projections/config/reports.toml`).
     #[arg(long, env = "REPORTS_CONFIG")]
     pub reports_config: Option<std::path::PathBuf>,
+}
+
+/// The URL clients reach the server at: the configured one without its trailing slash, or
+/// one made from the address bound (an unspecified address such as `0.0.0.0` becomes
+/// `localhost`, which at least works on the machine itself).
+pub fn public_url(configured: Option<&str>, bound: SocketAddr) -> anyhow::Result<String> {
+    match configured {
+        Some(url) => {
+            let url = url.trim().trim_end_matches('/');
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+                    Ok(url.to_string())
+                }
+                _ => anyhow::bail!(
+                    "ATTENDANCE_PUBLIC_URL must be an http:// or https:// URL, got {url:?}"
+                ),
+            }
+        }
+        None if bound.ip().is_unspecified() => Ok(format!("http://localhost:{}", bound.port())),
+        None => Ok(format!("http://{bound}")),
+    }
 }
 
 /// The report registry from a configuration file, or from the built-in configuration.
@@ -220,8 +248,34 @@ impl RelaySettings {
 
 #[cfg(test)]
 mod tests {
+    use super::public_url;
     use crate::cli::Cli;
     use clap::Parser;
+
+    #[test]
+    fn the_public_url_defaults_to_the_address_listened_on() {
+        let bound = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(public_url(None, bound).unwrap(), "http://127.0.0.1:8080");
+        let any = "0.0.0.0:9000".parse().unwrap();
+        assert_eq!(public_url(None, any).unwrap(), "http://localhost:9000");
+        let v6 = "[::1]:8080".parse().unwrap();
+        assert_eq!(public_url(None, v6).unwrap(), "http://[::1]:8080");
+    }
+
+    #[test]
+    fn a_configured_public_url_is_kept_without_its_trailing_slash() {
+        let bound = "127.0.0.1:8080".parse().unwrap();
+        let url = public_url(Some("https://attendance.example.edu/"), bound).unwrap();
+        assert_eq!(url, "https://attendance.example.edu");
+        for bad in [
+            "attendance.example.edu",
+            "ftp://x",
+            "https://",
+            "http://a b",
+        ] {
+            assert!(public_url(Some(bad), bound).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn secrets_never_show_in_debug_output() {

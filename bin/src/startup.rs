@@ -102,7 +102,16 @@ impl Application {
             stream: config.relay.stream.clone(),
             subject_prefix: config.relay.subject_prefix.clone(),
         };
+        // Bound before the router is built: with port 0 the public URL names the port chosen.
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("binding {}", config.addr))?;
+        let public_url = crate::config::public_url(
+            config.public_url.as_deref(),
+            listener.local_addr().context("reading the address bound")?,
+        )?;
         let api_config = ApiConfig {
+            public_url,
             body_limit: config.body_limit,
             sheet_upload_limit: config.sheet_upload_limit,
             import_breaker: api::breaker::BreakerConfig {
@@ -119,9 +128,6 @@ impl Application {
             monitor,
             reports,
         ));
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .with_context(|| format!("binding {}", config.addr))?;
         Ok(Application {
             listener,
             router,

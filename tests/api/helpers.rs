@@ -93,6 +93,7 @@ pub fn test_config(database: &str) -> ServeConfig {
             nats_password: None,
         },
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        public_url: None,
         jwt_secret: Some(
             format!(
                 "test-secret-{}-0123456789abcdefghijklmnop",

@@ -66,9 +66,30 @@ pub struct MarkAccepted {
 }
 
 /// Records one student's attendance (admins and the course's teachers).
-#[utoipa::path(post, path = "/api/attendance", tag = "attendance", security(("bearer" = [])), request_body = RecordBody,
-    responses((status = 200, body = MarkAccepted), (status = 404, body = crate::error::Problem),
-              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[utoipa::path(
+    post, path = "/api/attendance", operation_id = "record_attendance", tag = "attendance",
+    security(("bearer" = [])),
+    request_body(content = RecordBody, description = "A mark for a session (or, as sent by older clients, a course and a date).",
+        example = json!({
+            "session_id": "01a20e97abab71d585620a59b45afc7d",
+            "student_id": "S1001",
+            "status": "present"
+        })),
+    responses(
+        (status = 200, description = "The mark is recorded, or already was (`changed: false`).", body = MarkAccepted,
+            example = json!({
+                "session_id": "01a20e97abab71d585620a59b45afc7d",
+                "student_id": "S1001",
+                "status": "present",
+                "version": 2,
+                "position": 1874,
+                "changed": true
+            })),
+        (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)
+    )
+)]
 async fn record(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -195,9 +216,26 @@ pub struct RollCallAccepted {
 }
 
 /// Records a roll call in one transaction: all rows or none, with per-row errors.
-#[utoipa::path(post, path = "/api/sessions/{id}/attendance", tag = "attendance", security(("bearer" = [])),
-    params(("id" = String, Path, description = "session id")), request_body = RollCallBody,
-    responses((status = 200, body = RollCallAccepted), (status = 422, body = crate::error::Problem)))]
+#[utoipa::path(
+    post, path = "/api/sessions/{id}/attendance", operation_id = "record_roll_call", tag = "attendance",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    request_body(content = RollCallBody, description = "Every student's mark, recorded all or nothing.",
+        example = json!({
+            "marks": [{"student_id": "S1001", "status": "present"}, {"student_id": "S1002", "status": "late", "remark": "bus"}]
+        })),
+    responses(
+        (status = 200, description = "Every mark is recorded (or already was).", body = RollCallAccepted,
+            example = json!({
+                "session_id": "01a20e97abab71d585620a59b45afc7d",
+                "recorded": 2,
+                "unchanged": 0,
+                "version": 3,
+                "position": 1876
+            })),
+        (status = 422, body = crate::error::Problem)
+    )
+)]
 async fn roll_call(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -265,11 +303,26 @@ pub struct CorrectionBody {
 }
 
 /// Corrects a student's mark with a reason; the old value stays in the history.
-#[utoipa::path(post, path = "/api/sessions/{id}/attendance/{student_id}/correction", tag = "attendance", security(("bearer" = [])),
+#[utoipa::path(
+    post, path = "/api/sessions/{id}/attendance/{student_id}/correction", operation_id = "correct_attendance", tag = "attendance",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "session id"), ("student_id" = String, Path, description = "student number")),
-    request_body = CorrectionBody,
-    responses((status = 200, body = MarkAccepted), (status = 409, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)))]
+    request_body(content = CorrectionBody, description = "The new status and why.",
+        example = json!({"status": "late", "reason": "arrived 20 minutes late"})),
+    responses(
+        (status = 200, description = "The correction is recorded; the old value stays in the history.", body = MarkAccepted,
+            example = json!({
+                "session_id": "01a20e97abab71d585620a59b45afc7d",
+                "student_id": "S1001",
+                "status": "late",
+                "version": 3,
+                "position": 1877,
+                "changed": true
+            })),
+        (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)
+    )
+)]
 async fn correct(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -231,10 +231,16 @@ async fn scoped_filter(
 /// The event history in commit order with who, when, why and how: admins all, teachers
 /// their courses, students events about themselves. Cursor paging is stable under
 /// concurrent writes.
-#[utoipa::path(get, path = "/api/audit/events", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/audit/events", operation_id = "list_audit_events", tag = "audit",
+    security(("bearer" = [])),
     params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 400, body = crate::error::Problem),
-              (status = 403, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "One page of the history in commit order; `next_after` continues it.", body = AuditPage),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn events(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -335,10 +341,16 @@ fn entry(event: &AuditEvent, student: &str) -> Option<HistoryEntry> {
 
 /// Every value a student's mark in a session has had: who set it, when, how and why
 /// (admins, the course's teachers, and the student).
-#[utoipa::path(get, path = "/api/sessions/{id}/attendance/{student_id}/history", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/sessions/{id}/attendance/{student_id}/history", operation_id = "get_mark_history", tag = "audit",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "session id"), ("student_id" = String, Path, description = "student number")),
-    responses((status = 200, body = MarkHistory), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "Every value the mark has had, oldest first.", body = MarkHistory),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn history(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -36,10 +36,22 @@ pub struct LoginResponse {
 }
 
 /// Exchanges a username and password for a 24-hour token.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse),
-              (status = 401, description = "wrong username or password", body = crate::error::Problem),
-              (status = 429, description = "too many failed attempts", body = crate::error::Problem)))]
+#[utoipa::path(
+    post, path = "/api/auth/login", operation_id = "login", tag = "auth",
+    request_body(content = LoginRequest, description = "The account's username and password.",
+        example = json!({"username": "ada", "password": "a-long-password"})),
+    responses(
+        (status = 200, description = "A bearer token for the `Authorization` header, and the account.", body = LoginResponse,
+            example = json!({
+                "token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMWEyIn0.c2lnbmF0dXJl",
+                "token_type": "Bearer",
+                "expires_in": 86400,
+                "user": {"id": "01a20e979fd77580b6d0399da72a8edd", "username": "ada", "role": "teacher", "student_id": null, "disabled": false}
+            })),
+        (status = 401, description = "Wrong username or password (the same answer for both; code `unauthorized`).", body = crate::error::Problem),
+        (status = 429, description = "Too many failed logins for this username; wait for `Retry-After` (code `too_many_attempts`).", body = crate::error::Problem)
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     AppJson(body): AppJson<LoginRequest>,
@@ -88,8 +100,14 @@ pub struct Me {
 }
 
 /// The caller's account.
-#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = crate::error::Problem)))]
+#[utoipa::path(
+    get, path = "/api/auth/me", operation_id = "get_current_user", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in account.", body = Me),
+        (status = 401, body = crate::error::Problem)
+    )
+)]
 async fn me(user: CurrentUser) -> Json<Me> {
     Json(Me {
         id: user.id.to_string(),

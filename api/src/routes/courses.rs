@@ -210,9 +210,34 @@ pub async fn visible_courses(
 }
 
 /// Creates a course (admin only).
-#[utoipa::path(post, path = "/api/courses", tag = "courses", security(("bearer" = [])), request_body = NewCourse,
-    responses((status = 201, body = CourseView), (status = 409, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)))]
+#[utoipa::path(
+    post, path = "/api/courses", operation_id = "create_course", tag = "courses",
+    security(("bearer" = [])),
+    request_body(content = NewCourse, description = "The new course.",
+        example = json!({
+            "code": "CS101",
+            "name": "Introduction to Programming",
+            "credits": 6,
+            "semester": "2026-autumn"
+        })),
+    responses(
+        (status = 201, description = "The course is created.", body = CourseView,
+            example = json!({
+                "code": "CS101",
+                "name": "Introduction to Programming",
+                "department": null,
+                "credits": 6,
+                "semester": "2026-autumn",
+                "teachers": [],
+                "policy": {"weights": {"present": 1.0, "late": 1.0, "excused": 1.0, "absent": 0.0}, "count_excused": false, "at_risk_below": 75.0},
+                "enrolled_students": 0,
+                "sessions": 0,
+                "version": 1
+            })),
+        (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -236,8 +261,13 @@ async fn create(
 }
 
 /// Lists the courses the caller may read.
-#[utoipa::path(get, path = "/api/courses", tag = "courses", security(("bearer" = [])),
-    responses((status = 200, body = Vec<CourseView>)))]
+#[utoipa::path(
+    get, path = "/api/courses", operation_id = "list_courses", tag = "courses",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "All courses for admins; a teacher's own courses; a student's enrolled courses.", body = Vec<CourseView>)
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -252,10 +282,16 @@ async fn list(
 }
 
 /// One course.
-#[utoipa::path(get, path = "/api/courses/{id}", tag = "courses", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/courses/{id}", operation_id = "get_course", tag = "courses",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "course code")),
-    responses((status = 200, body = CourseView), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The course.", body = CourseView),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -268,9 +304,22 @@ async fn get(
 }
 
 /// Replaces a course's catalogue data (admin only).
-#[utoipa::path(put, path = "/api/courses/{id}", tag = "courses", security(("bearer" = [])),
-    params(("id" = String, Path, description = "course code")), request_body = DetailsBody,
-    responses((status = 200, body = CourseView), (status = 404, body = crate::error::Problem)))]
+#[utoipa::path(
+    put, path = "/api/courses/{id}", operation_id = "update_course", tag = "courses",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")),
+    request_body(content = DetailsBody, description = "The course's details, replaced whole.",
+        example = json!({
+            "name": "Introduction to Programming",
+            "department": "Computer Science",
+            "credits": 6,
+            "semester": "2026-autumn"
+        })),
+    responses(
+        (status = 200, description = "The course as changed.", body = CourseView),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -300,9 +349,17 @@ pub struct TeacherBody {
 }
 
 /// Assigns a teacher to the course (admin only).
-#[utoipa::path(post, path = "/api/courses/{id}/teachers", tag = "courses", security(("bearer" = [])),
-    params(("id" = String, Path, description = "course code")), request_body = TeacherBody,
-    responses((status = 200, body = Accepted), (status = 422, body = crate::error::Problem)))]
+#[utoipa::path(
+    post, path = "/api/courses/{id}/teachers", operation_id = "assign_teacher", tag = "courses",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")),
+    request_body(content = TeacherBody, description = "The teacher's user id.",
+        example = json!({"user_id": "01a20e979fd77580b6d0399da72a8edd"})),
+    responses(
+        (status = 200, description = "The teacher is assigned (or already was).", body = Accepted),
+        (status = 422, body = crate::error::Problem)
+    )
+)]
 async fn assign_teacher(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -330,9 +387,15 @@ async fn assign_teacher(
 }
 
 /// Unassigns a teacher from the course (admin only).
-#[utoipa::path(delete, path = "/api/courses/{id}/teachers/{user_id}", tag = "courses", security(("bearer" = [])),
+#[utoipa::path(
+    delete, path = "/api/courses/{id}/teachers/{user_id}", operation_id = "unassign_teacher", tag = "courses",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "course code"), ("user_id" = String, Path, description = "teacher's user id")),
-    responses((status = 200, body = Accepted), (status = 409, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The teacher no longer teaches the course.", body = Accepted),
+        (status = 409, body = crate::error::Problem)
+    )
+)]
 async fn unassign_teacher(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -353,9 +416,21 @@ async fn unassign_teacher(
 
 /// Sets the course's attendance policy (admins and the course's teachers). It applies to
 /// past sessions too.
-#[utoipa::path(put, path = "/api/courses/{id}/policy", tag = "courses", security(("bearer" = [])),
-    params(("id" = String, Path, description = "course code")), request_body = PolicyBody,
-    responses((status = 200, body = Accepted), (status = 409, body = crate::error::Problem)))]
+#[utoipa::path(
+    put, path = "/api/courses/{id}/policy", operation_id = "set_course_policy", tag = "courses",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")),
+    request_body(content = PolicyBody, description = "Status weights, whether excused absences count, the at-risk threshold.",
+        example = json!({
+            "weights": {"present": 1.0, "late": 0.5, "excused": 1.0, "absent": 0.0},
+            "count_excused": false,
+            "at_risk_below": 75.0
+        })),
+    responses(
+        (status = 200, description = "The policy applies to the course's rates from now on.", body = Accepted),
+        (status = 409, body = crate::error::Problem)
+    )
+)]
 async fn set_policy(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -28,10 +28,20 @@ pub struct EnrollBody {
 }
 
 /// Enrols a student (admin only). Enrolling an enrolled student changes nothing.
-#[utoipa::path(post, path = "/api/courses/{id}/enrollments", tag = "enrollments", security(("bearer" = [])),
-    params(("id" = String, Path, description = "course code")), request_body = EnrollBody,
-    responses((status = 200, body = Accepted), (status = 404, body = crate::error::Problem),
-              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[utoipa::path(
+    post, path = "/api/courses/{id}/enrollments", operation_id = "enroll_student", tag = "enrollments",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")),
+    request_body(content = EnrollBody, description = "The student and the first day of the enrolment.",
+        example = json!({"student_id": "S1001", "effective_from": "2026-09-01"})),
+    responses(
+        (status = 200, description = "The student is enrolled (or already was).", body = Accepted,
+            example = json!({"version": 3, "position": 1869, "changed": true})),
+        (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)
+    )
+)]
 async fn enroll(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -76,10 +86,15 @@ pub struct UnenrollQuery {
 }
 
 /// Ends a student's enrolment (admin only).
-#[utoipa::path(delete, path = "/api/courses/{id}/enrollments/{student_id}", tag = "enrollments", security(("bearer" = [])),
-    params(("id" = String, Path, description = "course code"), ("student_id" = String, Path, description = "student number"),
-           UnenrollQuery),
-    responses((status = 200, body = Accepted), (status = 409, body = crate::error::Problem)))]
+#[utoipa::path(
+    delete, path = "/api/courses/{id}/enrollments/{student_id}", operation_id = "unenroll_student", tag = "enrollments",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code"), ("student_id" = String, Path, description = "student number"), UnenrollQuery),
+    responses(
+        (status = 200, description = "The enrolment ends.", body = Accepted),
+        (status = 409, body = crate::error::Problem)
+    )
+)]
 async fn unenroll(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -127,9 +142,15 @@ pub struct Period {
 }
 
 /// The students ever enrolled in a course (admins and the course's teachers).
-#[utoipa::path(get, path = "/api/courses/{id}/students", tag = "enrollments", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/courses/{id}/students", operation_id = "list_course_students", tag = "enrollments",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "course code")),
-    responses((status = 200, body = Vec<CourseStudent>), (status = 403, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The students ever enrolled, with their enrolment periods.", body = Vec<CourseStudent>),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn students(
     State(state): State<AppState>,
     user: CurrentUser,

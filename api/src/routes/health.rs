@@ -136,8 +136,13 @@ async fn check_nats(state: &AppState) -> Dependency {
 
 /// Reports database and NATS reachability, relay lag, breakers and projector lag: 200 when
 /// the database answers, else 503.
-#[utoipa::path(get, path = "/api/health", tag = "health",
-    responses((status = 200, body = Health), (status = 503, body = Health)))]
+#[utoipa::path(
+    get, path = "/api/health", operation_id = "get_health", tag = "health",
+    responses(
+        (status = 200, description = "Everything is up.", body = Health),
+        (status = 503, description = "The database or NATS is down; the body says which.", body = Health)
+    )
+)]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let (database, nats) = tokio::join!(check_database(&state), check_nats(&state));
     let relay = if database.ok {
@@ -210,9 +215,14 @@ pub async fn projector_health(state: &AppState) -> Vec<ProjectorHealth> {
 
 /// Prometheus text-format metrics (admin only): relay lag, breaker states, event count, and
 /// the event writer's commands and statements.
-#[utoipa::path(get, path = "/api/metrics", tag = "health", security(("bearer" = [])),
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
-              (status = 403, body = crate::error::Problem)))]
+#[utoipa::path(
+    get, path = "/api/metrics", operation_id = "get_metrics", tag = "health",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Metrics in the Prometheus text format.", content_type = "text/plain"),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn metrics(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -175,9 +175,15 @@ fn check_search(q: &SearchQuery) -> Result<(i64, i64), ApiError> {
 }
 
 /// Searches records with paging: admins see all, teachers their courses, students their own.
-#[utoipa::path(get, path = "/api/attendance", tag = "statistics", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/attendance", operation_id = "search_attendance", tag = "statistics",
+    security(("bearer" = [])),
     params(SearchQuery),
-    responses((status = 200, body = RecordPage), (status = 400, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "One page of marks matching the filters.", body = RecordPage),
+        (status = 400, body = crate::error::Problem)
+    )
+)]
 async fn search(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -265,9 +271,15 @@ pub struct StudentRecords {
 }
 
 /// A student's records and summary (the student, admins, and teachers for their courses).
-#[utoipa::path(get, path = "/api/attendance/student/{id}", tag = "statistics", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/attendance/student/{id}", operation_id = "get_student_records", tag = "statistics",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "student number"), StudentRecordsQuery),
-    responses((status = 200, body = StudentRecords), (status = 403, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The student's marks, session by session.", body = StudentRecords),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn student_records(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -344,9 +356,15 @@ pub struct CourseCounts {
 }
 
 /// Counts per status over a course's registers (admins and the course's teachers).
-#[utoipa::path(get, path = "/api/attendance/course/{id}", tag = "statistics", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/attendance/course/{id}", operation_id = "get_course_attendance_counts", tag = "statistics",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "course code"), crate::routes::statistics::FreshnessQuery),
-    responses((status = 200, body = CourseCounts), (status = 403, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "Counts per status for each session of the course.", body = CourseCounts),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn course_counts(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -44,8 +44,13 @@ pub struct Formats {
 }
 
 /// The report formats this server offers.
-#[utoipa::path(get, path = "/api/reports/formats", tag = "reports", security(("bearer" = [])),
-    responses((status = 200, body = Formats)))]
+#[utoipa::path(
+    get, path = "/api/reports/formats", operation_id = "list_report_formats", tag = "reports",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The enabled formats, the default and the aliases.", body = Formats)
+    )
+)]
 async fn formats(State(state): State<AppState>, _user: CurrentUser) -> Json<Formats> {
     let registry = state.reports();
     let formats = registry
@@ -120,10 +125,17 @@ pub struct StudentReportQuery {
 }
 
 /// A student's attendance in a course (admins, the course's teachers, the student).
-#[utoipa::path(get, path = "/api/reports/student/{student_id}", tag = "reports", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/reports/student/{student_id}", operation_id = "get_student_report", tag = "reports",
+    security(("bearer" = [])),
     params(("student_id" = String, Path, description = "student number"), StudentReportQuery),
-    responses((status = 200, description = "the report file"), (status = 400, body = crate::error::Problem),
-              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The report file in the format asked for (CSV, XLSX or PDF)."),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn student_report(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -166,10 +178,16 @@ pub struct CourseReportQuery {
 }
 
 /// A course's matrix of students by sessions (admins and the course's teachers).
-#[utoipa::path(get, path = "/api/reports/course/{course_id}", tag = "reports", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/reports/course/{course_id}", operation_id = "get_course_report", tag = "reports",
+    security(("bearer" = [])),
     params(("course_id" = String, Path, description = "course code"), CourseReportQuery),
-    responses((status = 200, description = "the report file"), (status = 400, body = crate::error::Problem),
-              (status = 403, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The report file in the format asked for (CSV, XLSX or PDF)."),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn course_report(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -207,10 +225,16 @@ pub struct AtRiskReportQuery {
 
 /// Students below the threshold with their risk level (critical < 50 %, high < 60 %,
 /// moderate < threshold): admins, and teachers for their courses.
-#[utoipa::path(get, path = "/api/reports/at-risk", tag = "reports", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/reports/at-risk", operation_id = "get_at_risk_report", tag = "reports",
+    security(("bearer" = [])),
     params(AtRiskReportQuery),
-    responses((status = 200, description = "the report file"), (status = 400, body = crate::error::Problem),
-              (status = 403, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The report file in the format asked for (CSV, XLSX or PDF)."),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn at_risk_report(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -89,9 +89,23 @@ pub struct Scheduled {
 }
 
 /// Schedules a session (admins and the course's teachers); answers the new session's id.
-#[utoipa::path(post, path = "/api/courses/{id}/sessions", tag = "sessions", security(("bearer" = [])),
-    params(("id" = String, Path, description = "course code")), request_body = NewSession,
-    responses((status = 201, body = Scheduled), (status = 422, body = crate::error::Problem)))]
+#[utoipa::path(
+    post, path = "/api/courses/{id}/sessions", operation_id = "schedule_session", tag = "sessions",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "course code")),
+    request_body(content = NewSession, description = "The session's title, start and length.",
+        example = json!({"title": "Lecture 1", "starts_at": "2026-09-07T09:00:00Z", "duration_minutes": 90})),
+    responses(
+        (status = 201, description = "The session is scheduled and its register opened with the students enrolled that day.", body = Scheduled,
+            example = json!({
+                "id": "01a20e97abab71d585620a59b45afc7d",
+                "session": {"id": "01a20e97abab71d585620a59b45afc7d", "course_id": "CS101", "title": "Lecture 1", "starts_at": "2026-09-07T09:00:00Z", "duration_minutes": 90, "cancelled": false},
+                "version": 5,
+                "position": 1870
+            })),
+        (status = 422, body = crate::error::Problem)
+    )
+)]
 async fn schedule(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -133,9 +147,15 @@ async fn schedule(
 }
 
 /// The sessions of a course, by start time.
-#[utoipa::path(get, path = "/api/courses/{id}/sessions", tag = "sessions", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/courses/{id}/sessions", operation_id = "list_course_sessions", tag = "sessions",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "course code")),
-    responses((status = 200, body = Vec<SessionSummary>), (status = 403, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The course's sessions in time order.", body = Vec<SessionSummary>),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -162,10 +182,17 @@ pub struct CancelBody {
 }
 
 /// Cancels a session (admins and the course's teachers).
-#[utoipa::path(post, path = "/api/courses/{id}/sessions/{session_id}/cancel", tag = "sessions", security(("bearer" = [])),
+#[utoipa::path(
+    post, path = "/api/courses/{id}/sessions/{session_id}/cancel", operation_id = "cancel_session", tag = "sessions",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "course code"), ("session_id" = String, Path, description = "session id")),
-    request_body = CancelBody,
-    responses((status = 200, body = Accepted), (status = 404, body = crate::error::Problem)))]
+    request_body(content = CancelBody, description = "Why, optionally.",
+        example = json!({"reason": "public holiday"})),
+    responses(
+        (status = 200, description = "The session is cancelled: it counts for nothing.", body = Accepted),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn cancel(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -372,10 +399,24 @@ fn roster_row(student: String, name: Option<String>, row: Option<RegisterRow>) -
 
 /// A session and its register, from the `register_views` read model. Students see only
 /// their own row.
-#[utoipa::path(get, path = "/api/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/sessions/{id}", operation_id = "get_session", tag = "sessions",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "session id"), ViewQuery),
-    responses((status = 200, body = SessionView), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The session and its register: each student on the roster with their mark.", body = SessionView,
+            example = json!({
+                "session": {"id": "01a20e97abab71d585620a59b45afc7d", "course_id": "CS101", "title": "Lecture 1", "starts_at": "2026-09-07T09:00:00Z", "duration_minutes": 90, "cancelled": false},
+                "opened": true,
+                "closed": false,
+                "version": 3,
+                "roster": [{"student_id": "S1001", "name": "Zoë Ñúñez", "status": "late", "method": "manual", "recorded_by": "01a20e979fd77580b6d0399da72a8edd", "recorded_at": "2026-09-07T09:21:04Z", "corrected": true, "correction_reason": "arrived 20 minutes late", "remark": null}],
+                "freshness": {"projector": "register_views", "position": 1877, "caught_up": true}
+            })),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn view(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -474,9 +515,15 @@ pub struct Closed {
 }
 
 /// Closes the register: unmarked students become absent; afterwards only corrections.
-#[utoipa::path(post, path = "/api/sessions/{id}/close", tag = "attendance", security(("bearer" = [])),
+#[utoipa::path(
+    post, path = "/api/sessions/{id}/close", operation_id = "close_register", tag = "attendance",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "session id")),
-    responses((status = 200, body = Closed), (status = 403, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The register is closed; the students still unmarked are marked absent.", body = Closed),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn close(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -73,10 +73,16 @@ pub async fn sheet_info_from(
 }
 
 /// The printable bubble sheet of a session (admins and the course's teachers).
-#[utoipa::path(get, path = "/api/sessions/{id}/sheet.pdf", tag = "sheets", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/sessions/{id}/sheet.pdf", operation_id = "get_session_sheet", tag = "sheets",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "session id")),
-    responses((status = 200, description = "the sheet, A4 PDF", content_type = "application/pdf"),
-              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The printable bubble sheet, an A4 PDF.", content_type = "application/pdf"),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn sheet_pdf(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -105,10 +111,16 @@ async fn sheet_pdf(
 
 /// Where every bubble of the session's sheet is (PDF points, origin bottom left), for
 /// tools and tests.
-#[utoipa::path(get, path = "/api/sessions/{id}/sheet/layout", tag = "sheets", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/sessions/{id}/sheet/layout", operation_id = "get_session_sheet_layout", tag = "sheets",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "session id")),
-    responses((status = 200, description = "pages, rows, bubbles (page, row, student, status, x, y, r)"),
-              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "Every bubble of the sheet: page, row, student, status, centre `x`/`y` and radius `r` in PDF points."),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn sheet_layout(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -131,11 +143,20 @@ pub struct SheetUpload {
 
 /// Imports a scanned PDF of sheets (admins and teachers; each page only into sessions the
 /// caller teaches). Answers 503 with Retry-After at once while the import breaker is open.
-#[utoipa::path(post, path = "/api/sheets", tag = "sheets", security(("bearer" = [])),
-    request_body(content = SheetUpload, content_type = "multipart/form-data"),
-    responses((status = 201, body = SheetJob), (status = 400, body = crate::error::Problem),
-              (status = 403, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+#[utoipa::path(
+    post, path = "/api/sheets", operation_id = "import_sheets", tag = "sheets",
+    security(("bearer" = [])),
+    request_body(content = SheetUpload, content_type = "multipart/form-data", description = "The scanned PDF in the part `file`.",
+        example = json!({"file": "<the scanned PDF>"})),
+    responses(
+        (status = 201, description = "The import job: what was read and recorded on each page.", body = SheetJob),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem),
+        (status = 413, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem)
+    )
+)]
 async fn upload(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -211,9 +232,15 @@ async fn read_file(mut multipart: Multipart, limit: usize) -> Result<Vec<u8>, Ap
 }
 
 /// An import job: what each page said and what was recorded.
-#[utoipa::path(get, path = "/api/sheets/{job_id}", tag = "sheets", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/sheets/{job_id}", operation_id = "get_sheet_import", tag = "sheets",
+    security(("bearer" = [])),
     params(("job_id" = String, Path, description = "job id")),
-    responses((status = 200, body = SheetJob), (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The import job.", body = SheetJob),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn job(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -225,10 +252,15 @@ async fn job(
 
 /// A page of an import as PNG, each bubble outlined by its decision: green filled, grey
 /// empty, orange uncertain; held rows framed in red.
-#[utoipa::path(get, path = "/api/sheets/{job_id}/pages/{page}", tag = "sheets", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/sheets/{job_id}/pages/{page}", operation_id = "get_sheet_import_page", tag = "sheets",
+    security(("bearer" = [])),
     params(("job_id" = String, Path, description = "job id"), ("page" = String, Path, description = "`<n>.png`, n from 1")),
-    responses((status = 200, description = "the checked page", content_type = "image/png"),
-              (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The page as read, each bubble outlined by what was seen.", content_type = "image/png"),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn page_png(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -286,10 +318,16 @@ pub struct ReviewQueue {
 
 /// Rows of scanned sheets held for review (admins and the course's teachers), read from
 /// the register itself so a decision just made is never listed again.
-#[utoipa::path(get, path = "/api/sessions/{id}/review", tag = "sheets", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/sessions/{id}/review", operation_id = "list_held_rows", tag = "sheets",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "session id")),
-    responses((status = 200, body = ReviewQueue), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The rows held for review, with their candidate statuses.", body = ReviewQueue),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn review_queue(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -333,11 +371,19 @@ pub struct ReviewBody {
 }
 
 /// Decides a held row: records (or corrects) the student's mark and clears the hold.
-#[utoipa::path(post, path = "/api/sessions/{id}/review/{student_id}", tag = "sheets", security(("bearer" = [])),
+#[utoipa::path(
+    post, path = "/api/sessions/{id}/review/{student_id}", operation_id = "decide_held_row", tag = "sheets",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "session id"), ("student_id" = String, Path, description = "student number")),
-    request_body = ReviewBody,
-    responses((status = 200, body = MarkAccepted), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    request_body(content = ReviewBody, description = "The status the row should have.",
+        example = json!({"status": "late"})),
+    responses(
+        (status = 200, description = "The mark is recorded (or corrected) and the hold cleared.", body = MarkAccepted),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)
+    )
+)]
 async fn review_decide(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -257,10 +257,25 @@ async fn course_doc(
 }
 
 /// A course's statistics: totals, per student and per session (admins and its teachers).
-#[utoipa::path(get, path = "/api/courses/{id}/statistics", tag = "statistics", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/courses/{id}/statistics", operation_id = "get_course_statistics", tag = "statistics",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "course code"), StatisticsQuery),
-    responses((status = 200, body = CourseStatistics), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "Counts and rates per student and per session, and the course's totals.", body = CourseStatistics,
+            example = json!({
+                "course_id": "CS101",
+                "name": "Introduction to Programming",
+                "policy": {"weights": {"present": 1.0, "late": 1.0, "excused": 1.0, "absent": 0.0}, "count_excused": false, "at_risk_below": 75.0},
+                "totals": {"sessions": 1, "taken": 1, "students": 1, "at_risk": 0, "present": 0, "late": 1, "excused": 0, "absent": 0, "rate": 100.0},
+                "students": [{"student_id": "S1001", "name": "Zoë Ñúñez", "present": 0, "late": 1, "excused": 0, "absent": 0, "rate": 100.0, "at_risk": false, "last_attended": "2026-09-07", "absence_streak": 0, "enrolled": true}],
+                "sessions": [{"session_id": "01a20e97abab71d585620a59b45afc7d", "title": "Lecture 1", "starts_at": "2026-09-07T09:00:00Z", "cancelled": false, "taken": true, "present": 0, "late": 1, "excused": 0, "absent": 0, "rate": null}],
+                "freshness": {"projector": "course_stats", "position": 1877, "caught_up": true}
+            })),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn statistics(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -300,9 +315,15 @@ pub struct AtRisk {
 }
 
 /// Students whose rate is below the threshold (admins and the course's teachers).
-#[utoipa::path(get, path = "/api/courses/{id}/at-risk", tag = "statistics", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/courses/{id}/at-risk", operation_id = "list_at_risk_students", tag = "statistics",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "course code"), AtRiskQuery),
-    responses((status = 200, body = AtRisk), (status = 400, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The students whose rate is below the threshold.", body = AtRisk),
+        (status = 400, body = crate::error::Problem)
+    )
+)]
 async fn at_risk(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -373,10 +394,16 @@ pub struct StudentSummary {
 
 /// A student's counts, rate, last attended day and absence streak per course (admins, the
 /// student, and teachers for their own courses).
-#[utoipa::path(get, path = "/api/students/{id}/summary", tag = "statistics", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/students/{id}/summary", operation_id = "get_student_summary", tag = "statistics",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "student number"), FreshnessQuery),
-    responses((status = 200, body = StudentSummary), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The student's counts and rate in each course.", body = StudentSummary),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn summary(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -121,9 +121,25 @@ pub async fn find_many(pool: &PgPool, ids: &[String]) -> Result<Vec<StudentView>
 }
 
 /// Registers a student (admin only).
-#[utoipa::path(post, path = "/api/students", tag = "students", security(("bearer" = [])), request_body = NewStudent,
-    responses((status = 201, body = StudentView), (status = 409, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)))]
+#[utoipa::path(
+    post, path = "/api/students", operation_id = "create_student", tag = "students",
+    security(("bearer" = [])),
+    request_body(content = NewStudent, description = "The new student's number and personal data.",
+        example = json!({"id": "S1001", "name": "Zoë Ñúñez", "email": "zoe@example.edu"})),
+    responses(
+        (status = 201, description = "The student is registered.", body = StudentView,
+            example = json!({
+                "id": "S1001",
+                "name": "Zoë Ñúñez",
+                "email": "zoe@example.edu",
+                "department": null,
+                "level": null,
+                "erased": false
+            })),
+        (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -150,8 +166,14 @@ async fn create(
 }
 
 /// Lists students: all for admins, those of their courses for teachers.
-#[utoipa::path(get, path = "/api/students", tag = "students", security(("bearer" = [])),
-    responses((status = 200, body = Vec<StudentView>), (status = 403, body = crate::error::Problem)))]
+#[utoipa::path(
+    get, path = "/api/students", operation_id = "list_students", tag = "students",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "All students for admins; a teacher's students.", body = Vec<StudentView>),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -203,10 +225,16 @@ pub async fn require_student_reader(
 }
 
 /// One student.
-#[utoipa::path(get, path = "/api/students/{id}", tag = "students", security(("bearer" = [])),
+#[utoipa::path(
+    get, path = "/api/students/{id}", operation_id = "get_student", tag = "students",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "student number")),
-    responses((status = 200, body = StudentView), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 200, description = "The student.", body = StudentView),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -221,10 +249,23 @@ async fn get(
 }
 
 /// Replaces a student's personal data (admin only).
-#[utoipa::path(put, path = "/api/students/{id}", tag = "students", security(("bearer" = [])),
-    params(("id" = String, Path, description = "student number")), request_body = StudentDetails,
-    responses((status = 200, body = StudentView), (status = 404, body = crate::error::Problem),
-              (status = 409, body = crate::error::Problem)))]
+#[utoipa::path(
+    put, path = "/api/students/{id}", operation_id = "update_student", tag = "students",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "student number")),
+    request_body(content = StudentDetails, description = "The student's personal data, replaced whole.",
+        example = json!({
+            "name": "Zoë Ñúñez",
+            "email": "zoe.nunez@example.edu",
+            "department": "Computer Science",
+            "level": "L2"
+        })),
+    responses(
+        (status = 200, description = "The student as changed.", body = StudentView),
+        (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -259,9 +300,15 @@ async fn update(
 
 /// Erases a student's personal data (admin only) and disables their accounts. The
 /// attendance history stays, referring to the student number only.
-#[utoipa::path(delete, path = "/api/students/{id}", tag = "students", security(("bearer" = [])),
+#[utoipa::path(
+    delete, path = "/api/students/{id}", operation_id = "erase_student", tag = "students",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "student number")),
-    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 204, description = "The personal data is erased and the student's accounts disabled."),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn erase(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -31,9 +31,24 @@ pub struct NewUser {
 }
 
 /// Creates an account (admin only).
-#[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = [])), request_body = NewUser,
-    responses((status = 201, body = UserView), (status = 409, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)))]
+#[utoipa::path(
+    post, path = "/api/users", operation_id = "create_user", tag = "users",
+    security(("bearer" = [])),
+    request_body(content = NewUser, description = "The account: a student's account names its student number.",
+        example = json!({"username": "ada", "password": "a-long-password", "role": "teacher"})),
+    responses(
+        (status = 201, description = "The account is created.", body = UserView,
+            example = json!({
+                "id": "01a20e979fd77580b6d0399da72a8edd",
+                "username": "ada",
+                "role": "teacher",
+                "student_id": null,
+                "disabled": false
+            })),
+        (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -91,8 +106,14 @@ async fn linked_student(state: &AppState, id: &str) -> Result<domain::StudentId,
 }
 
 /// Lists every account (admin only).
-#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = Vec<UserView>), (status = 403, body = crate::error::Problem)))]
+#[utoipa::path(
+    get, path = "/api/users", operation_id = "list_users", tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every account.", body = Vec<UserView>),
+        (status = 403, body = crate::error::Problem)
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -102,9 +123,15 @@ async fn list(
 }
 
 /// Disables an account (admin only); its tokens stop working at once.
-#[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(
+    delete, path = "/api/users/{id}", operation_id = "disable_user", tag = "users",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "user id")),
-    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+    responses(
+        (status = 204, description = "The account is disabled; its tokens stop working at once."),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
 async fn disable(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -1,0 +1,187 @@
+//! The catalogue of problem types: every `code` a problem document can carry, with its HTTP
+//! status, its title and when it happens.
+//!
+//! One table, read by the error responses (their `title`) and by the OpenAPI document (the
+//! descriptions of the documented problem responses), so that what the server answers and
+//! what integrators read cannot drift apart. A code is stable once published: clients branch
+//! on it.
+
+/// One problem type: `type` is `/problems/<code>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemType {
+    /// The stable machine-readable code.
+    pub code: &'static str,
+    /// The HTTP status it is answered with.
+    pub status: u16,
+    /// The short summary, the same for every occurrence (RFC 9457 `title`).
+    pub title: &'static str,
+    /// When it happens, for a person reading the API documentation.
+    pub when: &'static str,
+}
+
+const fn problem(
+    code: &'static str,
+    status: u16,
+    title: &'static str,
+    when: &'static str,
+) -> ProblemType {
+    ProblemType {
+        code,
+        status,
+        title,
+        when,
+    }
+}
+
+/// Every problem type the API answers, ordered by status.
+// One row per line: the table is read (and reviewed) as a table.
+#[rustfmt::skip]
+pub const PROBLEM_TYPES: &[ProblemType] = &[
+    problem("bad_request", 400, "Bad request", "the request is malformed in a way not named more precisely"),
+    problem("invalid_parameter", 400, "Invalid parameter", "a path or query parameter is malformed; `errors` names it"),
+    problem("malformed_json", 400, "Malformed JSON", "the body is not valid JSON"),
+    problem("multipart_expected", 400, "Multipart body expected", "an upload is not a multipart/form-data body"),
+    problem("bad_multipart", 400, "Malformed multipart body", "a multipart upload cannot be read"),
+    problem("unknown_format", 400, "Unknown report format", "the report format is unknown or disabled; the detail lists the available ones"),
+    problem("unauthorized", 401, "Unauthorized", "the bearer token is missing, malformed, expired or revoked, or the username or password is wrong"),
+    problem("forbidden", 403, "Forbidden", "the caller's role or ownership does not allow this (a teacher outside their courses, a student reading another student)"),
+    problem("not_found", 404, "Not found", "the resource does not exist or is not visible to the caller, or the route is unknown"),
+    problem("method_not_allowed", 405, "Method not allowed", "the route exists but not with this method"),
+    problem("timeout", 408, "Request timeout", "the request took too long"),
+    problem("course_exists", 409, "Course exists", "a course with this code already exists"),
+    problem("student_exists", 409, "Student exists", "a student with this number already exists"),
+    problem("student_erased", 409, "Student erased", "the student's personal data was erased and cannot be changed"),
+    problem("username_taken", 409, "Username taken", "an account with this username already exists"),
+    problem("cannot_disable_self", 409, "Cannot disable yourself", "an administrator tried to disable their own account"),
+    problem("teacher_not_assigned", 409, "Teacher not assigned", "the user is not a teacher of the course"),
+    problem("not_enrolled", 409, "Not enrolled", "the student is not enrolled in the course"),
+    problem("enrollment_overlaps", 409, "Enrolment overlaps", "the student is already enrolled in the course over these dates"),
+    problem("session_exists", 409, "Session exists", "the course already has this session"),
+    problem("session_cancelled", 409, "Session cancelled", "the session is cancelled: no attendance is taken for it"),
+    problem("register_not_open", 409, "Register not open", "the session's register has not been opened"),
+    problem("register_already_open", 409, "Register already open", "the session's register was opened before"),
+    problem("register_closed", 409, "Register closed", "the register is closed: only corrections are accepted"),
+    problem("not_on_roster", 409, "Not on the roster", "the student was not enrolled on the session's day"),
+    problem("correction_required", 409, "Correction required", "the student already has a different status: send a correction with a reason"),
+    problem("not_marked", 409, "Not marked", "a correction names a student who has no mark yet"),
+    problem("duplicate_row", 409, "Duplicate row", "a roll call names the same student twice"),
+    problem("concurrent_write", 409, "Concurrent write", "other writes to the same register or course kept winning; retry"),
+    problem("idempotency_key_in_progress", 409, "Idempotency key in progress", "a request with this Idempotency-Key is still running"),
+    problem("payload_too_large", 413, "Payload too large", "the body is larger than the configured limit"),
+    problem("unsupported_media_type", 415, "Unsupported media type", "the body is not sent as application/json"),
+    problem("invalid_field", 422, "Invalid field", "a field of the body is missing, unknown or invalid; `errors` names each one"),
+    problem("roll_call_refused", 422, "Roll call refused", "rows of a roll call break a rule; `errors` names each row and its code; nothing was recorded"),
+    problem("ambiguous_session", 422, "Ambiguous session", "the course has several sessions that day; `errors` lists them: name one"),
+    problem("idempotency_key_reused", 422, "Idempotency key reused", "this Idempotency-Key was used for a different request"),
+    problem("not_a_pdf", 422, "Not a PDF", "the uploaded file is not a PDF"),
+    problem("damaged_pdf", 422, "Damaged PDF", "the uploaded PDF is damaged or truncated"),
+    problem("encrypted_pdf", 422, "Encrypted PDF", "the uploaded PDF is encrypted"),
+    problem("empty_pdf", 422, "Empty PDF", "the uploaded PDF has no pages"),
+    problem("too_many_pages", 422, "Too many pages", "the uploaded PDF has more pages than an import accepts"),
+    problem("too_many_attempts", 429, "Too many attempts", "too many failed logins for this username; wait for `Retry-After`"),
+    problem("internal", 500, "Internal server error", "an unexpected failure; it is logged and never shown"),
+    problem("unavailable", 503, "Service unavailable", "the database is unreachable, or the import breaker is open; wait for `Retry-After`"),
+];
+
+/// The problem type of a code.
+pub fn problem_type(code: &str) -> Option<&'static ProblemType> {
+    PROBLEM_TYPES.iter().find(|p| p.code == code)
+}
+
+/// The problem types answered with a status.
+pub fn with_status(status: u16) -> impl Iterator<Item = &'static ProblemType> {
+    PROBLEM_TYPES.iter().filter(move |p| p.status == status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+    use domain::course::CourseError;
+    use domain::register::RegisterError;
+
+    /// The catalogue knows the problem's code, with the status it is answered with.
+    fn assert_catalogued(error: ApiError) {
+        let problem = error.problem();
+        let entry = problem_type(&problem.code)
+            .unwrap_or_else(|| panic!("`{}` is not in the catalogue", problem.code));
+        assert_eq!(entry.status, problem.status, "status of `{}`", problem.code);
+        assert_eq!(entry.title, problem.title, "title of `{}`", problem.code);
+    }
+
+    #[test]
+    fn codes_are_unique_and_errors_only() {
+        for (i, p) in PROBLEM_TYPES.iter().enumerate() {
+            assert!(
+                PROBLEM_TYPES[..i].iter().all(|q| q.code != p.code),
+                "`{}` twice",
+                p.code
+            );
+            assert!((400..600).contains(&p.status), "`{}`", p.code);
+            assert!(!p.title.is_empty() && !p.when.is_empty(), "`{}`", p.code);
+        }
+    }
+
+    #[test]
+    fn every_business_rule_answers_a_catalogued_problem() {
+        let student = || domain::StudentId::parse("S1").unwrap();
+        let session = || domain::SessionId::parse("s1").unwrap();
+        for error in [
+            CourseError::AlreadyExists,
+            CourseError::NotFound,
+            CourseError::SessionNotFound(session()),
+            CourseError::NameRequired,
+            CourseError::TitleRequired,
+            CourseError::InvalidDuration,
+            CourseError::InvalidPolicy(domain::PolicyError::ThresholdOutOfRange),
+            CourseError::TeacherNotAssigned(domain::UserId::parse("u1").unwrap()),
+            CourseError::NotEnrolled(student()),
+            CourseError::EnrollmentOverlaps(student()),
+            CourseError::SessionExists(session()),
+            CourseError::SessionCancelled(session()),
+        ] {
+            assert_catalogued(error.into());
+        }
+        for error in [
+            RegisterError::NotOpened,
+            RegisterError::AlreadyOpened,
+            RegisterError::NotOnRoster(student()),
+            RegisterError::CorrectionRequired {
+                student_id: student(),
+                current: domain::Status::Present,
+            },
+            RegisterError::ReasonRequired,
+            RegisterError::NotMarked(student()),
+            RegisterError::Closed,
+            RegisterError::EmptyRollCall,
+            RegisterError::DuplicateRow(student()),
+            RegisterError::NothingToReview(student()),
+            RegisterError::RollCallRefused(Vec::new()),
+        ] {
+            assert_catalogued(error.into());
+        }
+    }
+
+    #[test]
+    fn every_generic_error_answers_a_catalogued_problem() {
+        use std::time::Duration;
+        let wait = Duration::from_secs(1);
+        for error in [
+            ApiError::bad_param("id", "bad"),
+            ApiError::invalid("name", "empty"),
+            ApiError::Unauthorized("no token"),
+            ApiError::Forbidden("no"),
+            ApiError::NotFound("gone".into()),
+            ApiError::PayloadTooLarge { limit: 1 },
+            ApiError::UnsupportedMediaType,
+            ApiError::TooManyAttempts { retry_after: wait },
+            ApiError::Unavailable {
+                detail: "down".into(),
+                retry_after: wait,
+            },
+            ApiError::internal("boom"),
+        ] {
+            assert_catalogued(error);
+        }
+    }
+}
