@@ -5,6 +5,7 @@ mod aggregate;
 mod commands;
 mod errors;
 mod events;
+mod sheet;
 #[cfg(test)]
 mod tests;
 
