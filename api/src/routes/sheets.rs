@@ -350,6 +350,7 @@ async fn review_decide(
     let command = RegisterCommand::ResolveReview {
         student_id: student.clone(),
         status: body.status,
+        reason: None,
         by: user.actor(),
         at: Utc::now(),
     };

@@ -1,5 +1,6 @@
 //! Register state, the decision per command, and how events change the state.
 
+use super::writers::{self, Outcome, Reading, Writer};
 use super::{HeldMark, RegisterCommand, RegisterError, RegisterEvent, RollCallMark, RowProblem};
 use crate::{Actor, CourseId, Method, SessionId, Status, StudentId};
 use chrono::{DateTime, Utc};
@@ -23,6 +24,13 @@ pub struct Mark {
     pub remark: Option<String>,
     /// Whether the mark was ever corrected.
     pub corrected: bool,
+    /// Who set the current status, as the rule between writers ranks them
+    /// ([`super::writers`]).
+    #[serde(default)]
+    pub writer: Writer,
+    /// Why the current status was set: the latest correction's reason.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// The `Register` aggregate.
@@ -125,9 +133,13 @@ impl Register {
             RegisterCommand::ResolveReview {
                 student_id,
                 status,
+                reason,
                 by,
                 at,
-            } => self.resolve_review(student_id, status, by, at),
+            } => self.resolve_review(student_id, status, reason, by, at),
+            RegisterCommand::KeepHeldMark { student_id, by, at } => {
+                self.keep_held_mark(student_id, by, at)
+            }
         }
     }
 
@@ -246,10 +258,15 @@ impl Register {
         if self.closed {
             return Vec::new();
         }
+        // The close is an automatic writer: it records absent only where nothing is recorded.
         let defaulted_absent = self
             .roster
             .iter()
-            .filter(|(_, mark)| mark.is_none())
+            .filter(|(_, mark)| {
+                let outcome =
+                    writers::outcome(Writer::CloseDefault, Reading::Nothing, mark.as_ref());
+                matches!(outcome, Outcome::Record(_))
+            })
             .map(|(student, _)| student.clone())
             .collect();
         vec![RegisterEvent::RegisterClosed {
@@ -314,6 +331,8 @@ impl Aggregate for Register {
                     at,
                     remark,
                     corrected: false,
+                    writer: Writer::of(method),
+                    reason: None,
                 };
                 self.held.remove(&student_id);
                 self.roster.insert(student_id, Some(mark));
@@ -321,6 +340,7 @@ impl Aggregate for Register {
             RegisterEvent::AttendanceCorrected {
                 student_id,
                 new_status,
+                reason,
                 method,
                 by,
                 at,
@@ -335,6 +355,8 @@ impl Aggregate for Register {
                         at,
                         remark: mark.remark.take(),
                         corrected: true,
+                        writer: Writer::of(method),
+                        reason: Some(reason),
                     };
                 }
             }
@@ -348,6 +370,10 @@ impl Aggregate for Register {
             }
             RegisterEvent::ReviewResolved { student_id, .. } => {
                 self.held.remove(&student_id);
+                // Whatever the mark's events say, a person decided it.
+                if let Some(Some(mark)) = self.roster.get_mut(&student_id) {
+                    mark.writer = Writer::Person;
+                }
             }
             RegisterEvent::RegisterClosed {
                 defaulted_absent,
@@ -363,6 +389,8 @@ impl Aggregate for Register {
                         at,
                         remark: None,
                         corrected: false,
+                        writer: Writer::CloseDefault,
+                        reason: None,
                     };
                     self.roster.insert(student, Some(mark));
                 }
