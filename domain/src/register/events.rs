@@ -173,6 +173,16 @@ pub enum HeldKind {
     Conflict,
 }
 
+impl HeldKind {
+    /// The stored name of the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeldKind::Unclear => "unclear",
+            HeldKind::Conflict => "conflict",
+        }
+    }
+}
+
 /// A sheet row that differs from a person's mark: what each says, and who set the mark.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeldConflict {
