@@ -39,6 +39,7 @@ pub fn register_code(error: &RegisterError) -> &'static str {
         RegisterError::DuplicateRow(_) => "duplicate_row",
         RegisterError::RollCallRefused(_) => "roll_call_refused",
         RegisterError::NothingToReview(_) => "nothing_to_review",
+        RegisterError::NothingToKeep(_) => "nothing_to_keep",
     }
 }
 

@@ -1,5 +1,8 @@
 //! `attendance sheet generate|read`: print a session's bubble sheet, or read a scanned PDF
-//! offline (the same OMR as the API's import) and print the marks without recording them.
+//! offline (the same OMR as the API's import) and print the marks without recording them,
+//! with `--session` also what importing them would do to that session's register.
+
+mod preview;
 
 use crate::config::Connections;
 use crate::startup;
@@ -43,7 +46,12 @@ pub enum SheetCommand {
         /// it rows are printed by number.
         #[arg(long)]
         students: bool,
-        /// Database (with --students).
+        /// For this session's pages, print what the import would do with each row, from its
+        /// register as it is now: record, correct, agree, keep, held unclear, or held conflict
+        /// with the register's value and who set it (nothing is recorded).
+        #[arg(long)]
+        session: Option<String>,
+        /// Database (with --students or --session).
         #[command(flatten)]
         connections: Connections,
     },
@@ -76,8 +84,12 @@ pub async fn run(command: SheetCommand) -> anyhow::Result<()> {
             png_dir,
             dpi,
             students,
+            session,
             connections,
-        } => read(file, png_dir, dpi, students.then_some(connections)).await,
+        } => {
+            let database = (students || session.is_some()).then_some(connections);
+            read(file, png_dir, dpi, database, session).await
+        }
     }
 }
 
@@ -115,6 +127,7 @@ async fn read(
     png_dir: Option<PathBuf>,
     dpi: f32,
     database: Option<Connections>,
+    session: Option<String>,
 ) -> anyhow::Result<()> {
     let pdf = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     if let Some(dir) = &png_dir {
@@ -148,7 +161,8 @@ async fn read(
                     }
                 }
                 bar.inc(1);
-                outcomes.push((page.index, page.read.map(|r| (r.qr, r.upside_down, r.rows))));
+                let read = page.read.map(|r| (r.qr, r.upside_down, r.rows));
+                outcomes.push((page.index, page.sha256, read));
             },
         )
     })?;
@@ -160,10 +174,16 @@ async fn read(
 
     // Student ids per session and page, when asked for.
     let mut rosters: HashMap<String, Option<sheets::Layout>> = HashMap::new();
+    let mut preview = None;
     if let Some(connections) = &database {
         let pool = startup::database(connections).await?;
         let stores = Stores::new(&pool);
-        for (_, read) in &outcomes {
+        if let Some(session) = &session {
+            let info = session_sheet(&stores, &pool, session).await?;
+            rosters.insert(session.clone(), Some(sheets::generate::layout_of(&info)));
+            preview = Some(preview::Preview::load(&pool, &stores, session).await?);
+        }
+        for (_, _, read) in &outcomes {
             if let Ok((qr, _, _)) = read
                 && !rosters.contains_key(&qr.session_id)
             {
@@ -176,7 +196,7 @@ async fn read(
         }
     }
     let mut totals = [0u32; 5];
-    for (index, read) in &outcomes {
+    for (index, sha256, read) in &outcomes {
         match read {
             Err(e) => println!("page {}: {} ({})", index + 1, e.detail, e.code),
             Ok((qr, upside_down, rows)) => {
@@ -196,7 +216,14 @@ async fn read(
                 if database.is_some() && page_layout.is_none() {
                     println!("  (the session's current roster does not match this page)");
                 }
-                for row in rows {
+                let layout = rosters.get(&qr.session_id).and_then(|l| l.as_ref());
+                let would = preview
+                    .as_mut()
+                    .map(|p| p.page(sha256.as_deref(), layout, qr, rows));
+                if let Some(Err(note)) = &would {
+                    println!("  ({note})");
+                }
+                for (i, row) in rows.iter().enumerate() {
                     let who = page_layout
                         .and_then(|p| p.rows.get(row.row as usize - 1))
                         .map(|r| r.student_id.clone())
@@ -214,7 +241,17 @@ async fn read(
                         .iter()
                         .map(|b| format!("{:.2}", b.fill))
                         .collect();
-                    println!("  {who:<20} {what:<12} fills P/L/E {}", fills.join(" "));
+                    let then = match &would {
+                        Some(Ok(outcomes)) => outcomes
+                            .get(i)
+                            .map(|o| format!("  -> {o}"))
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    println!(
+                        "  {who:<20} {what:<12} fills P/L/E {}{then}",
+                        fills.join(" ")
+                    );
                 }
             }
         }
@@ -228,5 +265,8 @@ async fn read(
         totals[3],
         totals[4]
     );
+    if let Some(preview) = &preview {
+        println!("{}", preview.summary());
+    }
     Ok(())
 }

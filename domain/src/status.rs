@@ -56,3 +56,15 @@ pub enum Method {
     /// Defaulted to absent when the register was closed unmarked.
     Close,
 }
+
+impl Method {
+    /// The stored name of the method.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Manual => "manual",
+            Method::Bulk => "bulk",
+            Method::Sheet => "sheet",
+            Method::Close => "close",
+        }
+    }
+}

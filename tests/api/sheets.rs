@@ -1,6 +1,8 @@
 //! Paper sheets end to end: print, fill and scan (simulated), upload, review, re-scan, the
 //! import breaker against a failing store, and malformed uploads.
 
+mod conflicts;
+
 use crate::helpers::{TestApp, expect_json, expect_problem, roster_row, wait_until};
 use lopdf::dictionary;
 use rand::SeedableRng;

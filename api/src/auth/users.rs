@@ -66,6 +66,20 @@ pub async fn by_username(pool: &PgPool, username: &str) -> Result<Option<StoredU
     Ok(row.and_then(from_row))
 }
 
+/// The usernames of the given user ids (unknown ids are left out), to name the people
+/// events refer to by id.
+pub async fn usernames(
+    pool: &PgPool,
+    ids: &[String],
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, username FROM users WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Finds an account by id.
 pub async fn by_id(pool: &PgPool, id: &str) -> Result<Option<UserView>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))

@@ -2,6 +2,8 @@
 //! written to its session's register as one command through the import circuit breaker,
 //! and the job stored with a checked PNG per page.
 //!
+//! - What a page may do to each row is the register's to decide (a sheet never changes a
+//!   mark a person set: such a row is held as a conflict); the report says it row by row.
 //! - A page's command is atomic: its marks, its held rows and its `SheetImported` event are
 //!   written together or not at all. The same page image (SHA-256 of its pixels) is imported
 //!   once, so uploading a file again after a failure records only what is missing.
@@ -16,10 +18,11 @@ mod report;
 mod scan;
 
 pub use jobs::{load_job, page_png};
-pub use report::{PageProblem, PageReport, RowReport, SheetJob, Totals};
-pub use scan::WORK_DPI;
+pub use report::{ConflictView, PageProblem, PageReport, RowReport, SheetJob, Totals};
+pub use scan::{WORK_DPI, sheet_rows};
 
 use crate::auth::CurrentUser;
+use crate::auth::users::usernames;
 use crate::breaker::BreakerState;
 use crate::error::ApiError;
 use crate::routes::sessions::on_register;
@@ -95,7 +98,10 @@ impl Import<'_> {
         // Everything that touches the store goes through the breaker.
         let state = self.state;
         match guarded(state, self.write(number, &read, sha256)).await? {
-            Ok((events, rows, counts)) => report.recorded(&events, rows, counts),
+            Ok((events, rows, counts)) => {
+                let names = setters(state, &events).await;
+                report.recorded(&events, rows, counts, &names);
+            }
             Err(problem) => report.error = Some(problem),
         }
         Ok(report)
@@ -181,10 +187,33 @@ pub async fn run(
         pages = job.pages,
         recorded = job.marks_recorded,
         held = job.held_for_review,
+        held_conflict = job.held_conflict,
         errors = job.page_errors,
         "sheet import done"
     );
     Ok(job)
+}
+
+/// The usernames of the people whose marks a page's rows conflict with. The page is written
+/// by now: if they cannot be read, the report names them by user id.
+async fn setters(state: &AppState, events: &[RegisterEvent]) -> HashMap<String, String> {
+    let ids: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            RegisterEvent::MarksHeldForReview { held, .. } => Some(held),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|mark| mark.conflict.as_ref())
+        .map(|c| c.set_by.user_id.to_string())
+        .collect();
+    if ids.is_empty() {
+        return HashMap::new();
+    }
+    usernames(state.pool(), &ids).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "naming the users of held conflicts");
+        HashMap::new()
+    })
 }
 
 /// The 503 of an import stopped by a failing store, saying how far it got.

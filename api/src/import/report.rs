@@ -2,8 +2,10 @@
 
 use crate::breaker::BreakerSnapshot;
 use chrono::{DateTime, Utc};
-use domain::register::{RegisterEvent, SheetCounts};
+use domain::register::{HeldConflict, HeldKind, RegisterEvent, SheetCounts};
+use domain::{Method, Status};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -18,8 +20,12 @@ pub struct Totals {
     pub excused: u32,
     /// Empty rows (absent).
     pub absent: u32,
-    /// Rows held for review.
+    /// Rows held for review: bubbles that could not be read with certainty.
     pub held: u32,
+    /// Rows held for review because they differ from a mark a person set, which stands
+    /// (also counted under the status read).
+    #[serde(default)]
+    pub held_conflict: u32,
 }
 
 impl From<SheetCounts> for Totals {
@@ -30,6 +36,51 @@ impl From<SheetCounts> for Totals {
             excused: c.excused,
             absent: c.absent,
             held: c.held,
+            held_conflict: c.held_conflict,
+        }
+    }
+}
+
+/// A sheet row that differs from a mark a person set: both values, and who set the
+/// register's, when and why.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConflictView {
+    /// What the sheet says.
+    #[schema(value_type = String, example = "late")]
+    pub sheet: Status,
+    /// What the register says; it stands until a review replaces it.
+    #[schema(value_type = String, example = "present")]
+    pub register: Status,
+    /// How the register's value was taken: `manual`, `bulk`, `sheet` (a review decision).
+    #[schema(value_type = String, example = "manual")]
+    pub method: Method,
+    /// Who set it (user id).
+    pub set_by: String,
+    /// Their username, when the account still exists.
+    pub set_by_username: Option<String>,
+    /// When.
+    pub set_at: DateTime<Utc>,
+    /// Why: the correction's reason or the mark's remark.
+    pub why: Option<String>,
+    /// All of it for a person: "the sheet says late; the register says present, set by ada
+    /// at 2026-09-07 09:12 UTC (manual)".
+    pub summary: String,
+}
+
+impl ConflictView {
+    /// The view of a held conflict, naming the user from `names` (user id to username).
+    pub fn new(conflict: &HeldConflict, names: &HashMap<String, String>) -> Self {
+        let set_by = conflict.set_by.user_id.to_string();
+        let username = names.get(&set_by).cloned();
+        ConflictView {
+            sheet: conflict.sheet,
+            register: conflict.register,
+            method: conflict.method,
+            summary: conflict.describe(username.as_deref().unwrap_or(&set_by)),
+            set_by,
+            set_by_username: username,
+            set_at: conflict.set_at,
+            why: conflict.why.clone(),
         }
     }
 }
@@ -43,8 +94,17 @@ pub struct RowReport {
     pub student_id: String,
     /// `present`, `late`, `excused`, `absent` (empty row) or `held`.
     pub decision: String,
+    /// What the import did with it: `recorded`, `corrected` (a re-scan of the sheet's own
+    /// mark, or over the close's default), `unchanged` (the register agrees, or an empty row
+    /// over a mark), `held` (unclear bubbles), `held_conflict` (differs from a person's
+    /// mark, which stands) or `already_imported`. Absent from jobs stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
     /// Why the row was held.
     pub reason: Option<String>,
+    /// For `held_conflict`: both values and who set the register's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<ConflictView>,
     /// Fill of the present, late and excused bubbles (0 empty .. 1 solid).
     pub fills: Vec<f32>,
     /// How sure the reading is (0..1).
@@ -86,8 +146,11 @@ pub struct PageReport {
     pub marks_recorded: u32,
     /// Marks changed (re-scan or a sheet that differs from an earlier mark).
     pub corrections: u32,
-    /// Rows held for review.
+    /// Rows held for review: unclear bubbles.
     pub held_for_review: u32,
+    /// Rows held for review because they differ from a mark a person set.
+    #[serde(default)]
+    pub held_conflict: u32,
     /// The same page had been imported before: nothing recorded again.
     pub already_imported: bool,
     /// What the rows said.
@@ -117,8 +180,11 @@ pub struct SheetJob {
     pub sessions: Vec<String>,
     /// Marks recorded or corrected, over all pages.
     pub marks_recorded: u32,
-    /// Rows held for review, over all pages.
+    /// Rows held for review (unclear bubbles), over all pages.
     pub held_for_review: u32,
+    /// Rows held for review because they differ from a mark a person set, over all pages.
+    #[serde(default)]
+    pub held_conflict: u32,
     /// Pages not imported.
     pub page_errors: u32,
     /// What the rows of the pages read said.
@@ -153,6 +219,7 @@ impl PageReport {
             marks_recorded: 0,
             corrections: 0,
             held_for_review: 0,
+            held_conflict: 0,
             already_imported: false,
             counts: Totals::default(),
             rows: Vec::new(),
@@ -161,24 +228,63 @@ impl PageReport {
         }
     }
 
-    /// Fills in what the page's command wrote.
+    /// Fills in what the page's command wrote, row by row; `names` names the users who set
+    /// the marks a row conflicts with.
     pub(super) fn recorded(
         &mut self,
         events: &[RegisterEvent],
-        rows: Vec<RowReport>,
-        counts: SheetCounts,
+        mut rows: Vec<RowReport>,
+        mut counts: SheetCounts,
+        names: &HashMap<String, String>,
     ) {
-        self.rows_read = rows.len() as u32;
-        self.rows = rows;
         self.already_imported = events.is_empty();
+        let mut outcomes = HashMap::new();
         for event in events {
             match event {
-                RegisterEvent::AttendanceRecorded { .. } => self.marks_recorded += 1,
-                RegisterEvent::AttendanceCorrected { .. } => self.corrections += 1,
+                RegisterEvent::AttendanceRecorded { student_id, .. } => {
+                    self.marks_recorded += 1;
+                    outcomes.insert(student_id.as_str(), ("recorded", None));
+                }
+                RegisterEvent::AttendanceCorrected { student_id, .. } => {
+                    self.corrections += 1;
+                    outcomes.insert(student_id.as_str(), ("corrected", None));
+                }
+                RegisterEvent::MarksHeldForReview { held, .. } => {
+                    for mark in held {
+                        let outcome = match mark.kind {
+                            HeldKind::Unclear => "held",
+                            HeldKind::Conflict => "held_conflict",
+                        };
+                        outcomes
+                            .insert(mark.student_id.as_str(), (outcome, mark.conflict.as_ref()));
+                    }
+                }
+                // The register's own count of what the page did.
+                RegisterEvent::SheetImported { counts: stored, .. } => counts = *stored,
                 _ => {}
             }
         }
+        let unchanged = if self.already_imported {
+            "already_imported"
+        } else {
+            "unchanged"
+        };
+        for row in &mut rows {
+            let (outcome, conflict) = outcomes
+                .get(row.student_id.as_str())
+                .copied()
+                .unwrap_or((unchanged, None));
+            row.outcome = Some(outcome.to_string());
+            if let Some(conflict) = conflict {
+                let view = ConflictView::new(conflict, names);
+                row.reason = Some(view.summary.clone());
+                row.conflict = Some(view);
+            }
+        }
+        self.rows_read = rows.len() as u32;
+        self.rows = rows;
         self.held_for_review = counts.held;
+        self.held_conflict = counts.held_conflict;
         self.counts = counts.into();
     }
 }
@@ -200,6 +306,7 @@ impl SheetJob {
             totals.excused += p.counts.excused;
             totals.absent += p.counts.absent;
             totals.held += p.counts.held;
+            totals.held_conflict += p.counts.held_conflict;
         }
         SheetJob {
             job_id: id.to_string(),
@@ -210,6 +317,7 @@ impl SheetJob {
             sessions,
             marks_recorded: pages.iter().map(|r| r.marks_recorded + r.corrections).sum(),
             held_for_review: pages.iter().map(|r| r.held_for_review).sum(),
+            held_conflict: pages.iter().map(|r| r.held_conflict).sum(),
             page_errors: pages.iter().filter(|r| r.error.is_some()).count() as u32,
             totals,
             page_results: pages,

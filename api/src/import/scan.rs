@@ -135,23 +135,35 @@ pub(super) fn rows_of(
     layout: &Layout,
     read: &Read,
 ) -> Result<(Vec<SheetRow>, Vec<RowReport>, SheetCounts), PageProblem> {
+    sheet_rows(layout, &read.qr, &read.rows)
+}
+
+/// The register rows of a page read by OMR (`qr` and `read` from the page), with a report
+/// per row and what the rows said, or why the page does not fit the session's sheet
+/// (`layout`). The import and `attendance sheet read --session` both use it.
+#[allow(clippy::type_complexity)]
+pub fn sheet_rows(
+    layout: &Layout,
+    qr: &QrPayload,
+    read: &[omr::RowRead],
+) -> Result<(Vec<SheetRow>, Vec<RowReport>, SheetCounts), PageProblem> {
     let page = layout
-        .page(read.qr.page)
-        .filter(|p| p.qr == read.qr)
+        .page(qr.page)
+        .filter(|p| p.qr == *qr)
         .ok_or_else(|| {
             problem(
                 "roster_changed",
                 format!(
                     "page {} of session {} does not match the session's sheet any more (the roster \
                      changed since it was printed); print a new sheet",
-                    read.qr.page, read.qr.session_id
+                    qr.page, qr.session_id
                 ),
             )
         })?;
     let mut rows = Vec::with_capacity(page.rows.len());
     let mut reports = Vec::with_capacity(page.rows.len());
     let mut counts = SheetCounts::default();
-    for (layout_row, row) in page.rows.iter().zip(&read.rows) {
+    for (layout_row, row) in page.rows.iter().zip(read) {
         let student_id = StudentId::parse(layout_row.student_id.clone())
             .map_err(|e| problem("refused", e.to_string()))?;
         let (sheet_read, decision, reason) = match &row.decision {
@@ -186,7 +198,9 @@ pub(super) fn rows_of(
             row: layout_row.row,
             student_id: layout_row.student_id.clone(),
             decision: decision.to_string(),
+            outcome: None,
             reason,
+            conflict: None,
             fills: row.bubbles.iter().map(|b| b.fill).collect(),
             confidence: row.confidence,
         });

@@ -7,13 +7,17 @@
 //! - `GET /api/sessions/{id}/review`, `POST /api/sessions/{id}/review/{student_id}`
 
 use crate::auth::CurrentUser;
+use crate::auth::users::usernames;
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppPath, RequestId};
-use crate::import::{self, SheetJob};
+use crate::import::{self, ConflictView, SheetJob};
 use crate::routes::attendance::MarkAccepted;
 use crate::routes::sessions::on_register;
 use crate::routes::students::find_many;
-use crate::routes::{SessionContext, load_session, load_session_to_write, session_id, student_id};
+use crate::routes::{
+    SessionContext, check_optional_text, load_session, load_session_to_write, session_id,
+    student_id,
+};
 use crate::state::AppState;
 use crate::store::{self, Stores};
 use axum::Json;
@@ -295,8 +299,13 @@ pub struct HeldRow {
     pub student_id: String,
     /// Name, if known.
     pub name: Option<String>,
-    /// Why it was held.
+    /// `unclear` (bubbles not read with certainty) or `conflict` (read clearly, but a person
+    /// set the mark to something else; it stands until decided).
+    pub kind: String,
+    /// Why it was held, for a person.
     pub reason: String,
+    /// For a conflict: both values and who set the register's, when and why.
+    pub conflict: Option<ConflictView>,
     /// The statuses whose bubbles were filled or uncertain.
     #[schema(value_type = Vec<String>)]
     pub candidates: Vec<Status>,
@@ -343,15 +352,32 @@ async fn review_queue(
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
+    let setters: Vec<String> = register
+        .held
+        .values()
+        .filter_map(|mark| mark.conflict.as_ref())
+        .map(|c| c.set_by.user_id.to_string())
+        .collect();
+    let setters = usernames(state.pool(), &setters).await?;
     let held = register
         .held
         .values()
-        .map(|mark| HeldRow {
-            student_id: mark.student_id.to_string(),
-            name: names.get(mark.student_id.as_str()).cloned().flatten(),
-            reason: mark.reason.clone(),
-            candidates: mark.candidates.clone(),
-            current_status: register.status_of(&mark.student_id),
+        .map(|mark| {
+            let conflict = mark
+                .conflict
+                .as_ref()
+                .map(|c| ConflictView::new(c, &setters));
+            HeldRow {
+                student_id: mark.student_id.to_string(),
+                name: names.get(mark.student_id.as_str()).cloned().flatten(),
+                kind: mark.kind.as_str().to_string(),
+                reason: conflict
+                    .as_ref()
+                    .map_or_else(|| mark.reason.clone(), |c| c.summary.clone()),
+                conflict,
+                candidates: mark.candidates.clone(),
+                current_status: register.status_of(&mark.student_id),
+            }
         })
         .collect();
     Ok(Json(ReviewQueue {
@@ -361,26 +387,63 @@ async fn review_queue(
     }))
 }
 
-/// A decision on a held row.
+/// A decision on a held row: a `status` (with an optional `reason` when it replaces the
+/// register's mark), or `{"keep": true}` to keep the register's mark.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// `present`, `late`, `excused` or `absent`.
-    #[schema(value_type = String, example = "late")]
-    pub status: Status,
+    #[schema(value_type = Option<String>, example = "late")]
+    pub status: Option<Status>,
+    /// Why the register's mark is replaced (default "review of a held sheet mark").
+    pub reason: Option<String>,
+    /// Keep the register's mark and clear the hold (instead of a `status`).
+    #[serde(default)]
+    pub keep: bool,
 }
 
-/// Decides a held row: records (or corrects) the student's mark and clears the hold.
+impl ReviewBody {
+    /// The register command the decision is.
+    fn command(
+        self,
+        student_id: StudentId,
+        user: &CurrentUser,
+    ) -> Result<RegisterCommand, ApiError> {
+        let (by, at) = (user.actor(), Utc::now());
+        match (self.keep, self.status, self.reason) {
+            (true, None, None) => Ok(RegisterCommand::KeepHeldMark { student_id, by, at }),
+            (true, _, _) => Err(ApiError::invalid(
+                "keep",
+                "keeping the register's mark takes no status and no reason",
+            )),
+            (false, Some(status), reason) => Ok(RegisterCommand::ResolveReview {
+                student_id,
+                status,
+                reason: check_optional_text("reason", reason.as_deref(), 500)?,
+                by,
+                at,
+            }),
+            (false, None, _) => Err(ApiError::invalid(
+                "status",
+                "send a status, or {\"keep\": true} to keep the register's mark",
+            )),
+        }
+    }
+}
+
+/// Decides a held row: records (or corrects, by the reviewer) the student's mark, or keeps
+/// the register's, and clears the hold.
 #[utoipa::path(
     post, path = "/api/sessions/{id}/review/{student_id}", operation_id = "decide_held_row", tag = "sheets",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "session id"), ("student_id" = String, Path, description = "student number")),
-    request_body(content = ReviewBody, description = "The status the row should have.",
+    request_body(content = ReviewBody, description = "The status the row should have (with an optional reason), or `keep` to keep the register's mark.",
         example = json!({"status": "late"})),
     responses(
-        (status = 200, description = "The mark is recorded (or corrected) and the hold cleared.", body = MarkAccepted),
+        (status = 200, description = "The mark is recorded, corrected or kept, and the hold cleared.", body = MarkAccepted),
         (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)
     )
 )]
@@ -393,16 +456,12 @@ async fn review_decide(
 ) -> Result<Json<MarkAccepted>, ApiError> {
     let ctx = load_session_to_write(&state, session_id("id", &id)?).await?;
     let student = student_id("student_id", &student)?;
-    let command = RegisterCommand::ResolveReview {
-        student_id: student.clone(),
-        status: body.status,
-        by: user.actor(),
-        at: Utc::now(),
-    };
+    let command = body.command(student.clone(), &user)?;
     let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    let status = done.aggregate.status_of(&student);
     Ok(Json(MarkAccepted {
         session_id: ctx.session_id.to_string(),
-        status: done.aggregate.status_of(&student).unwrap_or(body.status),
+        status: status.ok_or_else(|| ApiError::internal("a decided row has no mark"))?,
         student_id: student.to_string(),
         version: done.version,
         position: done.position,

@@ -1,9 +1,7 @@
 //! Register state, the decision per command, and how events change the state.
 
-use super::{
-    HeldMark, RegisterCommand, RegisterError, RegisterEvent, RollCallMark, RowProblem, SheetCounts,
-    SheetRead, SheetRow,
-};
+use super::writers::{self, Outcome, Reading, Writer};
+use super::{HeldMark, RegisterCommand, RegisterError, RegisterEvent, RollCallMark, RowProblem};
 use crate::{Actor, CourseId, Method, SessionId, Status, StudentId};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
@@ -26,6 +24,13 @@ pub struct Mark {
     pub remark: Option<String>,
     /// Whether the mark was ever corrected.
     pub corrected: bool,
+    /// Who set the current status, as the rule between writers ranks them
+    /// ([`super::writers`]).
+    #[serde(default)]
+    pub writer: Writer,
+    /// Why the current status was set: the latest correction's reason.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// The `Register` aggregate.
@@ -49,14 +54,7 @@ pub struct Register {
     pub sheets: BTreeSet<String>,
 }
 
-/// Reason of a correction made by a sheet whose reading differs from the mark.
-pub const SHEET_RESCAN_REASON: &str = "sheet re-scan";
-/// Reason of a correction made by a sheet over a mark taken another way.
-pub const SHEET_IMPORT_REASON: &str = "paper sheet import";
-/// Reason of a correction made by deciding a held mark.
-pub const REVIEW_REASON: &str = "review of a held sheet mark";
-
-type Decision = Result<Vec<RegisterEvent>, RegisterError>;
+pub(super) type Decision = Result<Vec<RegisterEvent>, RegisterError>;
 
 impl Register {
     /// Whether the register has been opened.
@@ -135,134 +133,14 @@ impl Register {
             RegisterCommand::ResolveReview {
                 student_id,
                 status,
+                reason,
                 by,
                 at,
-            } => self.resolve_review(student_id, status, by, at),
-        }
-    }
-
-    /// A student's mark set to `status` by a sheet or a review: recorded when unmarked,
-    /// corrected when different (with `reason`, or [`SHEET_RESCAN_REASON`] when the mark
-    /// came from a sheet), nothing when equal.
-    fn set_from_sheet(
-        &self,
-        student_id: &StudentId,
-        status: Status,
-        reason: &str,
-        by: &Actor,
-        at: DateTime<Utc>,
-    ) -> Option<RegisterEvent> {
-        match self.roster.get(student_id).and_then(|m| m.as_ref()) {
-            None => Some(RegisterEvent::AttendanceRecorded {
-                student_id: student_id.clone(),
-                status,
-                method: Method::Sheet,
-                remark: None,
-                by: by.clone(),
-                at,
-            }),
-            Some(mark) if mark.status == status => None,
-            Some(mark) => Some(RegisterEvent::AttendanceCorrected {
-                student_id: student_id.clone(),
-                old_status: mark.status,
-                new_status: status,
-                reason: if mark.method == Method::Sheet && reason == SHEET_IMPORT_REASON {
-                    SHEET_RESCAN_REASON.to_string()
-                } else {
-                    reason.to_string()
-                },
-                method: Method::Sheet,
-                by: by.clone(),
-                at,
-            }),
-        }
-    }
-
-    fn import_sheet(
-        &self,
-        sha256: String,
-        page: u32,
-        pages: u32,
-        rows: Vec<SheetRow>,
-        by: Actor,
-        at: DateTime<Utc>,
-    ) -> Decision {
-        if self.sheets.contains(&sha256) {
-            return Ok(Vec::new());
-        }
-        let mut seen = BTreeSet::new();
-        let mut events = Vec::new();
-        let mut held = Vec::new();
-        let mut counts = SheetCounts::default();
-        for row in rows {
-            if !self.roster.contains_key(&row.student_id) {
-                return Err(RegisterError::NotOnRoster(row.student_id));
-            }
-            if !seen.insert(row.student_id.clone()) {
-                return Err(RegisterError::DuplicateRow(row.student_id));
-            }
-            match row.read {
-                SheetRead::Mark(status) => {
-                    counts.count(status);
-                    events.extend(self.set_from_sheet(
-                        &row.student_id,
-                        status,
-                        SHEET_IMPORT_REASON,
-                        &by,
-                        at,
-                    ));
-                }
-                SheetRead::Held { reason, candidates } => {
-                    counts.held += 1;
-                    held.push(HeldMark {
-                        student_id: row.student_id,
-                        reason,
-                        candidates,
-                    });
-                }
+            } => self.resolve_review(student_id, status, reason, by, at),
+            RegisterCommand::KeepHeldMark { student_id, by, at } => {
+                self.keep_held_mark(student_id, by, at)
             }
         }
-        if !held.is_empty() {
-            events.push(RegisterEvent::MarksHeldForReview {
-                sheet_sha256: sha256.clone(),
-                page,
-                held,
-                by: by.clone(),
-                at,
-            });
-        }
-        events.push(RegisterEvent::SheetImported {
-            sha256,
-            page,
-            pages,
-            counts,
-            by,
-            at,
-        });
-        Ok(events)
-    }
-
-    fn resolve_review(
-        &self,
-        student_id: StudentId,
-        status: Status,
-        by: Actor,
-        at: DateTime<Utc>,
-    ) -> Decision {
-        if !self.held.contains_key(&student_id) {
-            return Err(RegisterError::NothingToReview(student_id));
-        }
-        let mut events: Vec<RegisterEvent> = self
-            .set_from_sheet(&student_id, status, REVIEW_REASON, &by, at)
-            .into_iter()
-            .collect();
-        events.push(RegisterEvent::ReviewResolved {
-            student_id,
-            status,
-            by,
-            at,
-        });
-        Ok(events)
     }
 
     /// One first mark: `None` when it repeats the current status.
@@ -380,10 +258,15 @@ impl Register {
         if self.closed {
             return Vec::new();
         }
+        // The close is an automatic writer: it records absent only where nothing is recorded.
         let defaulted_absent = self
             .roster
             .iter()
-            .filter(|(_, mark)| mark.is_none())
+            .filter(|(_, mark)| {
+                let outcome =
+                    writers::outcome(Writer::CloseDefault, Reading::Nothing, mark.as_ref());
+                matches!(outcome, Outcome::Record(_))
+            })
             .map(|(student, _)| student.clone())
             .collect();
         vec![RegisterEvent::RegisterClosed {
@@ -448,6 +331,8 @@ impl Aggregate for Register {
                     at,
                     remark,
                     corrected: false,
+                    writer: Writer::of(method),
+                    reason: None,
                 };
                 self.held.remove(&student_id);
                 self.roster.insert(student_id, Some(mark));
@@ -455,6 +340,7 @@ impl Aggregate for Register {
             RegisterEvent::AttendanceCorrected {
                 student_id,
                 new_status,
+                reason,
                 method,
                 by,
                 at,
@@ -469,6 +355,8 @@ impl Aggregate for Register {
                         at,
                         remark: mark.remark.take(),
                         corrected: true,
+                        writer: Writer::of(method),
+                        reason: Some(reason),
                     };
                 }
             }
@@ -482,6 +370,10 @@ impl Aggregate for Register {
             }
             RegisterEvent::ReviewResolved { student_id, .. } => {
                 self.held.remove(&student_id);
+                // Whatever the mark's events say, a person decided it.
+                if let Some(Some(mark)) = self.roster.get_mut(&student_id) {
+                    mark.writer = Writer::Person;
+                }
             }
             RegisterEvent::RegisterClosed {
                 defaulted_absent,
@@ -497,6 +389,8 @@ impl Aggregate for Register {
                         at,
                         remark: None,
                         corrected: false,
+                        writer: Writer::CloseDefault,
+                        reason: None,
                     };
                     self.roster.insert(student, Some(mark));
                 }

@@ -73,9 +73,11 @@ pub enum RegisterCommand {
         /// When.
         at: DateTime<Utc>,
     },
-    /// Import one page of a scanned sheet: rows read clearly are recorded (or corrected
-    /// when they differ), uncertain rows held for review. A page already imported (same
-    /// SHA-256) changes nothing.
+    /// Import one page of a scanned sheet: each row as the rule between writers says
+    /// ([`super::writers`]): recorded where nothing is, a re-scan corrects the sheet's own
+    /// marks, an empty row replaces nothing, a row differing from a person's mark and an
+    /// uncertain row are held for review. A page already imported (same SHA-256) changes
+    /// nothing.
     ImportSheetPage {
         /// SHA-256 of the page image.
         sha256: String,
@@ -90,12 +92,24 @@ pub enum RegisterCommand {
         /// When.
         at: DateTime<Utc>,
     },
-    /// Decide a held mark.
+    /// Decide a held mark as a status: recorded, or a correction by the reviewer when the
+    /// register says otherwise.
     ResolveReview {
         /// The student.
         student_id: StudentId,
         /// The status decided.
         status: Status,
+        /// Why, when it replaces a mark (a review's default reason otherwise).
+        reason: Option<String>,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Decide a held mark by keeping the register's mark: only the hold is cleared.
+    KeepHeldMark {
+        /// The student.
+        student_id: StudentId,
         /// Who asks.
         by: Actor,
         /// When.

@@ -53,6 +53,9 @@ pub enum RegisterError {
     /// A review was asked for a student with no held mark.
     #[error("student {0} has no mark held for review")]
     NothingToReview(StudentId),
+    /// Keeping a held row's mark needs a mark: decide a status instead.
+    #[error("student {0} has no mark to keep; decide a status")]
+    NothingToKeep(StudentId),
     /// Some rows of a roll call were refused; nothing was recorded.
     #[error("{} row(s) of the roll call were refused; nothing was recorded", .0.len())]
     RollCallRefused(Vec<RowProblem>),

@@ -55,8 +55,9 @@ pub enum RegisterEvent {
         /// When.
         at: DateTime<Utc>,
     },
-    /// Rows of a scanned sheet that could not be read with certainty: held for a person to
-    /// decide, nothing recorded for them.
+    /// Rows of a scanned sheet held for a person to decide, nothing recorded for them: rows
+    /// that could not be read with certainty, and rows that differ from a person's mark
+    /// (which stands).
     MarksHeldForReview {
         /// SHA-256 of the page image that was read.
         sheet_sha256: String,
@@ -85,7 +86,8 @@ pub enum RegisterEvent {
         at: DateTime<Utc>,
     },
     /// A held mark was decided by a person (the mark itself is recorded or corrected by the
-    /// events before this one, unless it already had that status).
+    /// events before this one, unless it already had that status: kept). From then on the
+    /// mark is a person's: a sheet never changes it.
     ReviewResolved {
         /// The student.
         student_id: StudentId,
@@ -147,10 +149,71 @@ impl DomainEvent for RegisterEvent {
 pub struct HeldMark {
     /// The student of the row.
     pub student_id: StudentId,
-    /// Why it was held (two bubbles filled, a bubble neither filled nor empty).
+    /// Why it was held, for a person (two bubbles filled, a bubble neither filled nor empty,
+    /// the sheet and the register differ).
     pub reason: String,
     /// The statuses whose bubbles were filled or uncertain.
     pub candidates: Vec<Status>,
+    /// Which kind of hold (events stored before conflicts existed read as `unclear`).
+    #[serde(default)]
+    pub kind: HeldKind,
+    /// For a conflict: both values and who set the register's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<HeldConflict>,
+}
+
+/// Why a row was held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldKind {
+    /// Its bubbles could not be read with certainty.
+    #[default]
+    Unclear,
+    /// It was read clearly, but a person set the mark to something else.
+    Conflict,
+}
+
+impl HeldKind {
+    /// The stored name of the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeldKind::Unclear => "unclear",
+            HeldKind::Conflict => "conflict",
+        }
+    }
+}
+
+/// A sheet row that differs from a person's mark: what each says, and who set the mark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldConflict {
+    /// What the sheet says.
+    pub sheet: Status,
+    /// What the register says (it stands until a review replaces it).
+    pub register: Status,
+    /// How the register's value was taken.
+    pub method: Method,
+    /// Who set it.
+    pub set_by: Actor,
+    /// When.
+    pub set_at: DateTime<Utc>,
+    /// Why: the correction's reason, or the mark's remark.
+    pub why: Option<String>,
+}
+
+impl HeldConflict {
+    /// The conflict for a person, naming who set the register's value as `who` ("the sheet
+    /// says late; the register says present, set by ada at 2026-09-07 09:12 UTC (manual)").
+    pub fn describe(&self, who: &str) -> String {
+        let why = self.why.as_deref().map(|w| format!(": {w}"));
+        format!(
+            "the sheet says {}; the register says {}, set by {who} at {} ({}{})",
+            self.sheet,
+            self.register,
+            self.set_at.format("%Y-%m-%d %H:%M UTC"),
+            self.method.as_str(),
+            why.unwrap_or_default(),
+        )
+    }
 }
 
 /// What one sheet page said, row by row.
@@ -164,8 +227,12 @@ pub struct SheetCounts {
     pub excused: u32,
     /// Empty rows (absent).
     pub absent: u32,
-    /// Rows held for review.
+    /// Rows held for review: bubbles that could not be read with certainty.
     pub held: u32,
+    /// Rows held for review because they differ from a mark a person set (also counted
+    /// under the status read).
+    #[serde(default)]
+    pub held_conflict: u32,
 }
 
 impl SheetCounts {
@@ -186,5 +253,6 @@ impl SheetCounts {
         self.excused += other.excused;
         self.absent += other.absent;
         self.held += other.held;
+        self.held_conflict += other.held_conflict;
     }
 }

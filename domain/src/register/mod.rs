@@ -5,10 +5,14 @@ mod aggregate;
 mod commands;
 mod errors;
 mod events;
+mod sheet;
 #[cfg(test)]
 mod tests;
+pub mod writers;
 
 pub use aggregate::{Mark, Register};
 pub use commands::{RegisterCommand, RollCallMark, SheetRead, SheetRow};
 pub use errors::{RegisterError, RowProblem};
-pub use events::{HeldMark, RegisterEvent, SheetCounts};
+pub use events::{HeldConflict, HeldKind, HeldMark, RegisterEvent, SheetCounts};
+pub use sheet::RowOutcome;
+pub use writers::Writer;

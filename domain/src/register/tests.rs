@@ -8,6 +8,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
 
+mod writers;
+
 type RegisterTest = TestFramework<Register>;
 
 // ---------------------------------------------------------------- helpers
@@ -348,6 +350,8 @@ fn a_recorded_mark_shows_in_the_state() {
             at: t(9, 5),
             remark: None,
             corrected: false,
+            writer: super::Writer::Person,
+            reason: None,
         })
     );
     assert_eq!(register.status_of(&bob()), None);
@@ -612,6 +616,8 @@ fn a_corrected_mark_keeps_its_remark_and_shows_it_was_corrected() {
             at: t(11, 0),
             remark: Some("no show".into()),
             corrected: true,
+            writer: super::Writer::Person,
+            reason: Some("doctor's note".into()),
         })
     );
 }
@@ -676,6 +682,8 @@ fn after_closing_the_defaulted_students_are_absent_by_close() {
                 at: t(10, 30),
                 remark: None,
                 corrected: false,
+                writer: super::Writer::CloseDefault,
+                reason: None,
             })
         );
     }
@@ -745,6 +753,8 @@ fn held_event(sha: &str, student_id: StudentId) -> RegisterEvent {
             student_id,
             reason: "two or more bubbles filled".into(),
             candidates: vec![Status::Present, Status::Late],
+            kind: super::HeldKind::Unclear,
+            conflict: None,
         }],
         by: teacher(),
         at: t(10, 0),
@@ -853,6 +863,7 @@ fn resolving_a_held_mark_records_it_and_clears_the_hold() {
         .decide(RegisterCommand::ResolveReview {
             student_id: carol(),
             status: Status::Late,
+            reason: None,
             by: teacher(),
             at: t(11, 0),
         })
@@ -881,6 +892,7 @@ fn resolving_a_held_mark_records_it_and_clears_the_hold() {
         register.decide(RegisterCommand::ResolveReview {
             student_id: carol(),
             status: Status::Late,
+            reason: None,
             by: teacher(),
             at: t(11, 0),
         }),
