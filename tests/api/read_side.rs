@@ -157,6 +157,39 @@ async fn course_statistics_through_nats_match_hand_computed_figures() {
 }
 
 #[tokio::test]
+async fn a_position_not_reached_yet_is_never_caught_up() {
+    let app = TestApp::spawn().await;
+    let (session, position) = marked_course(&app).await;
+    read(&app, "/api/courses/CS101/statistics", &app.admin, position).await;
+    let beyond = app.latest_position().await + 1_000;
+    for path in [
+        "/api/courses/CS101/statistics".to_string(),
+        format!("/api/sessions/{}", session[0]),
+        "/api/attendance?course_id=CS101".to_string(),
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let started = std::time::Instant::now();
+        let body = expect_json(
+            app.get(
+                &format!("{path}{sep}min_position={beyond}&wait_ms=300"),
+                &app.admin,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            body["freshness"]["caught_up"], false,
+            "{path}: position {beyond} was never stored: {body}"
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(300),
+            "{path} waited for the position before answering"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_at_risk_list_is_below_the_threshold_and_lowest_first() {
     let app = TestApp::spawn().await;
     let (_, position) = marked_course(&app).await;
