@@ -26,3 +26,4 @@ mod roles;
 mod sheets;
 mod smoke;
 mod students;
+mod walkthrough;
