@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod breaker;
+pub mod dates;
 mod domain_errors;
 pub mod error;
 pub mod event_repository;

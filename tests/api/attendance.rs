@@ -235,13 +235,34 @@ async fn a_student_not_on_the_roster_is_refused() {
         events,
         "not even the register is opened"
     );
-    // A student number that does not exist at all is refused the same way.
-    expect_problem(
+}
+
+#[tokio::test]
+async fn a_mark_for_a_student_who_does_not_exist_says_so() {
+    let (app, session, _, teacher) = setup().await;
+    let events = app.event_count().await;
+    let problem = expect_problem(
         app.record(&teacher, &session, "NOPE", "present").await,
-        StatusCode::CONFLICT,
-        "not_on_roster",
+        StatusCode::NOT_FOUND,
+        "student_not_found",
     )
     .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("NOPE"),
+        "{problem}"
+    );
+    expect_problem(
+        app.post(
+            &format!("/api/sessions/{session}/attendance/NOPE/correction"),
+            &teacher,
+            json!({"status": "late", "reason": "typo"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "student_not_found",
+    )
+    .await;
+    assert_eq!(app.event_count().await, events, "nothing is stored");
 }
 
 #[tokio::test]

@@ -65,8 +65,10 @@ pub struct SearchQuery {
     #[param(value_type = Option<String>)]
     pub status: Option<Status>,
     /// Sessions starting on or after this day (UTC).
+    #[serde(default, deserialize_with = "crate::dates::option_date")]
     pub from: Option<NaiveDate>,
     /// Sessions starting on or before this day (UTC).
+    #[serde(default, deserialize_with = "crate::dates::option_date")]
     pub to: Option<NaiveDate>,
     /// Page size (1-500, default 100).
     pub limit: Option<i64>,

@@ -116,6 +116,7 @@ pub struct StudentReportQuery {
     /// csv, xlsx (or excel), pdf; default from the configuration.
     pub format: Option<String>,
     /// Render the register as it stood at this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -162,6 +163,7 @@ pub struct CourseReportQuery {
     /// csv, xlsx (or excel), pdf; default from the configuration.
     pub format: Option<String>,
     /// Render the register as it stood at this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -202,6 +204,7 @@ pub struct AtRiskReportQuery {
     /// csv, xlsx (or excel), pdf; default from the configuration.
     pub format: Option<String>,
     /// Render the register as it stood at this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 

@@ -40,6 +40,7 @@ pub struct NewSession {
     /// Title, e.g. "Lecture 3".
     pub title: String,
     /// Start time (RFC 3339).
+    #[serde(deserialize_with = "crate::dates::time")]
     pub starts_at: DateTime<Utc>,
     /// Length in minutes (1-1440).
     pub duration_minutes: u32,
@@ -352,6 +353,7 @@ pub struct ViewQuery {
     /// How long to wait for it, in milliseconds (default 3000).
     pub wait_ms: Option<u64>,
     /// Answer as the register stood at this time (RFC 3339), folded from the event history.
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 

@@ -220,6 +220,7 @@ pub struct StatisticsQuery {
     /// How long to wait for it, in milliseconds (default 3000, at most 30000).
     pub wait_ms: Option<u64>,
     /// Answer as the statistics stood at this time (RFC 3339), folded from the event history.
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -283,6 +284,7 @@ pub struct AtRiskQuery {
     /// See [`StatisticsQuery`].
     pub wait_ms: Option<u64>,
     /// See [`StatisticsQuery`].
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
