@@ -41,7 +41,9 @@ async fn a_mark_is_recorded_with_who_when_and_how() {
     let row = roster_row(&view, "S1");
     assert_eq!(row["status"], "present");
     assert_eq!(row["method"], "manual");
-    assert_eq!(row["recorded_by"], teacher_id.as_str());
+    // The username, as in the reports and the audit, with the stored user id beside it.
+    assert_eq!(row["recorded_by"], "ada");
+    assert_eq!(row["recorded_by_id"], teacher_id.as_str());
     assert!(row["recorded_at"].as_str().is_some(), "row: {row}");
     assert_eq!(row["corrected"], false);
     assert_eq!(row["remark"], "front row");
@@ -445,7 +447,8 @@ async fn closing_defaults_the_unmarked_to_absent_then_only_corrections_pass() {
     let s2 = roster_row(&view, "S2");
     assert_eq!(s2["status"], "absent");
     assert_eq!(s2["method"], "close");
-    assert_eq!(s2["recorded_by"], teacher_id.as_str());
+    assert_eq!(s2["recorded_by"], "ada");
+    assert_eq!(s2["recorded_by_id"], teacher_id.as_str());
 
     let events = app.event_count().await;
     expect_problem(

@@ -153,6 +153,15 @@ async fn course_statistics_through_nats_match_hand_computed_figures() {
         ),
         (json!(0), json!(1), json!(1))
     );
+    // Each session's rate, by the same formula over its own marks: P L A = 2/3 = 66.67 %;
+    // P A and an excused mark not counted = 1/2 = 50 %; L A = 1/2 = 50 %.
+    let rates: Vec<_> = stats["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rate"].clone())
+        .collect();
+    assert_eq!(rates, [json!(66.67), json!(50.0), json!(50.0)]);
     assert!(stats["freshness"]["position"].as_i64().unwrap() >= position);
 }
 
@@ -378,6 +387,14 @@ async fn the_seed_shapes_answer_a_students_records_and_a_courses_counts() {
         json!({"total_sessions": 3, "present": 0, "late": 1, "excused": 0, "absent": 2, "attendance_rate": 33.33})
     );
     assert_eq!(records["records"].as_array().unwrap().len(), 3);
+    // Who marked: the username, as in the register and the reports, the user id beside it.
+    let first = &records["records"][0];
+    assert_eq!(first["recorded_by"], "admin", "{first}");
+    assert!(
+        first["recorded_by_id"]
+            .as_str()
+            .is_some_and(|id| id != "admin")
+    );
     let counts = read(&app, "/api/attendance/course/CS101", &app.admin, position).await;
     assert_eq!(
         (

@@ -96,7 +96,8 @@ pub struct SessionStatistics {
     pub cancelled: bool,
     /// Attendance taken.
     pub taken: bool,
-    /// Counts (rate null).
+    /// Counts, and the session's rate: the course policy's formula over this session's
+    /// counted marks (null before any).
     #[serde(flatten)]
     pub counts: Counts,
 }
@@ -188,7 +189,7 @@ pub async fn statistics_of(
             starts_at: s.starts_at,
             cancelled: s.cancelled,
             taken: s.taken,
-            counts: Counts::new(s.tally, None),
+            counts: Counts::new(s.tally, s.tally.rate(&doc.policy)),
         })
         .collect();
     let counted: Vec<_> = sessions.iter().filter(|s| !s.cancelled).collect();
