@@ -44,7 +44,7 @@ pub struct RecordBody {
     /// `present`, `late`, `excused` or `absent`.
     #[schema(value_type = String, example = "present")]
     pub status: Status,
-    /// Optional remark.
+    /// Optional remark. Stored in the event history, which is never erased: do not write personal data (health details, names of others) here.
     pub remark: Option<String>,
 }
 
@@ -168,7 +168,7 @@ pub struct RollCallRow {
     /// Status.
     #[schema(value_type = String, example = "present")]
     pub status: Status,
-    /// Optional remark.
+    /// Optional remark. Stored in the event history, which is never erased: do not write personal data (health details, names of others) here.
     pub remark: Option<String>,
 }
 
@@ -264,7 +264,7 @@ pub struct CorrectionBody {
     /// The new status.
     #[schema(value_type = String, example = "excused")]
     pub status: Status,
-    /// Why (required, up to 500 characters).
+    /// Why (required, up to 500 characters). Stored in the event history, which is never erased: do not write personal data (health details, names of others) here.
     pub reason: String,
 }
 

@@ -158,7 +158,7 @@ async fn list(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
-    /// Optional reason.
+    /// Optional reason. Stored in the event history, which is never erased: do not write personal data (health details, names of others) here.
     pub reason: Option<String>,
 }
 
