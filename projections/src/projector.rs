@@ -594,6 +594,16 @@ pub async fn position(pool: &PgPool, name: &str) -> Result<i64, sqlx::Error> {
     Ok(position.unwrap_or(0))
 }
 
+/// Whether no event at or beyond a global position is stored yet. A command answers its
+/// position only after its commit, so no client was given such a position: waiting for it
+/// could only end in a timeout.
+pub async fn is_beyond_newest(pool: &PgPool, event_position: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM events WHERE global_position >= $1)")
+        .bind(event_position)
+        .fetch_one(pool)
+        .await
+}
+
 /// Whether a projector has applied the event at a global position.
 ///
 /// A position with no event is either a gap (a rolled-back insert) or one not reached yet:

@@ -180,7 +180,7 @@ async fn a_position_not_reached_yet_is_never_caught_up() {
         let started = std::time::Instant::now();
         let body = expect_json(
             app.get(
-                &format!("{path}{sep}min_position={beyond}&wait_ms=300"),
+                &format!("{path}{sep}min_position={beyond}&wait_ms=30000"),
                 &app.admin,
             )
             .await,
@@ -192,8 +192,8 @@ async fn a_position_not_reached_yet_is_never_caught_up() {
             "{path}: position {beyond} was never stored: {body}"
         );
         assert!(
-            started.elapsed() >= Duration::from_millis(300),
-            "{path} waited for the position before answering"
+            started.elapsed() < Duration::from_secs(10),
+            "{path} answered without holding the request for the whole wait"
         );
     }
 }
