@@ -72,6 +72,15 @@ pub enum ApiError {
     /// 404: no such resource (or not visible to the caller).
     #[error("{0}")]
     NotFound(String),
+    /// 404 with a code of its own: something the request names (a student in a mark) does
+    /// not exist, so the client learns which thing to create or fix.
+    #[error("{detail}")]
+    Unknown {
+        /// Stable code, e.g. `student_not_found`.
+        code: &'static str,
+        /// What is missing.
+        detail: String,
+    },
     /// 409: a business rule refused the command, or a write conflicted.
     #[error("{detail}")]
     Conflict {
@@ -162,6 +171,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            ApiError::Unknown { code, .. } => (StatusCode::NOT_FOUND, code, "Not found"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),
             ApiError::PayloadTooLarge { .. } => (
                 StatusCode::PAYLOAD_TOO_LARGE,

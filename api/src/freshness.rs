@@ -2,7 +2,8 @@
 //!
 //! Commands answer the global `position` of their last event. A query with
 //! `min_position=P` waits (up to `wait_ms`, default 3 s) until the projector behind it has
-//! applied the event at P; every answer says which position its projector reflects.
+//! applied the event at P; every answer says which position its projector reflects. A
+//! position beyond the newest stored event is answered at once, never as caught up.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,6 +39,16 @@ pub async fn wait_for(
     let started = Instant::now();
     let mut caught_up = true;
     if let Some(target) = min_position.filter(|p| *p > 0) {
+        // A position no command has answered yet is not caught up, and waiting would only
+        // hold the request (up to 30 s) for nothing.
+        if projections::projector::is_beyond_newest(state.pool(), target).await? {
+            let position = projections::projector::position(state.pool(), projector).await?;
+            return Ok(Freshness {
+                projector,
+                position,
+                caught_up: false,
+            });
+        }
         loop {
             caught_up =
                 projections::projector::has_applied(state.pool(), projector, target).await?;

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod breaker;
 pub mod catalogue;
+pub mod dates;
 pub mod docs;
 mod domain_errors;
 pub mod error;

@@ -4,7 +4,7 @@
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -54,7 +54,14 @@ pub async fn fallback(request: Request, next: Next) -> Response {
     rewritten
 }
 
-/// Answers unknown routes.
-pub async fn not_found() -> ApiError {
-    ApiError::NotFound("no such route".to_string())
+/// Answers unknown routes. A path that only differs from a route by a trailing slash names
+/// the route, since `/api/students/` for `/api/students` is the usual slip.
+pub async fn not_found(uri: Uri) -> ApiError {
+    let path = uri.path();
+    match path.strip_suffix('/') {
+        Some(trimmed) if !trimmed.is_empty() => ApiError::NotFound(format!(
+            "no such route: {path}; routes have no trailing slash, use {trimmed}"
+        )),
+        _ => ApiError::NotFound("no such route".to_string()),
+    }
 }

@@ -20,7 +20,7 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API (migrates the database first).
+    /// Run the HTTP API, the relay to NATS and the projectors (migrates the database first).
     Serve(ServeConfig),
     /// Create the database if needed and apply migrations.
     Migrate(Connections),
@@ -199,4 +199,43 @@ fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// The README's "Commands" section.
+    fn commands_section() -> String {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md is readable");
+        let section = readme
+            .split_once("## Commands")
+            .expect("a Commands section")
+            .1;
+        section
+            .split("\n## ")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[test]
+    fn the_readme_lists_every_subcommand() {
+        let section = commands_section();
+        let missing: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .filter(|name| name != "help" && !section.contains(&format!("`attendance {name}")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in the README's Commands table: {missing:?}"
+        );
+        assert!(
+            section.contains("projectors"),
+            "the table says that serve also runs the projectors"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! Postgres and NATS on localhost. Secrets have no defaults and are never printed.
 
 use clap::Args;
+use clap::builder::BoolishValueParser;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -120,11 +121,13 @@ pub struct ServeConfig {
     /// The relay to NATS.
     #[command(flatten)]
     pub relay: RelaySettings,
+    // Switches read from the environment accept what people write there: 1/0, true/false,
+    // yes/no, on/off (clap's default for a flag takes only true/false).
     /// Do not run the relay in this process (run `attendance relay` elsewhere).
-    #[arg(long, env = "ATTENDANCE_NO_RELAY")]
+    #[arg(long, env = "ATTENDANCE_NO_RELAY", value_parser = BoolishValueParser::new())]
     pub no_relay: bool,
     /// Do not run the projectors in this process (run `attendance project` elsewhere).
-    #[arg(long, env = "ATTENDANCE_NO_PROJECTORS")]
+    #[arg(long, env = "ATTENDANCE_NO_PROJECTORS", value_parser = BoolishValueParser::new())]
     pub no_projectors: bool,
     /// Report configuration file (default: the one built in, `projections/config/reports.toml`).
     #[arg(long, env = "REPORTS_CONFIG")]
@@ -275,6 +278,30 @@ mod tests {
         ] {
             assert!(public_url(Some(bad), bound).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn switches_in_the_environment_accept_1_0_true_false_yes_no() {
+        let serve = |value: &str| {
+            // SAFETY: nextest runs each test in a process of its own, and nothing else in
+            // this crate's tests reads these two variables.
+            unsafe {
+                std::env::set_var("ATTENDANCE_NO_RELAY", value);
+                std::env::set_var("ATTENDANCE_NO_PROJECTORS", value);
+            }
+            let parsed = Cli::try_parse_from(["attendance", "serve"]);
+            match parsed.map_err(|e| e.to_string())?.command {
+                crate::cli::Command::Serve(config) => Ok((config.no_relay, config.no_projectors)),
+                _ => Err("not serve".to_string()),
+            }
+        };
+        for value in ["1", "true", "yes", "TRUE", "on"] {
+            assert_eq!(serve(value), Ok((true, true)), "{value}");
+        }
+        for value in ["0", "false", "no", "off"] {
+            assert_eq!(serve(value), Ok((false, false)), "{value}");
+        }
+        assert!(serve("maybe").is_err());
     }
 
     #[test]

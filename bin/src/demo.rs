@@ -1,18 +1,24 @@
 //! `attendance demo`: a small, realistic data set so a newcomer sees something at once:
 //! three courses with a teacher each, 60 students (some with non-ASCII names), six weeks of
 //! sessions with roll calls, a few late enrolments, absences and corrections.
+//!
+//! The data is the same on every run: the term starts on [`TERM_START`] whatever today is, and
+//! the statuses come from a fixed seed, so the README can describe what a newcomer will see.
+//! Its ids (students `S1001`-`S1060`, courses `CS101`, `MATH201`, `PHYS110`) are not the ones
+//! the README's walkthrough creates, so the two can be run one after the other.
 
 use crate::config::Connections;
 use crate::startup;
 use anyhow::{Context, bail};
 use api::auth::users;
 use api::store::{self, CommandMeta, Source};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::course::{Course, CourseCommand, CourseDetails};
 use domain::register::{Register, RegisterCommand, RollCallMark};
 use domain::{Actor, CourseId, Role, SessionId, Status, StudentId, UserId};
-use rand::Rng;
 use rand::distr::Alphanumeric;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
 
 /// Options of `attendance demo`.
@@ -74,6 +80,12 @@ const COURSES: [DemoCourse; 3] = [
 
 const WEEKS: i64 = 6;
 
+/// The Monday the demo's term starts (sessions on Mondays and Thursdays for [`WEEKS`] weeks).
+pub const TERM_START: NaiveDate = NaiveDate::from_ymd_opt(2026, 9, 7).expect("a valid date");
+
+/// The seed of the demo's statuses: the same marks on every run.
+const SEED: u64 = 2026;
+
 /// Loads the demo data into the configured database.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let pool = startup::database(&args.connections).await?;
@@ -90,10 +102,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 .map(char::from)
                 .collect()
         });
-    let actor = Actor {
-        user_id: UserId::parse("cli").expect("valid"),
-        role: Role::Admin,
-    };
+    let actor = administrator(&pool).await?;
     create_students(&pool).await?;
     users::create(
         &pool,
@@ -103,8 +112,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         Some(&StudentId::parse("S1001")?),
     )
     .await?;
-    let term_start = monday_weeks_ago(WEEKS);
-    let mut rng = rand::rng();
+    let term_start = TERM_START;
+    let mut rng = StdRng::seed_from_u64(SEED);
     for (index, course) in COURSES.iter().enumerate() {
         let teacher =
             users::create(&pool, course.teacher, password.clone(), Role::Teacher, None).await?;
@@ -115,8 +124,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             source: Source::Cli,
             course_id: id.clone(),
         };
-        let mut commands = setup_commands(course, &id, teacher.id, term_start, &actor);
+        let mut commands = setup_commands(course, &id, teacher.id.clone(), term_start, &actor);
         let sessions = session_commands(&actor, term_start, &mut commands);
+        // The course's teacher takes the roll calls, as in a real term.
+        let teacher = Actor {
+            user_id: teacher.id,
+            role: Role::Teacher,
+        };
         let all = commands;
         let done = store::execute(
             &store::Stores::new(&pool).courses,
@@ -127,7 +141,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         for (n, session_id) in sessions.iter().enumerate() {
-            take_attendance(&pool, &meta, &done.aggregate, session_id, &actor, &mut rng).await?;
+            take_attendance(
+                &pool,
+                &meta,
+                &done.aggregate,
+                session_id,
+                &teacher,
+                &mut rng,
+            )
+            .await?;
             eprint!(
                 "\rdemo: course {}/{} session {}/{}   ",
                 index + 1,
@@ -149,10 +171,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn monday_weeks_ago(weeks: i64) -> NaiveDate {
-    let today = Utc::now().date_naive();
-    let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
-    monday - Duration::weeks(weeks)
+/// The first administrator, who sets the courses up: every event names a real account, so
+/// `recorded_by` resolves to a username like any other.
+async fn administrator(pool: &PgPool) -> anyhow::Result<Actor> {
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY created_at LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+    .context("looking up the administrator")?;
+    let Some(id) = id else {
+        bail!(
+            "no administrator yet: start `attendance serve` once (it creates `admin`), then load the demo"
+        );
+    };
+    Ok(Actor {
+        user_id: UserId::parse(id)?,
+        role: Role::Admin,
+    })
 }
 
 fn at(day: NaiveDate, hour: u32) -> DateTime<Utc> {

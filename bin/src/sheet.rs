@@ -172,14 +172,20 @@ async fn read(
     }
     let elapsed = started.elapsed().as_secs_f64();
 
-    // Student ids per session and page, when asked for.
+    // Student ids per session and page, and their names, when asked for.
     let mut rosters: HashMap<String, Option<sheets::Layout>> = HashMap::new();
     let mut preview = None;
+    let mut names: HashMap<String, String> = HashMap::new();
     if let Some(connections) = &database {
         let pool = startup::database(connections).await?;
         let stores = Stores::new(&pool);
         if let Some(session) = &session {
             let info = session_sheet(&stores, &pool, session).await?;
+            for entry in &info.roster {
+                if let Some(name) = &entry.name {
+                    names.insert(entry.student_id.clone(), name.clone());
+                }
+            }
             rosters.insert(session.clone(), Some(sheets::generate::layout_of(&info)));
             preview = Some(preview::Preview::load(&pool, &stores, session).await?);
         }
@@ -187,10 +193,13 @@ async fn read(
             if let Ok((qr, _, _)) = read
                 && !rosters.contains_key(&qr.session_id)
             {
-                let layout = session_sheet(&stores, &pool, &qr.session_id)
-                    .await
-                    .ok()
-                    .map(|info| sheets::generate::layout_of(&info));
+                let info = session_sheet(&stores, &pool, &qr.session_id).await.ok();
+                for entry in info.iter().flat_map(|info| &info.roster) {
+                    if let Some(name) = &entry.name {
+                        names.insert(entry.student_id.clone(), name.clone());
+                    }
+                }
+                let layout = info.map(|info| sheets::generate::layout_of(&info));
                 rosters.insert(qr.session_id.clone(), layout);
             }
         }
@@ -226,7 +235,10 @@ async fn read(
                 for (i, row) in rows.iter().enumerate() {
                     let who = page_layout
                         .and_then(|p| p.rows.get(row.row as usize - 1))
-                        .map(|r| r.student_id.clone())
+                        .map(|r| match names.get(&r.student_id) {
+                            Some(name) => format!("{} {name}", r.student_id),
+                            None => r.student_id.clone(),
+                        })
                         .unwrap_or_else(|| format!("row {}", row.row));
                     let (what, slot) = match &row.decision {
                         RowDecision::Mark(status) => {

@@ -594,7 +594,21 @@ pub async fn position(pool: &PgPool, name: &str) -> Result<i64, sqlx::Error> {
     Ok(position.unwrap_or(0))
 }
 
-/// Whether a projector has applied the event at a global position (or it does not exist).
+/// Whether no event at or beyond a global position is stored yet. A command answers its
+/// position only after its commit, so no client was given such a position: waiting for it
+/// could only end in a timeout.
+pub async fn is_beyond_newest(pool: &PgPool, event_position: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM events WHERE global_position >= $1)")
+        .bind(event_position)
+        .fetch_one(pool)
+        .await
+}
+
+/// Whether a projector has applied the event at a global position.
+///
+/// A position with no event is either a gap (a rolled-back insert) or one not reached yet:
+/// it counts as applied only once the projector has applied a later event, so a position
+/// beyond the newest stored event is never reported as caught up.
 pub async fn has_applied(
     pool: &PgPool,
     name: &str,
@@ -605,7 +619,8 @@ pub async fn has_applied(
                  JOIN projector_checkpoints c ON c.projector = $1
                   AND c.aggregate_type = e.aggregate_type AND c.aggregate_id = e.aggregate_id
                 WHERE e.global_position = $2),
-               NOT EXISTS (SELECT 1 FROM events WHERE global_position = $2))",
+               NOT EXISTS (SELECT 1 FROM events WHERE global_position = $2)
+                 AND COALESCE((SELECT position FROM projector_state WHERE projector = $1), 0) >= $2)",
     )
     .bind(name)
     .bind(event_position)

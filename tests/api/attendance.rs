@@ -41,7 +41,9 @@ async fn a_mark_is_recorded_with_who_when_and_how() {
     let row = roster_row(&view, "S1");
     assert_eq!(row["status"], "present");
     assert_eq!(row["method"], "manual");
-    assert_eq!(row["recorded_by"], teacher_id.as_str());
+    // The username, as in the reports and the audit, with the stored user id beside it.
+    assert_eq!(row["recorded_by"], "ada");
+    assert_eq!(row["recorded_by_id"], teacher_id.as_str());
     assert!(row["recorded_at"].as_str().is_some(), "row: {row}");
     assert_eq!(row["corrected"], false);
     assert_eq!(row["remark"], "front row");
@@ -235,13 +237,34 @@ async fn a_student_not_on_the_roster_is_refused() {
         events,
         "not even the register is opened"
     );
-    // A student number that does not exist at all is refused the same way.
-    expect_problem(
+}
+
+#[tokio::test]
+async fn a_mark_for_a_student_who_does_not_exist_says_so() {
+    let (app, session, _, teacher) = setup().await;
+    let events = app.event_count().await;
+    let problem = expect_problem(
         app.record(&teacher, &session, "NOPE", "present").await,
-        StatusCode::CONFLICT,
-        "not_on_roster",
+        StatusCode::NOT_FOUND,
+        "student_not_found",
     )
     .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("NOPE"),
+        "{problem}"
+    );
+    expect_problem(
+        app.post(
+            &format!("/api/sessions/{session}/attendance/NOPE/correction"),
+            &teacher,
+            json!({"status": "late", "reason": "typo"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "student_not_found",
+    )
+    .await;
+    assert_eq!(app.event_count().await, events, "nothing is stored");
 }
 
 #[tokio::test]
@@ -424,7 +447,8 @@ async fn closing_defaults_the_unmarked_to_absent_then_only_corrections_pass() {
     let s2 = roster_row(&view, "S2");
     assert_eq!(s2["status"], "absent");
     assert_eq!(s2["method"], "close");
-    assert_eq!(s2["recorded_by"], teacher_id.as_str());
+    assert_eq!(s2["recorded_by"], "ada");
+    assert_eq!(s2["recorded_by_id"], teacher_id.as_str());
 
     let events = app.event_count().await;
     expect_problem(

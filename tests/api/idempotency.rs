@@ -88,10 +88,10 @@ async fn a_refused_command_is_replayed_as_refused() {
     let (_, teacher) = app.teacher_of("ada", "CS101").await;
     let body = json!({"session_id": session, "student_id": "NOPE", "status": "present"});
     let first = post_with_key(&app, "/api/attendance", &teacher, "k", body.clone()).await;
-    expect_problem(first, StatusCode::CONFLICT, "not_on_roster").await;
+    expect_problem(first, StatusCode::NOT_FOUND, "student_not_found").await;
     let second = post_with_key(&app, "/api/attendance", &teacher, "k", body).await;
     assert_eq!(replayed(&second).as_deref(), Some("true"));
-    expect_problem(second, StatusCode::CONFLICT, "not_on_roster").await;
+    expect_problem(second, StatusCode::NOT_FOUND, "student_not_found").await;
 }
 
 #[tokio::test]

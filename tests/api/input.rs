@@ -548,6 +548,98 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
 }
 
 #[tokio::test]
+async fn a_malformed_date_or_time_names_the_form_expected() {
+    let app = TestApp::spawn().await;
+    app.create_course("CS101").await;
+    app.create_student("S1", "Ada").await;
+    let date = "expected a date like 2026-09-07";
+    let time = "expected an RFC 3339 time like 2026-09-07T09:00:00Z";
+    let bodies = [
+        (
+            "/api/courses/CS101/sessions",
+            json!({"title": "L", "starts_at": "2026-09-07", "duration_minutes": 90}),
+            time,
+        ),
+        (
+            "/api/courses/CS101/sessions",
+            json!({"title": "L", "starts_at": "next monday", "duration_minutes": 90}),
+            time,
+        ),
+        (
+            "/api/courses/CS101/enrollments",
+            json!({"student_id": "S1", "effective_from": "2026-09"}),
+            date,
+        ),
+        (
+            "/api/courses/CS101/enrollments",
+            json!({"student_id": "S1", "effective_from": "07/09/2026"}),
+            date,
+        ),
+    ];
+    for (path, body, form) in bodies {
+        let problem = expect_problem(
+            app.post(path, &app.admin, body.clone()).await,
+            UNPROCESSABLE,
+            "invalid_field",
+        )
+        .await;
+        let detail = problem["errors"][0]["detail"].as_str().unwrap_or_default();
+        assert!(detail.starts_with(form), "{body}: {problem}");
+    }
+    let queries = [
+        ("/api/attendance?from=2026-9", date),
+        ("/api/audit/events?from=yesterday", time),
+        ("/api/courses/CS101/statistics?as_of=2026-09-07", time),
+    ];
+    for (path, form) in queries {
+        let problem = expect_problem(
+            app.get(path, &app.admin).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+        )
+        .await;
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(form), "{path}: {problem}");
+        assert!(
+            !detail.contains("premature") && !detail.contains("invalid characters"),
+            "{path}: {problem}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_path_with_a_trailing_slash_names_the_path_without_it() {
+    let app = TestApp::spawn().await;
+    app.create_course("CS101").await;
+    for (path, without) in [
+        ("/api/courses/", "/api/courses"),
+        (
+            "/api/courses/CS101/sessions/",
+            "/api/courses/CS101/sessions",
+        ),
+    ] {
+        let problem = expect_problem(
+            app.get(path, &app.admin).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("use {without}")),
+            "{path}: {problem}"
+        );
+    }
+    // The API documentation keeps its own slash.
+    let docs = app
+        .request(Method::GET, "/api/docs/", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn every_error_is_a_complete_problem_document() {
     let app = TestApp::spawn().await;
     let session = app.course_with_session().await;

@@ -27,3 +27,4 @@ mod roles;
 mod sheets;
 mod smoke;
 mod students;
+mod walkthrough;

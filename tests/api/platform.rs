@@ -198,3 +198,32 @@ async fn every_documented_route_but_login_and_health_needs_a_token() {
     }
     assert!(checked >= 40, "only {checked} routes documented");
 }
+
+/// Free text goes into the events, which are never erased: the API says so where it is typed.
+#[tokio::test]
+async fn free_text_fields_warn_that_they_are_kept_in_the_history() {
+    let app = TestApp::spawn().await;
+    let openapi = expect_json(
+        app.request(reqwest::Method::GET, "/api/openapi.json", None)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let schemas = &openapi["components"]["schemas"];
+    for (schema, field) in [
+        ("CorrectionBody", "reason"),
+        ("RecordBody", "remark"),
+        ("RollCallRow", "remark"),
+        ("CancelBody", "reason"),
+    ] {
+        let description = schemas[schema]["properties"][field]["description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            description.contains("never erased"),
+            "{schema}.{field}: {description:?}"
+        );
+    }
+}

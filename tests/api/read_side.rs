@@ -153,7 +153,49 @@ async fn course_statistics_through_nats_match_hand_computed_figures() {
         ),
         (json!(0), json!(1), json!(1))
     );
+    // Each session's rate, by the same formula over its own marks: P L A = 2/3 = 66.67 %;
+    // P A and an excused mark not counted = 1/2 = 50 %; L A = 1/2 = 50 %.
+    let rates: Vec<_> = stats["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rate"].clone())
+        .collect();
+    assert_eq!(rates, [json!(66.67), json!(50.0), json!(50.0)]);
     assert!(stats["freshness"]["position"].as_i64().unwrap() >= position);
+}
+
+#[tokio::test]
+async fn a_position_not_reached_yet_is_never_caught_up() {
+    let app = TestApp::spawn().await;
+    let (session, position) = marked_course(&app).await;
+    read(&app, "/api/courses/CS101/statistics", &app.admin, position).await;
+    let beyond = app.latest_position().await + 1_000;
+    for path in [
+        "/api/courses/CS101/statistics".to_string(),
+        format!("/api/sessions/{}", session[0]),
+        "/api/attendance?course_id=CS101".to_string(),
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let started = std::time::Instant::now();
+        let body = expect_json(
+            app.get(
+                &format!("{path}{sep}min_position={beyond}&wait_ms=30000"),
+                &app.admin,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            body["freshness"]["caught_up"], false,
+            "{path}: position {beyond} was never stored: {body}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{path} answered without holding the request for the whole wait"
+        );
+    }
 }
 
 #[tokio::test]
@@ -345,6 +387,14 @@ async fn the_seed_shapes_answer_a_students_records_and_a_courses_counts() {
         json!({"total_sessions": 3, "present": 0, "late": 1, "excused": 0, "absent": 2, "attendance_rate": 33.33})
     );
     assert_eq!(records["records"].as_array().unwrap().len(), 3);
+    // Who marked: the username, as in the register and the reports, the user id beside it.
+    let first = &records["records"][0];
+    assert_eq!(first["recorded_by"], "admin", "{first}");
+    assert!(
+        first["recorded_by_id"]
+            .as_str()
+            .is_some_and(|id| id != "admin")
+    );
     let counts = read(&app, "/api/attendance/course/CS101", &app.admin, position).await;
     assert_eq!(
         (

@@ -3,7 +3,9 @@
 
 mod conflicts;
 
-use crate::helpers::{TestApp, expect_json, expect_problem, roster_row, wait_until};
+use crate::helpers::{
+    TestApp, attendance_binary, expect_json, expect_problem, roster_row, wait_until,
+};
 use lopdf::dictionary;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -326,6 +328,33 @@ async fn scanned_sheets_are_recorded_held_for_review_and_imported_once() {
         .clone();
     assert_eq!(last["status"], "late");
     assert_eq!(last["reason"], "sheet re-scan");
+}
+
+#[tokio::test]
+async fn the_offline_reader_names_the_student_of_each_row() {
+    let app = TestApp::spawn().await;
+    let session = course_of(&app, COURSE, 3).await;
+    let (_, teacher) = app.teacher_of("t-omr", COURSE).await;
+    let layout = layout_of(&app, &teacher, &session).await;
+    let path = std::env::temp_dir().join(format!("scan-{}.pdf", uuid::Uuid::new_v4()));
+    std::fs::write(&path, wrap_pdf(scans(&layout, scenario_row, 7, None))).unwrap();
+    let output = std::process::Command::new(attendance_binary())
+        .args(["sheet", "read", "--students"])
+        .arg(&path)
+        .env("DATABASE_URL", &app.config.connections.database_url)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for i in 1..=3 {
+        let who = format!("{COURSE}S{i:03} Student {i} Ødegård");
+        assert!(stdout.contains(&who), "{who} in:\n{stdout}");
+    }
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{NaiveDate, Utc};
 use domain::register::{RegisterCommand, RollCallMark};
-use domain::{Method, Status};
+use domain::{Method, Status, StudentId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,13 +37,14 @@ pub struct RecordBody {
     /// Course code (with `date`, instead of `session_id`).
     pub course_id: Option<String>,
     /// Day of the session, UTC (with `course_id`).
+    #[serde(default, deserialize_with = "crate::dates::option_date")]
     pub date: Option<NaiveDate>,
     /// Session title, to choose among several sessions that day.
     pub session_name: Option<String>,
     /// `present`, `late`, `excused` or `absent`.
     #[schema(value_type = String, example = "present")]
     pub status: Status,
-    /// Optional remark.
+    /// Optional remark. Stored in the event history, which is never erased: do not write personal data (health details, names of others) here.
     pub remark: Option<String>,
 }
 
@@ -107,7 +108,10 @@ async fn record(
         by: user.actor(),
         at: Utc::now(),
     };
-    let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    let done = match on_register(&state, &user, request_id, &ctx, command).await {
+        Ok(done) => done,
+        Err(error) => return Err(unknown_student_or(&state, &student, error).await),
+    };
     let status = done.aggregate.status_of(&student).unwrap_or(body.status);
     Ok(Json(MarkAccepted {
         session_id: ctx.session_id.to_string(),
@@ -185,7 +189,7 @@ pub struct RollCallRow {
     /// Status.
     #[schema(value_type = String, example = "present")]
     pub status: Status,
-    /// Optional remark.
+    /// Optional remark. Stored in the event history, which is never erased: do not write personal data (health details, names of others) here.
     pub remark: Option<String>,
 }
 
@@ -298,7 +302,7 @@ pub struct CorrectionBody {
     /// The new status.
     #[schema(value_type = String, example = "excused")]
     pub status: Status,
-    /// Why (required, up to 500 characters).
+    /// Why (required, up to 500 characters). Stored in the event history, which is never erased: do not write personal data (health details, names of others) here.
     pub reason: String,
 }
 
@@ -341,7 +345,10 @@ async fn correct(
         by: user.actor(),
         at: Utc::now(),
     };
-    let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    let done = match on_register(&state, &user, request_id, &ctx, command).await {
+        Ok(done) => done,
+        Err(error) => return Err(unknown_student_or(&state, &student, error).await),
+    };
     Ok(Json(MarkAccepted {
         session_id: ctx.session_id.to_string(),
         student_id: student.to_string(),
@@ -350,6 +357,33 @@ async fn correct(
         position: done.position,
         changed: done.changed(),
     }))
+}
+
+/// A mark refused as `not_on_roster` for a student who does not exist at all is a `404
+/// student_not_found`: the client must create the student, not fix the roster. Asked only
+/// after a refusal, so an accepted mark costs no extra query.
+async fn unknown_student_or(state: &AppState, student: &StudentId, error: ApiError) -> ApiError {
+    if !matches!(
+        error,
+        ApiError::Conflict {
+            code: "not_on_roster",
+            ..
+        }
+    ) {
+        return error;
+    }
+    let known = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM students WHERE id = $1)")
+        .bind(student.as_str())
+        .fetch_one(state.pool())
+        .await;
+    match known {
+        Ok(false) => ApiError::Unknown {
+            code: "student_not_found",
+            detail: format!("there is no student {student}; create the student first"),
+        },
+        Ok(true) => error,
+        Err(e) => e.into(),
+    }
 }
 
 /// The routes of this area.

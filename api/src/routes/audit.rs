@@ -131,8 +131,10 @@ pub struct AuditQuery {
     #[param(rename = "type")]
     pub event_type: Option<String>,
     /// Stored at or after (RFC 3339).
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub from: Option<DateTime<Utc>>,
     /// Stored at or before (RFC 3339).
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub to: Option<DateTime<Utc>>,
     /// Continue after this cursor (`next_after` of the previous page).
     pub after: Option<String>,

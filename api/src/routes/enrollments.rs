@@ -24,6 +24,7 @@ pub struct EnrollBody {
     /// The student number (the student must exist).
     pub student_id: String,
     /// First enrolled day (default: today, UTC).
+    #[serde(default, deserialize_with = "crate::dates::option_date")]
     pub effective_from: Option<NaiveDate>,
 }
 
@@ -82,6 +83,7 @@ async fn enroll(
 #[into_params(parameter_in = Query)]
 pub struct UnenrollQuery {
     /// First day no longer enrolled (default: today, UTC).
+    #[serde(default, deserialize_with = "crate::dates::option_date")]
     pub effective_from: Option<NaiveDate>,
 }
 

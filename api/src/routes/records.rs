@@ -42,13 +42,22 @@ pub struct Record {
     pub status: Option<String>,
     /// manual, bulk, sheet or close.
     pub method: Option<String>,
-    /// Who set the status (user id).
+    /// Who set the status: the username, resolved at read time (null once unknown).
     pub recorded_by: Option<String>,
+    /// The user id of who set the status, as stored in the event.
+    pub recorded_by_id: Option<String>,
     /// When.
     pub recorded_at: Option<DateTime<Utc>>,
     /// Whether corrected.
     pub corrected: bool,
 }
+
+/// The columns of a [`Record`]; the username is looked up now, so a renamed account reads
+/// under its current name, as in the audit and the reports.
+const RECORD_COLUMNS: &str = "SELECT session_id, course_id, title, starts_at, student_id, status, method,
+        (SELECT u.username FROM users u WHERE u.id = rm_attendance_records.recorded_by) AS recorded_by,
+        recorded_by AS recorded_by_id, recorded_at, corrected
+   FROM rm_attendance_records";
 
 /// Search filters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -65,8 +74,10 @@ pub struct SearchQuery {
     #[param(value_type = Option<String>)]
     pub status: Option<Status>,
     /// Sessions starting on or after this day (UTC).
+    #[serde(default, deserialize_with = "crate::dates::option_date")]
     pub from: Option<NaiveDate>,
     /// Sessions starting on or before this day (UTC).
+    #[serde(default, deserialize_with = "crate::dates::option_date")]
     pub to: Option<NaiveDate>,
     /// Page size (1-500, default 100).
     pub limit: Option<i64>,
@@ -206,10 +217,7 @@ async fn search(
     let mut count = QueryBuilder::new("SELECT count(*) FROM rm_attendance_records");
     filters(&mut count, &q, &scope);
     let total: i64 = count.build_query_scalar().fetch_one(state.pool()).await?;
-    let mut rows = QueryBuilder::new(
-        "SELECT session_id, course_id, title, starts_at, student_id, status, method, recorded_by, recorded_at, corrected
-           FROM rm_attendance_records",
-    );
+    let mut rows = QueryBuilder::new(RECORD_COLUMNS);
     filters(&mut rows, &q, &scope);
     rows.push(" ORDER BY starts_at, session_id, student_id LIMIT ")
         .push_bind(limit)
@@ -304,10 +312,7 @@ async fn student_records(
         course_id: q.course_id.clone(),
         ..SearchQuery::default()
     };
-    let mut rows = QueryBuilder::new(
-        "SELECT session_id, course_id, title, starts_at, student_id, status, method, recorded_by, recorded_at, corrected
-           FROM rm_attendance_records",
-    );
+    let mut rows = QueryBuilder::new(RECORD_COLUMNS);
     filters(&mut rows, &search, &scope);
     rows.push(" ORDER BY starts_at, session_id");
     let records: Vec<Record> = rows.build_query_as().fetch_all(state.pool()).await?;

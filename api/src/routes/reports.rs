@@ -87,6 +87,7 @@ async fn file<R: Send + 'static>(
     format: Arc<dyn ReportFormat>,
     report: R,
     stem: String,
+    as_of: Option<DateTime<Utc>>,
     render: fn(&dyn ReportFormat, &R) -> Result<Vec<u8>, projections::reports::ReportError>,
 ) -> Result<Response, ApiError> {
     let moved = format.clone();
@@ -94,11 +95,13 @@ async fn file<R: Send + 'static>(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    let name = format!(
-        "{stem}-{}.{}",
-        Utc::now().format("%Y-%m-%d"),
-        format.extension()
-    );
+    // The file name carries what the CSV table no longer repeats above itself: the report,
+    // its subject, and the day its figures are as of.
+    let name = match as_of {
+        Some(t) => format!("{stem}-as-of-{}", t.format("%Y-%m-%dT%H%M%SZ")),
+        None => format!("{stem}-{}", Utc::now().format("%Y-%m-%d")),
+    };
+    let name = format!("{name}.{}", format.extension());
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -121,6 +124,7 @@ pub struct StudentReportQuery {
     /// csv, xlsx (or excel), pdf; default from the configuration.
     pub format: Option<String>,
     /// Render the register as it stood at this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -161,6 +165,7 @@ async fn student_report(
         format,
         report,
         format!("attendance-{student}-{course}"),
+        q.as_of,
         |f, r| f.render_student(r),
     )
     .await
@@ -174,6 +179,7 @@ pub struct CourseReportQuery {
     /// csv, xlsx (or excel), pdf; default from the configuration.
     pub format: Option<String>,
     /// Render the register as it stood at this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -202,9 +208,13 @@ async fn course_report(
     let report = load::course(state.pool(), course.as_str(), q.as_of)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("course {course} has no statistics yet")))?;
-    file(format, report, format!("course-{course}"), |f, r| {
-        f.render_course(r)
-    })
+    file(
+        format,
+        report,
+        format!("course-{course}"),
+        q.as_of,
+        |f, r| f.render_course(r),
+    )
     .await
 }
 
@@ -220,6 +230,7 @@ pub struct AtRiskReportQuery {
     /// csv, xlsx (or excel), pdf; default from the configuration.
     pub format: Option<String>,
     /// Render the register as it stood at this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -265,7 +276,7 @@ async fn at_risk_report(
     check_query_time("as_of", q.as_of)?;
     let report = load::at_risk(state.pool(), &courses, q.threshold, q.as_of).await?;
     let stem = format!("at-risk-{}", q.course_id.as_deref().unwrap_or("all"));
-    file(format, report, stem, |f, r| f.render_at_risk(r)).await
+    file(format, report, stem, q.as_of, |f, r| f.render_at_risk(r)).await
 }
 
 /// The routes of this area.

@@ -40,6 +40,7 @@ pub struct NewSession {
     /// Title, e.g. "Lecture 3".
     pub title: String,
     /// Start time (RFC 3339).
+    #[serde(deserialize_with = "crate::dates::time")]
     pub starts_at: DateTime<Utc>,
     /// Length in minutes (1-1440).
     pub duration_minutes: u32,
@@ -177,7 +178,7 @@ async fn list(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
-    /// Optional reason.
+    /// Optional reason. Stored in the event history, which is never erased: do not write personal data (health details, names of others) here.
     pub reason: Option<String>,
 }
 
@@ -340,8 +341,10 @@ pub struct RosterRow {
     /// How the current status was taken: manual, bulk, sheet, close.
     #[schema(value_type = Option<String>)]
     pub method: Option<Method>,
-    /// User id of who set the current status.
+    /// Who set the current status: the username, resolved at read time.
     pub recorded_by: Option<String>,
+    /// The user id of who set the current status, as stored in the event.
+    pub recorded_by_id: Option<String>,
     /// When the current status was set.
     pub recorded_at: Option<DateTime<Utc>>,
     /// Whether the mark was ever corrected.
@@ -379,17 +382,27 @@ pub struct ViewQuery {
     /// How long to wait for it, in milliseconds (default 3000).
     pub wait_ms: Option<u64>,
     /// Answer as the register stood at this time (RFC 3339), folded from the event history.
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
-fn roster_row(student: String, name: Option<String>, row: Option<RegisterRow>) -> RosterRow {
+fn roster_row(
+    student: String,
+    name: Option<String>,
+    row: Option<RegisterRow>,
+    usernames: &HashMap<String, String>,
+) -> RosterRow {
     let row = row.unwrap_or_default();
     RosterRow {
         student_id: student,
         name,
         status: row.status,
         method: row.method,
-        recorded_by: row.recorded_by,
+        recorded_by: row
+            .recorded_by
+            .as_ref()
+            .and_then(|id| usernames.get(id).cloned()),
+        recorded_by_id: row.recorded_by,
         recorded_at: row.recorded_at,
         corrected: row.corrected,
         correction_reason: row.correction_reason,
@@ -483,11 +496,12 @@ async fn view(
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
+    let usernames = usernames(&state, &lines).await?;
     let roster = lines
         .into_iter()
         .map(|(s, r)| {
             let name = names.remove(&s).flatten();
-            roster_row(s, name, r)
+            roster_row(s, name, r, &usernames)
         })
         .collect();
     let session = SessionSummary::new(&ctx.session_id, ctx.course_id.as_str(), &ctx.session);
@@ -499,6 +513,28 @@ async fn view(
         roster,
         freshness,
     }))
+}
+
+/// The usernames of the accounts that set the lines' statuses, by user id.
+async fn usernames(
+    state: &AppState,
+    lines: &[(String, Option<RegisterRow>)],
+) -> Result<HashMap<String, String>, ApiError> {
+    let mut ids: Vec<&str> = lines
+        .iter()
+        .filter_map(|(_, r)| r.as_ref()?.recorded_by.as_deref())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, username FROM users WHERE id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(state.pool())
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The answer to closing a register.

@@ -96,7 +96,8 @@ pub struct SessionStatistics {
     pub cancelled: bool,
     /// Attendance taken.
     pub taken: bool,
-    /// Counts (rate null).
+    /// Counts, and the session's rate: the course policy's formula over this session's
+    /// counted marks (null before any).
     #[serde(flatten)]
     pub counts: Counts,
 }
@@ -188,7 +189,7 @@ pub async fn statistics_of(
             starts_at: s.starts_at,
             cancelled: s.cancelled,
             taken: s.taken,
-            counts: Counts::new(s.tally, None),
+            counts: Counts::new(s.tally, s.tally.rate(&doc.policy)),
         })
         .collect();
     let counted: Vec<_> = sessions.iter().filter(|s| !s.cancelled).collect();
@@ -220,6 +221,7 @@ pub struct StatisticsQuery {
     /// How long to wait for it, in milliseconds (default 3000, at most 30000).
     pub wait_ms: Option<u64>,
     /// Answer as the statistics stood at this time (RFC 3339), folded from the event history.
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -298,6 +300,7 @@ pub struct AtRiskQuery {
     /// See [`StatisticsQuery`].
     pub wait_ms: Option<u64>,
     /// See [`StatisticsQuery`].
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     pub as_of: Option<DateTime<Utc>>,
 }
 

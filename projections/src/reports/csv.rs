@@ -1,4 +1,9 @@
-//! CSV reports (`csv` crate): a key/value header block, a blank line, then the table.
+//! CSV reports (`csv` crate): one table, its header on line 1, one row per line.
+//!
+//! Spreadsheets and pandas read a CSV file as a single table, so nothing else goes in the
+//! file: no key/value block above it, no totals or legend below it. What the table does not
+//! hold (who, which course, as of when) is in the file's name; the totals are in the XLSX and
+//! PDF reports and the statistics.
 
 use super::config::ReportConfig;
 use super::model::letter;
@@ -27,7 +32,6 @@ impl CsvFormat {
     fn writer(&self) -> csv::Writer<Vec<u8>> {
         csv::WriterBuilder::new()
             .delimiter(self.delimiter)
-            .flexible(true)
             .from_writer(Vec::new())
     }
 }
@@ -71,24 +75,6 @@ impl ReportFormat for CsvFormat {
     fn render_student(&self, r: &StudentReport) -> Result<Vec<u8>, ReportError> {
         let mut w = self.writer();
         let e = |e: csv::Error| ReportError::render("csv", e);
-        let as_of = r.as_of.map(|t| t.to_rfc3339()).unwrap_or_default();
-        for (key, value) in [
-            ("report", "student".to_string()),
-            ("student_id", r.student_id.clone()),
-            ("name", r.name.clone().unwrap_or_default()),
-            ("course_id", r.course_id.clone()),
-            ("course", r.course_name.clone()),
-            ("present", r.tally.present.to_string()),
-            ("late", r.tally.late.to_string()),
-            ("excused", r.tally.excused.to_string()),
-            ("absent", r.tally.absent.to_string()),
-            ("rate", rate(r.rate)),
-            ("at_risk", yes_no(r.at_risk).to_string()),
-            ("as_of", as_of),
-        ] {
-            w.write_record([key, value.as_str()]).map_err(e)?;
-        }
-        w.write_record([""]).map_err(e)?;
         w.write_record([
             "date",
             "session",
@@ -117,19 +103,6 @@ impl ReportFormat for CsvFormat {
     fn render_course(&self, r: &CourseReport) -> Result<Vec<u8>, ReportError> {
         let mut w = self.writer();
         let e = |e: csv::Error| ReportError::render("csv", e);
-        w.write_record(["report", "course"]).map_err(e)?;
-        w.write_record(["course_id", r.course_id.as_str()])
-            .map_err(e)?;
-        w.write_record(["course", r.course_name.as_str()])
-            .map_err(e)?;
-        w.write_record(["at_risk_below", &format!("{:.2}", r.threshold)])
-            .map_err(e)?;
-        w.write_record([
-            "as_of",
-            &r.as_of.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        ])
-        .map_err(e)?;
-        w.write_record([""]).map_err(e)?;
         let mut header = vec!["student_id".to_string(), "name".to_string()];
         header.extend(
             r.sessions
@@ -147,44 +120,12 @@ impl ReportFormat for CsvFormat {
             line.push(yes_no(row.at_risk).to_string());
             w.write_record(&line).map_err(e)?;
         }
-        for (i, label) in [
-            "total present",
-            "total late",
-            "total excused",
-            "total absent",
-        ]
-        .iter()
-        .enumerate()
-        {
-            let mut line = vec![label.to_string(), String::new()];
-            line.extend(r.session_totals.iter().map(|t| counts(t)[i].clone()));
-            w.write_record(&line).map_err(e)?;
-        }
-        w.write_record([""]).map_err(e)?;
-        w.write_record([
-            "legend",
-            "P present",
-            "L late",
-            "E excused",
-            "A absent",
-            "empty: unmarked or not enrolled",
-        ])
-        .map_err(e)?;
         finish(w)
     }
 
     fn render_at_risk(&self, r: &AtRiskReport) -> Result<Vec<u8>, ReportError> {
         let mut w = self.writer();
         let e = |e: csv::Error| ReportError::render("csv", e);
-        w.write_record(["report", "at-risk"]).map_err(e)?;
-        w.write_record([
-            "course_id",
-            &r.course_id.clone().unwrap_or_else(|| "all".into()),
-        ])
-        .map_err(e)?;
-        w.write_record(["threshold", &format!("{:.2}", r.threshold)])
-            .map_err(e)?;
-        w.write_record([""]).map_err(e)?;
         w.write_record([
             "course_id",
             "student_id",

@@ -194,3 +194,30 @@ fn a_drawn_page_reads_back_either_way_up() {
         assert!(png.starts_with(b"\x89PNG"));
     }
 }
+
+#[test]
+fn the_picture_rings_bubbles_by_decision_and_shades_held_rows_amber() {
+    // What the README promises of the job's page picture: green rings for filled bubbles,
+    // light blue for empty ones, and a held row shaded amber.
+    let ids: Vec<String> = (1..=3).map(|i| format!("S{i:03}")).collect();
+    let layout = Layout::new("CS101-2026-09-01", &ids);
+    let mut image = with_qr(with_fiducials(), &layout.pages[0].qr.to_string());
+    fill_bubble(&mut image, 0, 0);
+    fill_bubble(&mut image, 1, 0);
+    fill_bubble(&mut image, 1, 1);
+    let read = read_page(&image, &Thresholds::default()).expect("a readable page");
+    assert!(matches!(read.rows[1].decision, RowDecision::Held(_)));
+    let picture = image::load_from_memory(&annotate_png(&read))
+        .expect("a PNG")
+        .to_rgb8();
+    let count = |wanted: fn(&[u8; 3]) -> bool| picture.pixels().filter(|p| wanted(&p.0)).count();
+    assert!(count(|p| *p == [0, 160, 60]) > 0, "green rings");
+    assert!(count(|p| *p == [150, 180, 235]) > 0, "light blue rings");
+    // Amber over white paper: 255 * 0.6 + (255, 200, 60) * 0.4 = (255, 233, 177).
+    let amber = |p: &[u8; 3]| {
+        p.iter()
+            .zip([255u8, 233, 177])
+            .all(|(a, b)| a.abs_diff(b) <= 1)
+    };
+    assert!(count(amber) > 100, "an amber band");
+}

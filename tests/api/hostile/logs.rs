@@ -112,7 +112,8 @@ async fn exercise(app: &TestApp) -> Vec<String> {
     // A refused command and a refused token are logged too, if at all, without secrets.
     assert_eq!(
         app.record(&teacher, &session, "S9", "late").await.status(),
-        StatusCode::CONFLICT
+        StatusCode::NOT_FOUND,
+        "S9 does not exist"
     );
     assert_eq!(
         app.get("/api/users", &format!("{teacher}x")).await.status(),
