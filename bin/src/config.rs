@@ -186,7 +186,7 @@ pub struct RelaySettings {
     #[arg(long, env = "ATTENDANCE_STREAM", default_value = "ATTENDANCE")]
     pub stream: String,
     /// Events published per relay step.
-    #[arg(long, env = "RELAY_BATCH_SIZE", default_value_t = 2000)]
+    #[arg(long, env = "RELAY_BATCH_SIZE", default_value_t = 1000)]
     pub relay_batch_size: i64,
     /// Consecutive publish failures that open the relay's circuit breaker.
     #[arg(long, env = "BREAKER_FAILURE_THRESHOLD", default_value_t = 3)]
@@ -204,7 +204,7 @@ impl Default for RelaySettings {
         RelaySettings {
             subject_prefix: "attendance".into(),
             stream: "ATTENDANCE".into(),
-            relay_batch_size: 2000,
+            relay_batch_size: 1000,
             breaker_failures: 3,
             breaker_open_secs: 15,
             breaker_successes: 2,

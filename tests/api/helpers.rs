@@ -311,6 +311,16 @@ impl TestApp {
             .await
     }
 
+    /// `GET /api/health` (no token), expecting 200.
+    pub async fn health(&self) -> Value {
+        let response = self
+            .request(Method::GET, "/api/health", None)
+            .send()
+            .await
+            .unwrap();
+        expect_json(response, StatusCode::OK).await
+    }
+
     /// How many events are stored.
     pub async fn event_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM events")

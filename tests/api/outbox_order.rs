@@ -361,14 +361,7 @@ async fn relay_verify_finds_what_the_text_sorted_relay_lost_and_repair_republish
         events.len() - lost.len(),
         "the old relay loses every event below 1,000,000"
     );
-    let health = expect_json(
-        app.request(reqwest::Method::GET, "/api/health", None)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    let health = app.health().await;
     assert_eq!(health["relay"]["pending"], 0, "{health}");
     assert_eq!(
         health["relay"]["missing_from_stream"],

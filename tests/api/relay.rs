@@ -191,14 +191,7 @@ async fn commands_succeed_while_nats_is_down_and_every_event_arrives_once_when_i
         async move { breaker.snapshot().opened >= 1 }
     })
     .await;
-    let health = expect_json(
-        app.request(reqwest::Method::GET, "/api/health", None)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    let health = app.health().await;
     assert!(
         health["relay"]["pending"].as_i64().unwrap() >= 3,
         "{health}"
