@@ -533,3 +533,24 @@ pub fn fresh_database_name() -> String {
         .as_secs();
     format!("att_test_{secs}_{}", uuid::Uuid::new_v4().simple())
 }
+
+/// Runs a command on a blocking thread (the server under test keeps serving on the runtime's
+/// workers) and fails with everything it printed unless it succeeded; returns its standard
+/// output and standard error, one after the other.
+pub async fn run(mut command: std::process::Command) -> String {
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("joined")
+        .expect("the command starts");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "failed ({}):\n{text}",
+        output.status
+    );
+    text
+}

@@ -5,11 +5,11 @@
 //! walkthrough. The tools come from `scripts/openapi-tools.sh` (installed by `.ci/run`); when
 //! they are missing the tests fail, never skip.
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, expect_json};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, expect_json, run};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 /// The repository's `scripts/openapi-tools.sh` with its arguments.
 fn openapi_tools(args: &[&str]) -> Command {
@@ -19,25 +19,6 @@ fn openapi_tools(args: &[&str]) -> Command {
         .arg(root.join("scripts/openapi-tools.sh"))
         .args(args);
     command
-}
-
-/// Runs a command on a blocking thread (the server keeps serving on the runtime's workers)
-/// and fails with everything it printed unless it succeeded.
-async fn run(mut command: Command) -> String {
-    let output: Output = tokio::task::spawn_blocking(move || command.output().expect("bash runs"))
-        .await
-        .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "failed ({}):\n{text}",
-        output.status
-    );
-    text
 }
 
 /// A directory of its own under the system's temporary directory, removed when dropped.

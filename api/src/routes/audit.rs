@@ -69,16 +69,13 @@ async fn usernames(
     state: &AppState,
     events: &[StoredEvent],
 ) -> Result<HashMap<String, String>, ApiError> {
-    let ids: Vec<String> = events
+    let mut ids: Vec<String> = events
         .iter()
         .filter_map(|e| e.meta("user_id").map(str::to_string))
         .collect();
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, username FROM users WHERE id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(state.pool())
-            .await?;
-    Ok(rows.into_iter().collect())
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(crate::auth::users::usernames(state.pool(), &ids).await?)
 }
 
 /// The API shape of stored events, with usernames resolved now.

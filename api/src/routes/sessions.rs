@@ -520,21 +520,16 @@ async fn usernames(
     state: &AppState,
     lines: &[(String, Option<RegisterRow>)],
 ) -> Result<HashMap<String, String>, ApiError> {
-    let mut ids: Vec<&str> = lines
+    let mut ids: Vec<String> = lines
         .iter()
-        .filter_map(|(_, r)| r.as_ref()?.recorded_by.as_deref())
+        .filter_map(|(_, r)| r.as_ref()?.recorded_by.clone())
         .collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, username FROM users WHERE id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(state.pool())
-            .await?;
-    Ok(rows.into_iter().collect())
+    Ok(crate::auth::users::usernames(state.pool(), &ids).await?)
 }
 
 /// The answer to closing a register.
