@@ -1,12 +1,11 @@
-//! The printable sheet of a session: A4 pages drawn from [`Layout`], through the report
-//! canvas (fonts for every script, subset and embedded).
+//! The printable sheet of a session: A4 pages drawn from [`Layout`], through the shared
+//! typesetting crate (fonts for every script, subset and embedded).
 
 use crate::layout::{
     self, BUBBLE_OUTLINE, BUBBLE_X, FIDUCIAL_SIDE, Layout, ROW_PITCH, SheetInfo, TABLE_HEADER_Y,
     TABLE_LEFT, TABLE_RIGHT,
 };
-use projections::reports::ReportError;
-use projections::reports::pdf::{Align, Drawing};
+use typeset::{Align, Drawing, TypesetError};
 
 /// Left edge of the header and the number column (pt).
 const HEADER_LEFT: f32 = TABLE_LEFT;
@@ -23,7 +22,7 @@ pub enum GenerateError {
     Qr(u32),
     /// The PDF could not be written.
     #[error(transparent)]
-    Pdf(#[from] ReportError),
+    Pdf(#[from] TypesetError),
 }
 
 /// The layout of the sheet for `info`.

@@ -37,6 +37,12 @@ impl ReportError {
     }
 }
 
+impl From<typeset::TypesetError> for ReportError {
+    fn from(error: typeset::TypesetError) -> Self {
+        ReportError::render("pdf", error.0)
+    }
+}
+
 /// A report format: a strategy that renders the three reports.
 pub trait ReportFormat: Send + Sync {
     /// The registry name, e.g. `csv`.

@@ -1,8 +1,5 @@
 //! The course register: students by sessions, cut into pages both ways.
 
-use super::canvas::Align;
-use super::table::{self, Column, PAD, Row, Style, TOTALS_FILL};
-use super::text::Weight;
 use super::{
     CONTENT_BOTTOM, HeaderLine, MARGIN, PdfFormat, draw_footers, draw_header, draw_legend,
     generated, rate, yes_no,
@@ -11,6 +8,9 @@ use crate::reports::model::letter;
 use crate::reports::{CourseReport, ReportError, RiskLevel};
 use domain::Tally;
 use std::ops::Range;
+use typeset::Align;
+use typeset::Weight;
+use typeset::table::{self, Column, PAD, Row, Style, TOTALS_FILL};
 
 /// Most session columns on one page.
 const MAX_SESSIONS_PER_PAGE: usize = 20;
@@ -274,7 +274,7 @@ pub(super) fn render(format: &PdfFormat, r: &CourseReport) -> Result<Vec<u8>, Re
         }
     }
     draw_footers(&mut canvas, &format!("Course register {}", r.course_id));
-    canvas.finish(&title)
+    Ok(canvas.finish(&title)?)
 }
 
 /// Height of the header lines (as drawn by `draw_header`).

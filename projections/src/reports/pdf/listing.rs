@@ -1,13 +1,13 @@
 //! The one-table reports: a student's sessions, and the students at risk.
 
-use super::canvas::{Align, Canvas, Rgb8};
-use super::table::{self, Column, Row, Style};
-use super::text::Weight;
 use super::{
     CONTENT_BOTTOM, HeaderLine, MARGIN, PdfFormat, draw_footers, draw_header, draw_legend,
     generated, rate, yes_no,
 };
 use crate::reports::{AtRiskReport, ReportError, RiskLevel, StudentReport};
+use typeset::Weight;
+use typeset::table::{self, Column, Row, Style};
+use typeset::{Align, Canvas, Rgb8};
 
 const STYLE: Style = Style {
     size: 7.5,
@@ -180,10 +180,10 @@ pub(super) fn student(format: &PdfFormat, r: &StudentReport) -> Result<Vec<u8>, 
         &mut canvas,
         &format!("Student report {} · {}", r.student_id, r.course_id),
     );
-    canvas.finish(&format!(
+    Ok(canvas.finish(&format!(
         "Attendance of {} in {}",
         r.student_id, r.course_id
-    ))
+    ))?)
 }
 
 /// Renders the at-risk report.
@@ -254,5 +254,5 @@ pub(super) fn at_risk(format: &PdfFormat, r: &AtRiskReport) -> Result<Vec<u8>, R
     legend.extend(format.risk_legend(r.threshold));
     paginate(&mut canvas, &header, &columns, &rows, &legend);
     draw_footers(&mut canvas, &format!("At-risk report · {scope}"));
-    canvas.finish(&format!("Students at risk — {scope}"))
+    Ok(canvas.finish(&format!("Students at risk — {scope}"))?)
 }

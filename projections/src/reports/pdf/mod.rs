@@ -12,20 +12,16 @@
 //!   Both fonts are embedded, subset to the glyphs used, with a ToUnicode map.
 //! - Pure: report data in, bytes out.
 
-mod canvas;
 mod course;
-mod emit;
 mod listing;
-mod table;
 #[cfg(test)]
 mod tests;
-mod text;
 
 use super::config::{Orientation, PageSize, ReportConfig, RiskColours};
 use super::{AtRiskReport, CourseReport, ReportError, ReportFormat, RiskLevel, StudentReport};
-use canvas::{Canvas, Rgb8};
 use chrono::{DateTime, Utc};
-use text::Weight;
+use typeset::Weight;
+use typeset::{Align, Canvas, Rgb8};
 
 /// Page margin (pt).
 const MARGIN: f32 = 36.0;
@@ -39,70 +35,6 @@ const FOOTER_SIZE: f32 = 7.5;
 const CONTENT_BOTTOM: f32 = MARGIN + 18.0;
 /// Baseline of the first legend line (pt).
 const LEGEND_Y: f32 = MARGIN + 8.0;
-
-pub use canvas::Align;
-
-/// A plain drawing surface for other documents (the bubble sheets): A4 portrait pages of
-/// rectangles, lines, circles and text in any script, in points from the bottom left.
-pub struct Drawing {
-    canvas: Canvas,
-}
-
-impl Drawing {
-    /// An empty A4 portrait document.
-    pub fn a4() -> Result<Drawing, ReportError> {
-        Ok(Drawing {
-            canvas: Canvas::new(210.0, 297.0)?,
-        })
-    }
-
-    /// Page width and height (pt).
-    pub fn size(&self) -> (f32, f32) {
-        (self.canvas.width, self.canvas.height)
-    }
-
-    /// Starts a new page and draws on it.
-    pub fn add_page(&mut self) {
-        self.canvas.add_page();
-    }
-
-    /// A filled rectangle in a grey (0 is black).
-    pub fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, grey: u8) {
-        self.canvas.fill(x, y, w, h, (grey, grey, grey));
-    }
-
-    /// A straight line.
-    pub fn line(&mut self, from: (f32, f32), to: (f32, f32), width: f32, grey: u8) {
-        self.canvas.line(from, to, width, grey);
-    }
-
-    /// A circle's outline.
-    pub fn circle(&mut self, centre: (f32, f32), r: f32, width: f32, grey: u8) {
-        self.canvas.circle(centre, r, width, grey, false);
-    }
-
-    /// Text on a baseline `y` in the box from `x` to `x + w`, cut with an ellipsis if it
-    /// does not fit; returns the width drawn.
-    #[allow(clippy::too_many_arguments)]
-    pub fn text(
-        &mut self,
-        text: &str,
-        bold: bool,
-        size: f32,
-        x: f32,
-        y: f32,
-        w: f32,
-        align: Align,
-    ) -> f32 {
-        let weight = if bold { Weight::Bold } else { Weight::Regular };
-        self.canvas.text(text, weight, size, x, y, w, align)
-    }
-
-    /// The PDF.
-    pub fn finish(self, title: &str) -> Result<Vec<u8>, ReportError> {
-        self.canvas.finish(title)
-    }
-}
 
 /// The PDF strategy.
 pub struct PdfFormat {
@@ -133,9 +65,9 @@ impl PdfFormat {
             Orientation::Auto => wide,
         };
         if landscape {
-            Canvas::new(h, w)
+            Ok(Canvas::new(h, w)?)
         } else {
-            Canvas::new(w, h)
+            Ok(Canvas::new(w, h)?)
         }
     }
 

@@ -1,18 +1,18 @@
 //! Tables: a header row and rows of single-line cells, drawn on one page at a time (the
 //! callers paginate and repeat the header on every page).
 
-use super::canvas::{Align, Canvas, Rgb8};
-use super::text::Weight;
+use crate::canvas::{Align, Canvas, Rgb8};
+use crate::text::Weight;
 
 /// Cell padding (pt).
-pub(super) const PAD: f32 = 2.5;
+pub const PAD: f32 = 2.5;
 /// Header background.
 const HEADER_FILL: Rgb8 = (232, 232, 232);
 /// Totals rows background.
-pub(super) const TOTALS_FILL: Rgb8 = (242, 242, 242);
+pub const TOTALS_FILL: Rgb8 = (242, 242, 242);
 
 /// A column.
-pub(super) struct Column {
+pub struct Column {
     /// Header text.
     pub title: String,
     /// Second header line (rotated headers only).
@@ -27,7 +27,7 @@ pub(super) struct Column {
 
 impl Column {
     /// A column with a horizontal header.
-    pub(super) fn new(title: &str, width: f32, align: Align) -> Self {
+    pub fn new(title: &str, width: f32, align: Align) -> Self {
         Column {
             title: title.to_string(),
             subtitle: String::new(),
@@ -38,7 +38,7 @@ impl Column {
     }
 
     /// A column with a header read upwards.
-    pub(super) fn rotated(title: &str, subtitle: &str, width: f32, align: Align) -> Self {
+    pub fn rotated(title: &str, subtitle: &str, width: f32, align: Align) -> Self {
         Column {
             title: title.to_string(),
             subtitle: subtitle.to_string(),
@@ -51,7 +51,7 @@ impl Column {
 
 /// A row.
 #[derive(Default)]
-pub(super) struct Row {
+pub struct Row {
     /// One text per column (missing ones are blank).
     pub cells: Vec<String>,
     /// Background.
@@ -63,7 +63,7 @@ pub(super) struct Row {
 }
 
 /// Sizes of a table.
-pub(super) struct Style {
+pub struct Style {
     /// Text size (pt).
     pub size: f32,
     /// Row height (pt).
@@ -74,7 +74,7 @@ pub(super) struct Style {
 
 impl Style {
     /// How many rows fit between `top` and `bottom` under the header (at least one).
-    pub(super) fn rows_per_page(&self, top: f32, bottom: f32) -> usize {
+    pub fn rows_per_page(&self, top: f32, bottom: f32) -> usize {
         let room = top - bottom - self.header_height;
         ((room / self.row_height).floor() as usize).max(1)
     }
@@ -82,7 +82,7 @@ impl Style {
 
 /// Draws the header row and `rows` on the current page with the columns `cols` (indices
 /// into `columns` and into each row's cells), the top left corner at `(x, top)`.
-pub(super) fn draw(
+pub fn draw(
     canvas: &mut Canvas,
     columns: &[Column],
     cols: &[usize],

@@ -1,8 +1,8 @@
 //! Page items to printpdf content operations: every text is one text object with an
 //! absolute text matrix per glyph (printpdf merges a baseline's glyphs into one `TJ`).
 
-use super::canvas::{Item, Rgb8};
-use super::text::Face;
+use crate::canvas::{Item, Rgb8};
+use crate::text::Face;
 use printpdf::{
     Codepoint, Color, FontId, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Polygon,
     PolygonRing, Pt, Rect, Rgb, TextItem, TextMatrix, WindingOrder,
@@ -10,7 +10,7 @@ use printpdf::{
 use std::collections::HashMap;
 
 /// A font embedded in the document, and the glyph ids of its subset by original id.
-pub(super) type Embedded = HashMap<Face, (FontId, HashMap<u16, u16>)>;
+pub(crate) type Embedded = HashMap<Face, (FontId, HashMap<u16, u16>)>;
 
 fn colour(rgb: Rgb8) -> Color {
     Color::Rgb(Rgb {
@@ -51,7 +51,7 @@ fn circle_points(centre: (f32, f32), r: f32) -> Vec<LinePoint> {
 }
 
 /// The content operations of a page.
-pub(super) fn ops(items: &[Item], fonts: &Embedded) -> Vec<Op> {
+pub(crate) fn ops(items: &[Item], fonts: &Embedded) -> Vec<Op> {
     let mut ops = Vec::new();
     let mut fill: Option<Rgb8> = None;
     let mut stroke: Option<(f32, u8)> = None;

@@ -1,19 +1,19 @@
 //! Pages of fills, lines and shaped text, turned into a PDF with printpdf at the end, each
 //! font subset (allsorts) to the glyphs used.
 
-use super::emit::{self, Embedded};
-use super::text::{Face, Shaped, Shaper, Weight};
-use crate::reports::ReportError;
+use crate::TypesetError;
+use crate::emit::{self, Embedded};
+use crate::text::{Face, Shaped, Shaper, Weight};
 use allsorts::subset::{CmapTarget, SubsetProfile, subset};
 use printpdf::{FontId, Mm, ParsedFont, PdfDocument, PdfFont, PdfPage, PdfSaveOptions, Pt};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// A colour as bytes.
-pub(super) type Rgb8 = (u8, u8, u8);
+pub type Rgb8 = (u8, u8, u8);
 
 /// Black.
-pub(super) const BLACK: Rgb8 = (0, 0, 0);
+pub const BLACK: Rgb8 = (0, 0, 0);
 
 /// Horizontal alignment in a box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub enum Align {
 }
 
 /// Something drawn on a page.
-pub(super) enum Item {
+pub(crate) enum Item {
     /// A filled rectangle.
     Fill {
         x: f32,
@@ -63,7 +63,7 @@ pub(super) enum Item {
 }
 
 /// The pages of one document, in points from the bottom left corner.
-pub(super) struct Canvas {
+pub struct Canvas {
     /// Page width (pt).
     pub width: f32,
     /// Page height (pt).
@@ -75,13 +75,13 @@ pub(super) struct Canvas {
     pub shaper: Shaper,
 }
 
-fn error(reason: impl std::fmt::Display) -> ReportError {
-    ReportError::render("pdf", reason)
+fn error(reason: impl std::fmt::Display) -> TypesetError {
+    TypesetError(reason.to_string())
 }
 
 impl Canvas {
     /// An empty document of pages of a size in millimetres.
-    pub(super) fn new(width_mm: f32, height_mm: f32) -> Result<Canvas, ReportError> {
+    pub fn new(width_mm: f32, height_mm: f32) -> Result<Canvas, TypesetError> {
         Ok(Canvas {
             width: Pt::from(Mm(width_mm)).0,
             height: Pt::from(Mm(height_mm)).0,
@@ -93,18 +93,18 @@ impl Canvas {
     }
 
     /// Starts a new page and draws on it.
-    pub(super) fn add_page(&mut self) {
+    pub fn add_page(&mut self) {
         self.pages.push(Vec::new());
         self.current = self.pages.len() - 1;
     }
 
     /// Number of pages.
-    pub(super) fn page_count(&self) -> usize {
+    pub fn page_count(&self) -> usize {
         self.pages.len()
     }
 
     /// Draws on an earlier page (0-based).
-    pub(super) fn select_page(&mut self, index: usize) {
+    pub fn select_page(&mut self, index: usize) {
         if index < self.pages.len() {
             self.current = index;
         }
@@ -118,12 +118,12 @@ impl Canvas {
     }
 
     /// A filled rectangle.
-    pub(super) fn fill(&mut self, x: f32, y: f32, w: f32, h: f32, rgb: Rgb8) {
+    pub fn fill(&mut self, x: f32, y: f32, w: f32, h: f32, rgb: Rgb8) {
         self.items().push(Item::Fill { x, y, w, h, rgb });
     }
 
     /// A straight line; `grey` 0 is black.
-    pub(super) fn line(&mut self, from: (f32, f32), to: (f32, f32), width: f32, grey: u8) {
+    pub fn line(&mut self, from: (f32, f32), to: (f32, f32), width: f32, grey: u8) {
         self.items().push(Item::Line {
             from,
             to,
@@ -133,7 +133,7 @@ impl Canvas {
     }
 
     /// A circle's outline (`fill` false) or a filled disc; `grey` 0 is black.
-    pub(super) fn circle(&mut self, centre: (f32, f32), r: f32, width: f32, grey: u8, fill: bool) {
+    pub fn circle(&mut self, centre: (f32, f32), r: f32, width: f32, grey: u8, fill: bool) {
         self.items().push(Item::Circle {
             centre,
             r,
@@ -144,7 +144,7 @@ impl Canvas {
     }
 
     /// A rectangle's outline.
-    pub(super) fn frame(&mut self, x: f32, y: f32, w: f32, h: f32, width: f32, grey: u8) {
+    pub fn frame(&mut self, x: f32, y: f32, w: f32, h: f32, width: f32, grey: u8) {
         let (x2, y2) = (x + w, y + h);
         self.line((x, y), (x2, y), width, grey);
         self.line((x2, y), (x2, y2), width, grey);
@@ -155,7 +155,7 @@ impl Canvas {
     /// Text on a baseline `y`, in the box from `x` to `x + w` (cut with an ellipsis if it
     /// does not fit); returns the width drawn.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn text(
+    pub fn text(
         &mut self,
         text: &str,
         weight: Weight,
@@ -169,7 +169,7 @@ impl Canvas {
     }
 
     /// [`Canvas::text`] in a colour; `rect` is `(x, baseline, width)`.
-    pub(super) fn text_coloured(
+    pub fn text_coloured(
         &mut self,
         text: &str,
         weight: Weight,
@@ -201,15 +201,7 @@ impl Canvas {
 
     /// Text turned a quarter counterclockwise (read upwards), with its baseline at `x`,
     /// starting at `y` and at most `len` long.
-    pub(super) fn text_up(
-        &mut self,
-        text: &str,
-        weight: Weight,
-        size: f32,
-        x: f32,
-        y: f32,
-        len: f32,
-    ) {
+    pub fn text_up(&mut self, text: &str, weight: Weight, size: f32, x: f32, y: f32, len: f32) {
         let shaped = self.shaper.fit(text, weight, size, len.max(0.0));
         if !shaped.glyphs.is_empty() {
             self.items().push(Item::Text {
@@ -224,12 +216,12 @@ impl Canvas {
     }
 
     /// Width in points of a text at a size.
-    pub(super) fn measure(&mut self, text: &str, weight: Weight, size: f32) -> f32 {
+    pub fn measure(&mut self, text: &str, weight: Weight, size: f32) -> f32 {
         self.shaper.shape(text, weight).width_pt(size)
     }
 
     /// The PDF.
-    pub(super) fn finish(mut self, title: &str) -> Result<Vec<u8>, ReportError> {
+    pub fn finish(mut self, title: &str) -> Result<Vec<u8>, TypesetError> {
         if self.pages.is_empty() {
             self.add_page();
         }

@@ -17,13 +17,13 @@ use std::rc::Rc;
 use unicode_bidi::{BidiClass, Level, ParagraphBidiInfo, bidi_class};
 
 /// DejaVu Sans: Latin, Greek, Cyrillic, Arabic, Hebrew and more.
-const DEJAVU: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+const DEJAVU: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 /// DejaVu Sans Bold.
-const DEJAVU_BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
+const DEJAVU_BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
 /// Droid Sans Fallback: Chinese and Japanese.
-const DROID_FALLBACK: &[u8] = include_bytes!("../../../assets/fonts/DroidSansFallbackFull.ttf");
+const DROID_FALLBACK: &[u8] = include_bytes!("../fonts/DroidSansFallbackFull.ttf");
 /// Nanum Gothic: Korean (Hangul), which Droid Sans Fallback lacks.
-const NANUM: &[u8] = include_bytes!("../../../assets/fonts/NanumGothic.ttf");
+const NANUM: &[u8] = include_bytes!("../fonts/NanumGothic.ttf");
 
 /// Longest text shaped, in characters: no column or line holds more.
 const MAX_CHARS: usize = 400;
@@ -33,7 +33,7 @@ const ELLIPSIS: &str = "\u{2026}";
 
 /// An embedded font.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(super) enum Face {
+pub enum Face {
     /// DejaVu Sans.
     Regular,
     /// DejaVu Sans Bold.
@@ -49,7 +49,7 @@ impl Face {
         self as usize
     }
 
-    pub(super) fn bytes(self) -> &'static [u8] {
+    pub fn bytes(self) -> &'static [u8] {
         match self {
             Face::Regular => DEJAVU,
             Face::Bold => DEJAVU_BOLD,
@@ -61,7 +61,7 @@ impl Face {
 
 /// Text weight asked for (CJK text has no bold face and stays regular).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) enum Weight {
+pub enum Weight {
     /// Regular.
     Regular,
     /// Bold.
@@ -70,7 +70,7 @@ pub(super) enum Weight {
 
 /// A glyph placed on the baseline.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct PlacedGlyph {
+pub struct PlacedGlyph {
     /// The font.
     pub face: Face,
     /// Glyph id in the full font.
@@ -85,7 +85,7 @@ pub(super) struct PlacedGlyph {
 
 /// A shaped text, glyphs in visual order (left to right).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(super) struct Shaped {
+pub struct Shaped {
     /// The glyphs.
     pub glyphs: Vec<PlacedGlyph>,
     /// Advance width (1/1000 em).
@@ -94,13 +94,13 @@ pub(super) struct Shaped {
 
 impl Shaped {
     /// Width in points at a font size.
-    pub(super) fn width_pt(&self, size: f32) -> f32 {
+    pub fn width_pt(&self, size: f32) -> f32 {
         self.width * size / 1000.0
     }
 }
 
 /// A loaded font.
-pub(super) type LoadedFont = Font<DynamicFontTableProvider<'static>>;
+pub type LoadedFont = Font<DynamicFontTableProvider<'static>>;
 
 fn load(face: Face) -> Option<LoadedFont> {
     let data = ReadScope::new(face.bytes())
@@ -111,7 +111,7 @@ fn load(face: Face) -> Option<LoadedFont> {
 }
 
 /// Shapes texts; caches the results of one rendering (one report).
-pub(super) struct Shaper {
+pub struct Shaper {
     fonts: [Option<LoadedFont>; 4],
     tried: [bool; 4],
     cache: [HashMap<String, Rc<Shaped>>; 2],
@@ -120,7 +120,7 @@ pub(super) struct Shaper {
 
 impl Shaper {
     /// A shaper; fails only when the embedded DejaVu fonts cannot be read.
-    pub(super) fn new() -> Result<Shaper, String> {
+    pub fn new() -> Result<Shaper, String> {
         let mut shaper = Shaper {
             fonts: [None, None, None, None],
             tried: [false; 4],
@@ -136,7 +136,7 @@ impl Shaper {
     }
 
     /// The loaded font of a face (loaded on first use).
-    pub(super) fn font(&mut self, face: Face) -> Option<&mut LoadedFont> {
+    pub fn font(&mut self, face: Face) -> Option<&mut LoadedFont> {
         let i = face.index();
         if !self.tried[i] {
             self.tried[i] = true;
@@ -154,7 +154,7 @@ impl Shaper {
     }
 
     /// Shapes a text (cached).
-    pub(super) fn shape(&mut self, text: &str, weight: Weight) -> Rc<Shaped> {
+    pub fn shape(&mut self, text: &str, weight: Weight) -> Rc<Shaped> {
         let slot = weight as usize;
         if let Some(shaped) = self.cache[slot].get(text) {
             return shaped.clone();
@@ -166,7 +166,7 @@ impl Shaper {
 
     /// Shapes a text to fit a width in points at a size, cutting it and adding an ellipsis
     /// when it is too wide (nothing at all when not even the ellipsis fits).
-    pub(super) fn fit(&mut self, text: &str, weight: Weight, size: f32, max: f32) -> Rc<Shaped> {
+    pub fn fit(&mut self, text: &str, weight: Weight, size: f32, max: f32) -> Rc<Shaped> {
         let full = self.shape(text, weight);
         if full.width_pt(size) <= max + 0.01 {
             return full;
