@@ -85,6 +85,44 @@ pub enum CallError<E> {
     Failed(E),
 }
 
+/// Leave to make one call, from [`CircuitBreaker::try_acquire`]. Its outcome is recorded
+/// exactly once: by the method that consumes it, or as a failure when it is dropped.
+#[must_use = "a permit dropped without an outcome counts as a failure"]
+#[derive(Debug)]
+pub struct Permit<'a> {
+    breaker: &'a CircuitBreaker,
+    open: bool,
+}
+
+impl Permit<'_> {
+    /// The call succeeded.
+    pub fn succeeded(mut self) {
+        self.open = false;
+        self.breaker.record_success();
+    }
+
+    /// The call failed.
+    pub fn failed(mut self) {
+        self.open = false;
+        self.breaker.record_failure();
+    }
+
+    /// Nothing was tried after all (no work to do): no outcome, and a half-open breaker
+    /// lets the next trial through.
+    pub fn unused(mut self) {
+        self.open = false;
+        self.breaker.release();
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            self.breaker.record_failure();
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     state: BreakerState,
@@ -134,9 +172,11 @@ impl CircuitBreaker {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Asks to make a call; on `Ok` the caller must report the outcome with
-    /// [`Self::record_success`] or [`Self::record_failure`].
-    pub fn try_acquire(&self) -> Result<(), Rejected> {
+    /// Asks to make a call. The permit records the outcome: [`Permit::succeeded`],
+    /// [`Permit::failed`], or [`Permit::unused`] when nothing was tried after all. A permit
+    /// dropped without an outcome (an early `?`, a panic, a cancelled future) counts as a
+    /// failure, so a half-open trial can never stay marked as running.
+    pub fn try_acquire(&self) -> Result<Permit<'_>, Rejected> {
         let mut inner = self.lock();
         let now = Instant::now();
         if inner.state == BreakerState::Open {
@@ -161,11 +201,13 @@ impl CircuitBreaker {
             }
             inner.trial_running = true;
         }
-        Ok(())
+        Ok(Permit {
+            breaker: self,
+            open: true,
+        })
     }
 
-    /// Reports a successful call.
-    pub fn record_success(&self) {
+    fn record_success(&self) {
         let mut inner = self.lock();
         inner.successes += 1;
         inner.consecutive_failures = 0;
@@ -179,8 +221,7 @@ impl CircuitBreaker {
         }
     }
 
-    /// Reports a failed call.
-    pub fn record_failure(&self) {
+    fn record_failure(&self) {
         let mut inner = self.lock();
         inner.failures += 1;
         inner.consecutive_failures += 1;
@@ -198,19 +239,23 @@ impl CircuitBreaker {
         }
     }
 
+    fn release(&self) {
+        self.lock().trial_running = false;
+    }
+
     /// Runs `call` if the breaker allows it, and records its outcome.
     pub async fn call<T, E, F>(&self, call: F) -> Result<T, CallError<E>>
     where
         F: Future<Output = Result<T, E>>,
     {
-        self.try_acquire().map_err(CallError::Rejected)?;
+        let permit = self.try_acquire().map_err(CallError::Rejected)?;
         match call.await {
             Ok(value) => {
-                self.record_success();
+                permit.succeeded();
                 Ok(value)
             }
             Err(error) => {
-                self.record_failure();
+                permit.failed();
                 Err(CallError::Failed(error))
             }
         }
@@ -314,8 +359,9 @@ mod tests {
         );
         tokio::time::advance(Duration::from_millis(1)).await;
         assert_eq!(b.state(), BreakerState::HalfOpen);
-        b.try_acquire().unwrap();
+        let trial = b.try_acquire().unwrap();
         assert!(b.try_acquire().is_err(), "only one trial at a time");
+        drop(trial);
     }
 
     #[tokio::test(start_paused = true)]
@@ -361,5 +407,38 @@ mod tests {
         tokio::time::advance(Duration::from_secs(2)).await;
         succeed(&b).await.unwrap();
         assert_eq!(b.state(), BreakerState::Closed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_trial_abandoned_without_an_outcome_counts_as_a_failure_and_the_next_is_let_through()
+    {
+        let b = breaker();
+        for _ in 0..3 {
+            fail(&b).await.unwrap_err();
+        }
+        tokio::time::advance(Duration::from_secs(15)).await;
+        {
+            // An early `?` between acquiring and recording: the permit is dropped.
+            let _trial = b.try_acquire().unwrap();
+        }
+        assert_eq!(b.state(), BreakerState::Open, "the abandoned trial failed");
+        tokio::time::advance(Duration::from_secs(15)).await;
+        b.try_acquire().unwrap().succeeded();
+        b.try_acquire().unwrap().succeeded();
+        assert_eq!(b.state(), BreakerState::Closed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unused_permit_records_nothing_and_frees_the_trial() {
+        let b = breaker();
+        for _ in 0..3 {
+            fail(&b).await.unwrap_err();
+        }
+        tokio::time::advance(Duration::from_secs(15)).await;
+        b.try_acquire().unwrap().unused();
+        assert_eq!(b.state(), BreakerState::HalfOpen);
+        b.try_acquire().unwrap().succeeded();
+        assert_eq!(b.snapshot().failures, 3);
+        assert_eq!(b.snapshot().successes, 1);
     }
 }

@@ -139,35 +139,41 @@ impl Relay {
     /// Publishes the next batch, if this relay leads and NATS is reachable.
     pub async fn step(&self) -> anyhow::Result<Step> {
         if !self.stream_ready.load(Ordering::Relaxed) {
-            if let Err(rejected) = self.breaker.try_acquire() {
-                return Ok(Step::Unavailable(rejected.retry_after));
-            }
+            let permit = match self.breaker.try_acquire() {
+                Ok(permit) => permit,
+                Err(rejected) => return Ok(Step::Unavailable(rejected.retry_after)),
+            };
             if let Err(error) = self.ensure_stream().await {
-                self.breaker.record_failure();
+                permit.failed();
                 tracing::warn!(error = %format!("{error:#}"), "relay: stream not ready");
                 return Ok(Step::Unavailable(Duration::from_secs(1)));
             }
-            self.breaker.record_success();
+            permit.succeeded();
         }
         let mut tx = self.pool.begin().await?;
         let Some(checkpoint) = outbox::lock_checkpoint(&mut tx, &self.config.stream).await? else {
             return Ok(Step::Follower);
         };
+        // The leader asks the breaker before reading a batch, so an outage of NATS does not
+        // cost Postgres a batch read per retry. The permit records a failure if anything
+        // below returns early before the publish's outcome is known (a database error, a
+        // cancelled step): a half-open trial never stays marked as running.
+        let permit = match self.breaker.try_acquire() {
+            Ok(permit) => permit,
+            Err(rejected) => return Ok(Step::Unavailable(rejected.retry_after)),
+        };
         let events = outbox::events_after(&mut tx, checkpoint, self.config.batch).await?;
         if events.is_empty() {
+            permit.unused();
             tx.commit().await?;
             return Ok(Step::Idle);
         }
-        if let Err(rejected) = self.breaker.try_acquire() {
-            return Ok(Step::Unavailable(rejected.retry_after));
-        }
         let outcome = self.publish(&events).await;
         // The breaker guards the publish alone, so its outcome is recorded before the
-        // checkpoint is written: a database error below must not leave a half-open trial
-        // marked as running (every later acquire would be refused until a restart).
+        // checkpoint is written.
         match &outcome.error {
-            None => self.breaker.record_success(),
-            Some(_) => self.breaker.record_failure(),
+            None => permit.succeeded(),
+            Some(_) => permit.failed(),
         }
         if outcome.acked > 0 {
             outbox::save_checkpoint(

@@ -3,6 +3,7 @@
 
 use crate::helpers::{TestApp, expect_json, wait_until};
 use crate::nats_support::{OwnedNats, connect, consume, read_stream, stream_len};
+use api::breaker::{BreakerConfig, BreakerState};
 use attendance::relay::{Relay, Step};
 use futures::future::join_all;
 use projections::outbox;
@@ -350,4 +351,80 @@ async fn two_relays_at_once_publish_every_event_once_in_order() {
         &read_stream(&client, &app.config.relay.stream).await,
         events as usize,
     );
+}
+
+/// The breaker's permit is taken before the batch is read: a database error in a half-open
+/// trial must count as that trial's failure, not leave the trial marked as running (every
+/// later step would be refused and the relay would stall until a restart).
+#[tokio::test]
+async fn a_database_error_during_a_half_open_trial_does_not_stall_the_relay() {
+    let mut nats = OwnedNats::start().await;
+    let url = nats.url();
+    let app = TestApp::spawn_with(|c| {
+        c.connections.nats_url = url.clone();
+        c.no_relay = true;
+    })
+    .await;
+    app.course_with_session().await;
+    let events = app.event_count().await as usize;
+    let mut config = app.config.relay.relay_config().unwrap();
+    config.breaker = BreakerConfig {
+        failure_threshold: 1,
+        open_for: Duration::from_millis(300),
+        success_threshold: 1,
+    };
+    let relay = Relay::new(app.pool.clone(), connect(&url).await, config);
+    relay.ensure_stream().await.unwrap();
+    let breaker = relay.breaker();
+
+    // NATS goes away: a publish fails and the breaker opens.
+    nats.stop();
+    let started = std::time::Instant::now();
+    while breaker.snapshot().opened == 0 {
+        assert!(started.elapsed() < DEADLINE, "the breaker never opened");
+        relay.step().await.unwrap();
+    }
+    nats.restart().await;
+    wait_until(DEADLINE, || {
+        let breaker = breaker.clone();
+        async move { breaker.state() == BreakerState::HalfOpen }
+    })
+    .await;
+
+    // The half-open trial meets a failing store: the events table is away for a moment.
+    sqlx::query("ALTER TABLE events RENAME TO events_away")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    relay
+        .step()
+        .await
+        .expect_err("the batch read fails while the table is away");
+    sqlx::query("ALTER TABLE events_away RENAME TO events")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        breaker.state(),
+        BreakerState::Open,
+        "the trial counted as failed"
+    );
+
+    // Without a restart, the same relay publishes everything once the breaker lets it.
+    let mut published = 0;
+    while published < events {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the relay stalled: {:?}",
+            breaker.snapshot()
+        );
+        match relay.step().await.unwrap() {
+            Step::Published { count, .. } => published += count,
+            Step::Unavailable(wait) => tokio::time::sleep(wait.min(DEADLINE / 100)).await,
+            Step::Idle | Step::Follower => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    let client = connect(&url).await;
+    let published = read_stream(&client, &app.config.relay.stream).await;
+    assert_once_and_in_order(&published, events);
 }

@@ -244,16 +244,18 @@ async fn guarded<T>(
     call: impl Future<Output = Result<T, ApiError>>,
 ) -> Result<T, ApiError> {
     let breaker = state.import_breaker();
-    if let Err(rejected) = breaker.try_acquire() {
-        return Err(ApiError::Unavailable {
+    let permit = breaker
+        .try_acquire()
+        .map_err(|rejected| ApiError::Unavailable {
             detail: "sheet imports are paused: the attendance store failed repeatedly".into(),
             retry_after: rejected.retry_after.max(Duration::from_secs(1)),
-        });
-    }
+        })?;
+    // Dropped with the future (a client that went away mid-write), the permit counts a
+    // failure instead of leaving a half-open trial marked as running.
     let result = call.await;
     match &result {
-        Err(e) if store_failed(e) => breaker.record_failure(),
-        _ => breaker.record_success(),
+        Err(e) if store_failed(e) => permit.failed(),
+        _ => permit.succeeded(),
     }
     result
 }
