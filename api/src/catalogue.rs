@@ -140,7 +140,7 @@ mod tests {
             CourseError::SessionExists(session()),
             CourseError::SessionCancelled(session()),
         ] {
-            assert_catalogued(error.into());
+            assert_catalogued(crate::app::AppError::from(error).into());
         }
         for error in [
             RegisterError::NotOpened,
@@ -158,7 +158,7 @@ mod tests {
             RegisterError::NothingToReview(student()),
             RegisterError::RollCallRefused(Vec::new()),
         ] {
-            assert_catalogued(error.into());
+            assert_catalogued(crate::app::AppError::from(error).into());
         }
     }
 

@@ -9,17 +9,8 @@ use serde::Serialize;
 use std::time::Duration;
 use utoipa::ToSchema;
 
-/// One invalid field (or row) of a request.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FieldProblem {
-    /// Where: a JSON path such as `marks[2].status`, or a parameter name.
-    pub field: String,
-    /// What is wrong with it.
-    pub detail: String,
-    /// A stable code for this row's problem, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
+use crate::app::error::AppError;
+pub use crate::app::error::FieldProblem;
 
 /// An RFC 9457 problem document with a stable `code`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -268,20 +259,47 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// How long clients should wait after the database was unreachable.
-pub const DATABASE_RETRY_AFTER: Duration = Duration::from_secs(2);
+pub use crate::app::error::DATABASE_RETRY_AFTER;
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
+        AppError::from(error).into()
+    }
+}
+
+/// The use cases' errors as problems: the one place that gives each an HTTP status.
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
         match error {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolClosed => ApiError::Unavailable {
-                detail: "the database is unavailable".to_string(),
-                retry_after: DATABASE_RETRY_AFTER,
+            AppError::Invalid {
+                code,
+                detail,
+                errors,
+            } => ApiError::Invalid {
+                code,
+                detail,
+                errors,
             },
-            other => ApiError::internal(other),
+            AppError::NotFound(detail) => ApiError::NotFound(detail),
+            AppError::Unknown { code, detail } => ApiError::Unknown { code, detail },
+            AppError::Forbidden(detail) => ApiError::Forbidden(detail),
+            AppError::Conflict {
+                code,
+                detail,
+                errors,
+            } => ApiError::Conflict {
+                code,
+                detail,
+                errors,
+            },
+            AppError::Unavailable {
+                detail,
+                retry_after,
+            } => ApiError::Unavailable {
+                detail,
+                retry_after,
+            },
+            AppError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }

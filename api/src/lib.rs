@@ -1,27 +1,26 @@
-//! The REST command and query API of the attendance system.
+//! The attendance system's application layer and its REST command and query API.
 //!
-//! [`app`] assembles the axum router: one router per area in [`routes`], JWT auth and role
-//! checks in [`auth`], problem+json errors in [`error`], `Idempotency-Key` replay in
-//! [`idempotency`], the write path over the postgres-es event store in [`store`], and the
-//! OpenAPI document ([`docs`], problem types from [`catalogue`]) with its docs page.
+//! Two rooms, one way: [`app`] owns every use case and the write side and knows no HTTP;
+//! the HTTP side calls it. [`router`] assembles the axum router: one router per area in
+//! [`routes`] (leaves: parse, authorize through [`app::access`], call, answer), input checks
+//! in [`checks`], shared answer shapes in [`views`], JWT auth in [`auth`], problem+json
+//! errors in [`error`] (the one place an [`app::AppError`] gets an HTTP status),
+//! `Idempotency-Key` replay in [`idempotency`], and the OpenAPI document ([`docs`], problem
+//! types from [`catalogue`]) with its docs page.
 
+pub mod app;
 pub mod auth;
-pub mod breaker;
 pub mod catalogue;
+pub mod checks;
 pub mod dates;
 pub mod docs;
-mod domain_errors;
 pub mod error;
-pub mod event_repository;
 pub mod extract;
-pub mod freshness;
 pub mod idempotency;
-pub mod import;
 mod problem;
 pub mod routes;
 pub mod state;
-pub mod store;
-pub mod writer;
+pub mod views;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -105,7 +104,7 @@ pub fn openapi(public_url: &str) -> utoipa::openapi::OpenApi {
 }
 
 /// The whole HTTP application.
-pub fn app(state: AppState) -> Router {
+pub fn router(state: AppState) -> Router {
     let (router, mut openapi) = api_router().split_for_parts();
     docs::finish(&mut openapi, &state.config().public_url);
     let request_id = HeaderName::from_static("x-request-id");

@@ -1,9 +1,9 @@
 //! Shared application state handed to every handler.
 
+use crate::app::breaker::{BreakerConfig, CircuitBreaker};
+use crate::app::store::Stores;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::users::AccountCache;
-use crate::breaker::{BreakerConfig, CircuitBreaker};
-use crate::store::Stores;
 use domain::{CourseId, SessionId};
 use projections::reports::registry::Registry;
 use sqlx::PgPool;

@@ -240,7 +240,7 @@ impl RelaySettings {
             subject_prefix: self.subject_prefix.clone(),
             stream: self.stream.clone(),
             batch: self.relay_batch_size,
-            breaker: api::breaker::BreakerConfig {
+            breaker: api::app::breaker::BreakerConfig {
                 failure_threshold: self.breaker_failures,
                 open_for: Duration::from_secs(self.breaker_open_secs),
                 success_threshold: self.breaker_successes,

@@ -10,8 +10,8 @@
 use crate::config::Connections;
 use crate::startup;
 use anyhow::{Context, bail};
+use api::app::store::{self, CommandMeta, Source};
 use api::auth::users;
-use api::store::{self, CommandMeta, Source};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::course::{Course, CourseCommand, CourseDetails};
 use domain::register::{Register, RegisterCommand, RollCallMark};

@@ -9,7 +9,7 @@
 //! Publishing goes through a circuit breaker: while NATS is down the relay backs off.
 
 use anyhow::Context as _;
-use api::breaker::{BreakerConfig, CircuitBreaker};
+use api::app::breaker::{BreakerConfig, CircuitBreaker};
 use async_nats::jetstream::{self, message::PublishMessage, stream};
 use futures::future::join_all;
 use projections::envelope::{CloudEvent, Subjects, message_id};

@@ -7,8 +7,8 @@ mod preview;
 use crate::config::Connections;
 use crate::startup;
 use anyhow::{Context, bail};
-use api::routes::SessionContext;
-use api::store::{self, Stores};
+use api::app::store::Stores;
+use api::app::{self, register};
 use domain::SessionId;
 use indicatif::{ProgressBar, ProgressStyle};
 use sheets::document::{Options, read_pages};
@@ -99,27 +99,8 @@ async fn session_sheet(
     session: &str,
 ) -> anyhow::Result<sheets::SheetInfo> {
     let session_id = SessionId::parse(session).context("session id")?;
-    let course_id = projections::event_log::course_of_session(pool, &session_id)
-        .await?
-        .with_context(|| format!("session {session_id} does not exist"))?;
-    let (course, course_version) = store::load(&stores.courses, course_id.as_str())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let session = course
-        .sessions
-        .get(&session_id)
-        .cloned()
-        .with_context(|| format!("session {session_id} does not exist"))?;
-    let ctx = SessionContext {
-        session_id,
-        course,
-        course_version,
-        course_id,
-        session,
-    };
-    api::routes::sheets::sheet_info_from(stores, pool, &ctx)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    let ctx = register::find_session(stores, pool, session_id).await?;
+    Ok(app::sheets::sheet_info_from(stores, pool, &ctx).await?)
 }
 
 async fn read(

@@ -114,13 +114,13 @@ impl Application {
             public_url,
             body_limit: config.body_limit,
             sheet_upload_limit: config.sheet_upload_limit,
-            import_breaker: api::breaker::BreakerConfig {
+            import_breaker: api::app::breaker::BreakerConfig {
                 failure_threshold: config.import_breaker_failures.max(1),
                 open_for: Duration::from_secs_f64(config.import_breaker_open_secs.max(0.0)),
                 success_threshold: config.import_breaker_successes.max(1),
             },
         };
-        let router = api::app(AppState::new(
+        let router = api::router(AppState::new(
             pool.clone(),
             jwt,
             Some(nats.clone()),

@@ -6,8 +6,8 @@
 use crate::helpers::{
     TestApp, expect_json, expect_problem, fresh_database_name, postgres_base, wait_until,
 };
-use api::store::{self, CommandMeta, Source, Stores};
-use api::writer::{EventWriter, Guard, NewEvent, NewEvents, Written};
+use api::app::store::{self, CommandMeta, Source, Stores};
+use api::app::writer::{EventWriter, Guard, NewEvent, NewEvents, Written};
 use chrono::Utc;
 use domain::course::CourseCommand;
 use domain::{Actor, CourseId, Role, SessionId, UserId};

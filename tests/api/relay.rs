@@ -3,7 +3,7 @@
 
 use crate::helpers::{TestApp, expect_json, wait_until};
 use crate::nats_support::{OwnedNats, connect, consume, read_stream, stream_len};
-use api::breaker::{BreakerConfig, BreakerState};
+use api::app::breaker::{BreakerConfig, BreakerState};
 use attendance::relay::{Relay, Step};
 use futures::future::join_all;
 use projections::outbox;

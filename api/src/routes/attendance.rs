@@ -1,20 +1,20 @@
 //! Taking attendance: `POST /api/attendance` (one mark), `POST /api/sessions/{id}/attendance`
 //! (a roll call, all or nothing) and `POST /api/sessions/{id}/attendance/{student_id}/correction`.
 
+use crate::app::courses::load_course;
+use crate::app::register;
+use crate::app::register::{SessionContext, load_session_to_write};
 use crate::auth::CurrentUser;
+use crate::checks::{check_optional_text, check_text, course_id, session_id, student_id};
 use crate::error::{ApiError, FieldProblem};
 use crate::extract::{AppJson, AppPath, RequestId};
-use crate::routes::sessions::on_register;
-use crate::routes::{
-    SessionContext, check_optional_text, check_text, course_id, load_course, load_session_to_write,
-    session_id, student_id,
-};
 use crate::state::AppState;
+use crate::views::MarkAccepted;
 use axum::Json;
 use axum::extract::State;
 use chrono::{NaiveDate, Utc};
 use domain::register::{RegisterCommand, RollCallMark};
-use domain::{Method, Status, StudentId};
+use domain::{Method, Status};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -46,24 +46,6 @@ pub struct RecordBody {
     pub status: Status,
     /// Optional remark. Stored in the event history, which is never erased: do not write personal data (health details, names of others) here.
     pub remark: Option<String>,
-}
-
-/// A mark as stored.
-#[derive(Serialize, ToSchema)]
-pub struct MarkAccepted {
-    /// Session id.
-    pub session_id: String,
-    /// Student number.
-    pub student_id: String,
-    /// The student's status now.
-    #[schema(value_type = String)]
-    pub status: Status,
-    /// The register's version after the command.
-    pub version: u64,
-    /// Global position of the last event: pass it as `min_position` to read your write.
-    pub position: i64,
-    /// Whether anything changed (false when the status repeats the current one).
-    pub changed: bool,
 }
 
 /// Records one student's attendance (admins and the course's teachers).
@@ -108,9 +90,13 @@ async fn record(
         by: user.actor(),
         at: Utc::now(),
     };
-    let done = match on_register(&state, &user, request_id, &ctx, command).await {
+    let done = match register::execute(&state, &user, request_id, &ctx, command).await {
         Ok(done) => done,
-        Err(error) => return Err(unknown_student_or(&state, &student, error).await),
+        Err(error) => {
+            return Err(register::unknown_student_or(&state, &student, error)
+                .await
+                .into());
+        }
     };
     let status = done.aggregate.status_of(&student).unwrap_or(body.status);
     Ok(Json(MarkAccepted {
@@ -161,7 +147,7 @@ async fn resolve_session(
         [] => Err(ApiError::NotFound(format!(
             "course {course_id} has no session on {date}"
         ))),
-        [(id, _)] => load_session_to_write(state, (*id).clone()).await,
+        [(id, _)] => Ok(load_session_to_write(state, (*id).clone()).await?),
         several => Err(ApiError::Invalid {
             code: "ambiguous_session",
             detail: format!(
@@ -275,7 +261,7 @@ async fn roll_call(
         by: user.actor(),
         at: Utc::now(),
     };
-    let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    let done = register::execute(&state, &user, request_id, &ctx, command).await?;
     let recorded = done
         .events
         .iter()
@@ -345,9 +331,13 @@ async fn correct(
         by: user.actor(),
         at: Utc::now(),
     };
-    let done = match on_register(&state, &user, request_id, &ctx, command).await {
+    let done = match register::execute(&state, &user, request_id, &ctx, command).await {
         Ok(done) => done,
-        Err(error) => return Err(unknown_student_or(&state, &student, error).await),
+        Err(error) => {
+            return Err(register::unknown_student_or(&state, &student, error)
+                .await
+                .into());
+        }
     };
     Ok(Json(MarkAccepted {
         session_id: ctx.session_id.to_string(),
@@ -357,33 +347,6 @@ async fn correct(
         position: done.position,
         changed: done.changed(),
     }))
-}
-
-/// A mark refused as `not_on_roster` for a student who does not exist at all is a `404
-/// student_not_found`: the client must create the student, not fix the roster. Asked only
-/// after a refusal, so an accepted mark costs no extra query.
-async fn unknown_student_or(state: &AppState, student: &StudentId, error: ApiError) -> ApiError {
-    if !matches!(
-        error,
-        ApiError::Conflict {
-            code: "not_on_roster",
-            ..
-        }
-    ) {
-        return error;
-    }
-    let known = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM students WHERE id = $1)")
-        .bind(student.as_str())
-        .fetch_one(state.pool())
-        .await;
-    match known {
-        Ok(false) => ApiError::Unknown {
-            code: "student_not_found",
-            detail: format!("there is no student {student}; create the student first"),
-        },
-        Ok(true) => error,
-        Err(e) => e.into(),
-    }
 }
 
 /// The routes of this area.

@@ -3,11 +3,12 @@
 //! mark has had). Both read the event store itself, the source of truth. Nothing updates or
 //! deletes an event.
 
+use crate::app::access::visible_courses;
+use crate::app::register::load_session;
 use crate::auth::CurrentUser;
+use crate::checks::{check_query_time, course_id, session_id, student_id};
 use crate::error::ApiError;
 use crate::extract::{AppPath, AppQuery};
-use crate::routes::courses::visible_courses;
-use crate::routes::{check_query_time, course_id, load_session, session_id, student_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;

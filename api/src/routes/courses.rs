@@ -1,84 +1,24 @@
 //! Courses: `POST/GET /api/courses`, `GET/PUT /api/courses/{id}`, teachers and policy.
 
+use crate::app::access::visible_courses;
+use crate::app::courses::{execute, load_course};
 use crate::auth::CurrentUser;
 use crate::auth::users;
+use crate::checks::{check_optional_text, check_text, course_id};
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppPath, RequestId, parse_id};
-use crate::routes::{api_meta, check_optional_text, check_text, course_id, load_course};
 use crate::state::AppState;
-use crate::store;
+use crate::views::{Accepted, PolicyBody};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use domain::course::{Course, CourseCommand, CourseDetails};
-use domain::policy::StatusWeights;
 use domain::{AttendancePolicy, Role, UserId};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// Weight of each status towards the rate, 0 to 1.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WeightsBody {
-    /// Present (default 1).
-    pub present: f64,
-    /// Late (default 1).
-    pub late: f64,
-    /// Excused, when counted (default 1).
-    pub excused: f64,
-    /// Absent (default 0).
-    pub absent: f64,
-}
-
-/// A course's attendance policy: rate = sum of weights / counted marks.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyBody {
-    /// Status weights.
-    pub weights: WeightsBody,
-    /// Whether excused marks are counted (default false).
-    pub count_excused: bool,
-    /// At-risk threshold in percent (default 75).
-    pub at_risk_below: f64,
-}
-
-impl From<AttendancePolicy> for PolicyBody {
-    fn from(p: AttendancePolicy) -> Self {
-        let w = p.weights;
-        let weights = WeightsBody {
-            present: w.present,
-            late: w.late,
-            excused: w.excused,
-            absent: w.absent,
-        };
-        PolicyBody {
-            weights,
-            count_excused: p.count_excused,
-            at_risk_below: p.at_risk_below,
-        }
-    }
-}
-
-impl From<PolicyBody> for AttendancePolicy {
-    fn from(p: PolicyBody) -> Self {
-        let w = p.weights;
-        let weights = StatusWeights {
-            present: w.present,
-            late: w.late,
-            excused: w.excused,
-            absent: w.absent,
-        };
-        AttendancePolicy {
-            weights,
-            count_excused: p.count_excused,
-            at_risk_below: p.at_risk_below,
-        }
-    }
-}
 
 /// A course as the API shows it.
 #[derive(Serialize, ToSchema)]
@@ -126,18 +66,6 @@ impl CourseView {
             version,
         }
     }
-}
-
-/// The answer to a command: the aggregate's version after it, and whether it changed
-/// anything (repeating the current state changes nothing).
-#[derive(Serialize, ToSchema)]
-pub struct Accepted {
-    /// Version after the command.
-    pub version: u64,
-    /// Global position of the last event: pass it as `min_position` to read your write.
-    pub position: i64,
-    /// Whether new events were written.
-    pub changed: bool,
 }
 
 /// A new course.
@@ -191,22 +119,6 @@ fn check_details(body: &DetailsBody) -> Result<CourseDetails, ApiError> {
         credits: body.credits,
         semester: check_optional_text("semester", body.semester.as_deref(), 50)?,
     })
-}
-
-/// The courses the caller may read: all for admins, taught ones for teachers, ever
-/// enrolled ones for students.
-pub async fn visible_courses(
-    state: &AppState,
-    user: &CurrentUser,
-) -> Result<Vec<(Arc<Course>, u64)>, ApiError> {
-    let mut visible = Vec::new();
-    for id in projections::event_log::course_ids(state.pool()).await? {
-        let (course, version) = store::load(&state.stores().courses, id.as_str()).await?;
-        if user.require_course_reader(&course).is_ok() {
-            visible.push((course, version));
-        }
-    }
-    Ok(visible)
 }
 
 /// Creates a course (admin only).
@@ -383,7 +295,8 @@ async fn assign_teacher(
         by: user.actor(),
         at: Utc::now(),
     };
-    run(&state, &user, request_id, &id, command).await
+    let done = execute(&state, &user, request_id, &id, command).await?;
+    Ok(Json(Accepted::from(&done)))
 }
 
 /// Unassigns a teacher from the course (admin only).
@@ -411,7 +324,8 @@ async fn unassign_teacher(
         by: user.actor(),
         at: Utc::now(),
     };
-    run(&state, &user, request_id, &id, command).await
+    let done = execute(&state, &user, request_id, &id, command).await?;
+    Ok(Json(Accepted::from(&done)))
 }
 
 /// Sets the course's attendance policy (admins and the course's teachers). It applies to
@@ -450,38 +364,8 @@ async fn set_policy(
         by: user.actor(),
         at: Utc::now(),
     };
-    run(&state, &user, request_id, &id, command).await
-}
-
-/// Runs one course command through the write side, with the API's metadata.
-pub async fn execute(
-    state: &AppState,
-    user: &CurrentUser,
-    request_id: String,
-    id: &domain::CourseId,
-    command: CourseCommand,
-) -> Result<store::Committed<Course>, ApiError> {
-    let meta = api_meta(user, request_id, id);
-    store::execute(&state.stores().courses, id.as_str(), &meta, |_| {
-        Ok(vec![command.clone()])
-    })
-    .await
-}
-
-/// Runs one course command and answers its version.
-pub async fn run(
-    state: &AppState,
-    user: &CurrentUser,
-    request_id: String,
-    id: &domain::CourseId,
-    command: CourseCommand,
-) -> Result<Json<Accepted>, ApiError> {
-    let done = execute(state, user, request_id, id, command).await?;
-    Ok(Json(Accepted {
-        version: done.version,
-        position: done.position,
-        changed: done.changed(),
-    }))
+    let done = execute(&state, &user, request_id, &id, command).await?;
+    Ok(Json(Accepted::from(&done)))
 }
 
 /// The routes of this area.

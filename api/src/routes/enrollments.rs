@@ -1,13 +1,15 @@
 //! Enrolments: `POST /api/courses/{id}/enrollments`,
 //! `DELETE /api/courses/{id}/enrollments/{student_id}`, `GET /api/courses/{id}/students`.
 
+use crate::app::courses::execute;
+use crate::app::courses::load_course;
+use crate::app::students::{StudentView, find, find_many};
 use crate::auth::CurrentUser;
+use crate::checks::{check_date, course_id, student_id};
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppPath, AppQuery, RequestId};
-use crate::routes::courses::{Accepted, run};
-use crate::routes::students::{StudentView, find, find_many};
-use crate::routes::{check_date, course_id, load_course, student_id};
 use crate::state::AppState;
+use crate::views::Accepted;
 use axum::Json;
 use axum::extract::State;
 use chrono::{NaiveDate, Utc};
@@ -74,7 +76,8 @@ async fn enroll(
         by: user.actor(),
         at: Utc::now(),
     };
-    run(&state, &user, request_id, &id, command).await
+    let done = execute(&state, &user, request_id, &id, command).await?;
+    Ok(Json(Accepted::from(&done)))
 }
 
 /// When an enrolment ends.
@@ -120,7 +123,8 @@ async fn unenroll(
         by: user.actor(),
         at: Utc::now(),
     };
-    run(&state, &user, request_id, &id, command).await
+    let done = execute(&state, &user, request_id, &id, command).await?;
+    Ok(Json(Accepted::from(&done)))
 }
 
 /// A student of a course, with enrolment periods.

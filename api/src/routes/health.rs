@@ -1,7 +1,7 @@
 //! `GET /api/health`: whether the database and NATS are reachable. No token needed.
 
+use crate::app::breaker::{BreakerSnapshot, BreakerState};
 use crate::auth::CurrentUser;
-use crate::breaker::{BreakerSnapshot, BreakerState};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;

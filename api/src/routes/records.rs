@@ -2,13 +2,14 @@
 //! with paging), `GET /api/attendance/student/{id}` (the seed system's shape) and
 //! `GET /api/attendance/course/{id}` (counts per status).
 
+use crate::app::access::require_student_reader;
+use crate::app::access::visible_courses;
+use crate::app::courses::load_course;
+use crate::app::freshness::{Freshness, wait_for};
 use crate::auth::CurrentUser;
+use crate::checks::{check_query_date, course_id, session_id, student_id};
 use crate::error::ApiError;
 use crate::extract::{AppPath, AppQuery};
-use crate::freshness::{Freshness, wait_for};
-use crate::routes::courses::visible_courses;
-use crate::routes::students::require_student_reader;
-use crate::routes::{check_query_date, course_id, load_course, session_id, student_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -364,7 +365,7 @@ pub struct CourseCounts {
 #[utoipa::path(
     get, path = "/api/attendance/course/{id}", operation_id = "get_course_attendance_counts", tag = "statistics",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "course code"), crate::routes::statistics::FreshnessQuery),
+    params(("id" = String, Path, description = "course code"), crate::views::FreshnessQuery),
     responses(
         (status = 200, description = "Counts per status for each session of the course.", body = CourseCounts),
         (status = 403, body = crate::error::Problem)
@@ -374,7 +375,7 @@ async fn course_counts(
     State(state): State<AppState>,
     user: CurrentUser,
     AppPath(id): AppPath<String>,
-    AppQuery(q): AppQuery<crate::routes::statistics::FreshnessQuery>,
+    AppQuery(q): AppQuery<crate::views::FreshnessQuery>,
 ) -> Result<Json<CourseCounts>, ApiError> {
     let id = course_id("id", &id)?;
     let (course, _) = load_course(&state, &id).await?;

@@ -2,11 +2,12 @@
 //! reports in any enabled format (`format=csv|xlsx|pdf`, `excel` for `xlsx`), rendered from the
 //! read models, or from the history as it stood at `as_of`.
 
+use crate::app::access::visible_courses;
+use crate::app::courses::load_course;
 use crate::auth::CurrentUser;
+use crate::checks::{check_query_time, course_id, student_id};
 use crate::error::{ApiError, FieldProblem};
 use crate::extract::{AppPath, AppQuery};
-use crate::routes::courses::visible_courses;
-use crate::routes::{check_query_time, course_id, load_course, student_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;

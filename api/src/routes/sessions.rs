@@ -1,27 +1,27 @@
 //! Sessions: scheduling and cancelling (`/api/courses/{id}/sessions`), the register view
 //! `GET /api/sessions/{id}`, and `POST /api/sessions/{id}/close`.
 
+use crate::app::courses;
+use crate::app::courses::execute;
+use crate::app::courses::load_course;
+use crate::app::freshness::{Freshness, wait_for};
+use crate::app::register::{self, load_session};
+use crate::app::students::find_many;
 use crate::auth::CurrentUser;
+use crate::checks::{
+    check_optional_text, check_query_time, check_text, check_time, course_id, session_id,
+};
 use crate::error::ApiError;
 use crate::extract::AppQuery;
 use crate::extract::{AppJson, AppPath, RequestId};
-use crate::freshness::{Freshness, wait_for};
-use crate::routes::courses::{self, Accepted, run};
-use crate::routes::students::find_many;
-use crate::routes::{
-    SessionContext, api_meta, check_optional_text, check_query_time, check_text, check_time,
-    course_id, load_course, load_session, session_id,
-};
 use crate::state::AppState;
-use crate::store::{self, CommandMeta, Committed};
-use crate::writer::Guard;
+use crate::views::Accepted;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use cqrs_es::Aggregate;
-use domain::course::{Course, CourseCommand, ScheduledSession};
-use domain::register::{Register, RegisterCommand, RegisterEvent};
+use domain::course::{CourseCommand, ScheduledSession};
+use domain::register::{RegisterCommand, RegisterEvent};
 use domain::{Method, SessionId, Status};
 use projections::projector::Projection;
 use projections::register_views::RegisterRow;
@@ -212,120 +212,8 @@ async fn cancel(
         by: user.actor(),
         at: Utc::now(),
     };
-    run(&state, &user, request_id, &id, command).await
-}
-
-/// Runs a register command, opening the register first (roster as of the session's start)
-/// when this is the session's first command. Admins and the course's teachers only.
-///
-/// `ctx` may hold the course as this process last knew it ([`crate::routes::load_session_to_write`]): the
-/// insert checks that the course has not changed since, and a refusal is only answered once
-/// the course was read up to date.
-pub async fn on_register(
-    state: &AppState,
-    user: &CurrentUser,
-    request_id: String,
-    ctx: &SessionContext,
-    command: RegisterCommand,
-) -> Result<Committed<Register>, ApiError> {
-    let meta = api_meta(user, request_id, &ctx.course_id);
-    let mut read: Option<SessionContext> = None;
-    for _ in 0..store::MAX_ATTEMPTS {
-        let ctx = read.as_ref().unwrap_or(ctx);
-        let outcome = match may_write(user, ctx) {
-            Ok(()) => register_command(state, user, &meta, ctx, &command).await,
-            Err(refusal) => Err(refusal),
-        };
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            // A refusal may come from a course changed elsewhere (a teacher assigned, a
-            // student enrolled before the register was opened): it stands once the course
-            // was read afresh.
-            Err(refusal) if read.is_none() && refused(&refusal) => None,
-            Err(error) => return Err(error),
-        };
-        match outcome {
-            Some(done) if done.changed() || read.is_some() => return Ok(done),
-            // Nothing written, so no guard checked the course: answered once it is current.
-            Some(done) => {
-                let fresh = load_session(state, ctx.session_id.clone()).await?;
-                if fresh.course_version == ctx.course_version {
-                    return Ok(done);
-                }
-                read = Some(fresh);
-            }
-            // The course changed since `ctx` was read (or a refusal may be stale): read it.
-            None => read = Some(load_session(state, ctx.session_id.clone()).await?),
-        }
-    }
-    Err(ApiError::conflict(
-        "concurrent_write",
-        "the course was changed by other requests at the same time; try again",
-    ))
-}
-
-/// Whether an error refuses the command (rather than reporting a failure).
-fn refused(error: &ApiError) -> bool {
-    matches!(
-        error,
-        ApiError::Invalid { .. }
-            | ApiError::Conflict { .. }
-            | ApiError::Forbidden(_)
-            | ApiError::NotFound(_)
-    )
-}
-
-/// Whether the user may write the session's register now.
-fn may_write(user: &CurrentUser, ctx: &SessionContext) -> Result<(), ApiError> {
-    user.require_course_staff(&ctx.course)?;
-    if ctx.session.cancelled {
-        return Err(ApiError::conflict(
-            "session_cancelled",
-            format!("session {} is cancelled", ctx.session_id),
-        ));
-    }
-    Ok(())
-}
-
-/// The register command, its insert guarded on the course's version in `ctx`; `None` when
-/// the course has changed since.
-async fn register_command(
-    state: &AppState,
-    user: &CurrentUser,
-    meta: &CommandMeta,
-    ctx: &SessionContext,
-    command: &RegisterCommand,
-) -> Result<Option<Committed<Register>>, ApiError> {
-    let starts_at = ctx.session.starts_at;
-    // The roster is only worked out for the command that opens the register.
-    let open = || RegisterCommand::OpenRegister {
-        session_id: ctx.session_id.clone(),
-        course_id: ctx.course_id.clone(),
-        starts_at,
-        roster: ctx.course.roster_on(starts_at.date_naive()),
-        by: user.actor(),
-        at: Utc::now(),
-    };
-    let guard = Guard {
-        aggregate_type: Course::TYPE,
-        aggregate_id: ctx.course_id.to_string(),
-        version: ctx.course_version,
-    };
-    store::execute_guarded(
-        &state.stores().registers,
-        ctx.session_id.as_str(),
-        meta,
-        Some(guard),
-        |register: &Register| {
-            let mut commands = Vec::with_capacity(2);
-            if !register.is_open() {
-                commands.push(open());
-            }
-            commands.push(command.clone());
-            Ok(commands)
-        },
-    )
-    .await
+    let done = execute(&state, &user, request_id, &id, command).await?;
+    Ok(Json(Accepted::from(&done)))
 }
 
 /// One roster row of a register.
@@ -566,7 +454,7 @@ async fn close(
         by: user.actor(),
         at: Utc::now(),
     };
-    let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    let done = register::execute(&state, &user, request_id, &ctx, command).await?;
     let defaulted_absent = done
         .events
         .iter()

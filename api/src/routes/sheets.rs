@@ -6,20 +6,19 @@
 //!   `GET /api/sheets/{job_id}/pages/{n}.png`
 //! - `GET /api/sessions/{id}/review`, `POST /api/sessions/{id}/review/{student_id}`
 
+use crate::app::import::{self, ConflictView, SheetJob};
+use crate::app::register;
+use crate::app::register::{load_session, load_session_to_write};
+use crate::app::sheets::sheet_info;
+use crate::app::store::{self};
+use crate::app::students::find_many;
 use crate::auth::CurrentUser;
 use crate::auth::users::usernames;
+use crate::checks::{check_optional_text, session_id, student_id};
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppPath, RequestId};
-use crate::import::{self, ConflictView, SheetJob};
-use crate::routes::attendance::MarkAccepted;
-use crate::routes::sessions::on_register;
-use crate::routes::students::find_many;
-use crate::routes::{
-    SessionContext, check_optional_text, load_session, load_session_to_write, session_id,
-    student_id,
-};
 use crate::state::AppState;
-use crate::store::{self, Stores};
+use crate::views::MarkAccepted;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
@@ -29,52 +28,11 @@ use chrono::Utc;
 use domain::register::RegisterCommand;
 use domain::{Status, StudentId};
 use serde::{Deserialize, Serialize};
-use sheets::{Layout, RosterEntry, SheetInfo};
-use sqlx::PgPool;
+use sheets::Layout;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-
-/// The students printed on a session's sheet: the register's roster once it is open (it
-/// never changes after), otherwise the students enrolled on the session's day.
-pub async fn sheet_info(state: &AppState, ctx: &SessionContext) -> Result<SheetInfo, ApiError> {
-    sheet_info_from(state.stores(), state.pool(), ctx).await
-}
-
-/// [`sheet_info`] from the stores and the pool (for the CLI).
-pub async fn sheet_info_from(
-    stores: &Stores,
-    pool: &PgPool,
-    ctx: &SessionContext,
-) -> Result<SheetInfo, ApiError> {
-    let (register, _) = store::load(&stores.registers, ctx.session_id.as_str()).await?;
-    let roster: Vec<StudentId> = if register.is_open() {
-        register.roster.keys().cloned().collect()
-    } else {
-        ctx.course.roster_on(ctx.session.starts_at.date_naive())
-    };
-    let ids: Vec<String> = roster.iter().map(|s| s.to_string()).collect();
-    let names: std::collections::HashMap<String, Option<String>> = find_many(pool, &ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
-    Ok(SheetInfo {
-        session_id: ctx.session_id.to_string(),
-        course_id: ctx.course_id.to_string(),
-        course_title: ctx.course.details.name.clone(),
-        session_title: ctx.session.title.clone(),
-        starts_at: ctx.session.starts_at,
-        roster: ids
-            .into_iter()
-            .map(|id| RosterEntry {
-                name: names.get(&id).cloned().flatten(),
-                student_id: id,
-            })
-            .collect(),
-    })
-}
 
 /// The printable bubble sheet of a session (admins and the course's teachers).
 #[utoipa::path(
@@ -457,7 +415,7 @@ async fn review_decide(
     let ctx = load_session_to_write(&state, session_id("id", &id)?).await?;
     let student = student_id("student_id", &student)?;
     let command = body.command(student.clone(), &user)?;
-    let done = on_register(&state, &user, request_id, &ctx, command).await?;
+    let done = register::execute(&state, &user, request_id, &ctx, command).await?;
     let status = done.aggregate.status_of(&student);
     Ok(Json(MarkAccepted {
         session_id: ctx.session_id.to_string(),

@@ -1,14 +1,17 @@
 //! Course statistics from the `course_stats` read model: `GET /api/courses/{id}/statistics`,
 //! `GET /api/courses/{id}/at-risk`, `GET /api/students/{id}/summary`.
 
+use crate::app::access::require_student_reader;
+use crate::app::access::visible_courses;
+use crate::app::courses::load_course;
+use crate::app::freshness::{Freshness, wait_for};
+use crate::app::students::{find, find_many};
 use crate::auth::CurrentUser;
+use crate::checks::{check_query_time, course_id, student_id};
 use crate::error::ApiError;
 use crate::extract::{AppPath, AppQuery};
-use crate::freshness::{Freshness, wait_for};
-use crate::routes::courses::{PolicyBody, visible_courses};
-use crate::routes::students::{find, find_many, require_student_reader};
-use crate::routes::{check_query_time, course_id, load_course, student_id};
 use crate::state::AppState;
+use crate::views::{FreshnessQuery, PolicyBody};
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -24,17 +27,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 const PROJECTOR: &str = CourseStatsProjection::NAME;
-
-/// Read-your-write options of every statistics query.
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct FreshnessQuery {
-    /// Wait until the event at this global position (from a command's answer) is reflected.
-    pub min_position: Option<i64>,
-    /// How long to wait for it, in milliseconds (default 3000, at most 30000).
-    pub wait_ms: Option<u64>,
-}
 
 /// Counts per status and the rate.
 #[derive(Serialize, ToSchema)]

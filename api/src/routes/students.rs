@@ -3,38 +3,21 @@
 //! Personal data never enters events; erasing it (`DELETE`) keeps the student's history,
 //! which refers to the student number only.
 
+use crate::app::access::{require_student_reader, visible_courses};
+use crate::app::students::{COLUMNS, StudentView, find, find_many};
 use crate::auth::CurrentUser;
+use crate::checks::{check_optional_text, check_text, student_id};
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppPath};
-use crate::routes::courses::visible_courses;
-use crate::routes::{check_optional_text, check_text, student_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::{Role, StudentId};
-use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use domain::Role;
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// A student as stored.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
-pub struct StudentView {
-    /// The institution's student number.
-    pub id: String,
-    /// Full name (null once erased).
-    pub name: Option<String>,
-    /// E-mail address.
-    pub email: Option<String>,
-    /// Department.
-    pub department: Option<String>,
-    /// Level or year, e.g. "L2".
-    pub level: Option<String>,
-    /// Whether the personal data was erased.
-    pub erased: bool,
-}
 
 /// A new student.
 #[derive(Deserialize, ToSchema)]
@@ -98,26 +81,6 @@ fn check_details(details: &StudentDetails) -> Result<CheckedDetails, ApiError> {
         department: check_optional_text("department", details.department.as_deref(), 100)?,
         level: check_optional_text("level", details.level.as_deref(), 50)?,
     })
-}
-
-const COLUMNS: &str = "id, name, email, department, level, erased_at IS NOT NULL AS erased";
-
-/// Loads one student.
-pub async fn find(pool: &PgPool, id: &StudentId) -> Result<Option<StudentView>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM students WHERE id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(pool)
-        .await
-}
-
-/// Loads the named students, in id order.
-pub async fn find_many(pool: &PgPool, ids: &[String]) -> Result<Vec<StudentView>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM students WHERE id = ANY($1) ORDER BY id"
-    ))
-    .bind(ids)
-    .fetch_all(pool)
-    .await
 }
 
 /// Registers a student (admin only).
@@ -197,30 +160,6 @@ async fn list(
         Role::Student => Err(ApiError::Forbidden(
             "students may only read their own record",
         )),
-    }
-}
-
-/// Whether the caller may read this student's records: admins, the student, and teachers
-/// of a course the student was ever enrolled in.
-pub async fn require_student_reader(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &StudentId,
-) -> Result<(), ApiError> {
-    let allowed = match user.role {
-        Role::Admin => true,
-        Role::Student => user.is_student(id),
-        Role::Teacher => visible_courses(state, user)
-            .await?
-            .iter()
-            .any(|(c, _)| c.has_ever_enrolled(id)),
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "you may not read this student's records",
-        ))
     }
 }
 

@@ -2,9 +2,9 @@
 
 use crate::auth::users::{self, CreateUserError, UserView};
 use crate::auth::{CurrentUser, password};
+use crate::checks::{check_text, student_id};
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppPath, parse_id};
-use crate::routes::{check_text, student_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;

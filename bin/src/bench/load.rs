@@ -5,7 +5,7 @@ use super::ceiling::tick;
 use super::server::Server;
 use super::{BenchArgs, Figures, Latency, step};
 use anyhow::anyhow;
-use api::store::{self, CommandMeta, Source, Stores};
+use api::app::store::{self, CommandMeta, Source, Stores};
 use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 use domain::course::{CourseCommand, CourseDetails};
 use domain::{Actor, CourseId, Role, SessionId, StudentId, UserId};

@@ -5,7 +5,7 @@
 use super::server::Server;
 use super::{Figures, step};
 use anyhow::{Context, bail};
-use api::store::{self, CommandMeta, Source, Stores};
+use api::app::store::{self, CommandMeta, Source, Stores};
 use chrono::{NaiveDate, Utc};
 use domain::course::{CourseCommand, CourseDetails};
 use domain::{Actor, CourseId, Role, SessionId, StudentId, UserId};

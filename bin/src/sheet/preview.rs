@@ -1,11 +1,11 @@
 //! `attendance sheet read scan.pdf --session ID`: what importing the scan would do to that
 //! session's register, row by row, recording nothing. The register decides each row
 //! ([`Register::sheet_row_outcome`]), as it does for the import, from the same rows
-//! ([`api::import::sheet_rows`]).
+//! ([`api::app::import::sheet_rows`]).
 
 use anyhow::Context;
+use api::app::store::{self, Stores};
 use api::auth::users::usernames;
-use api::store::{self, Stores};
 use domain::register::{Register, RowOutcome};
 use sheets::omr::RowRead;
 use sheets::{Layout, QrPayload};
@@ -62,7 +62,7 @@ impl Preview {
         {
             return Err("already imported: the import would record nothing".into());
         }
-        let (rows, _, _) = api::import::sheet_rows(layout, qr, rows).map_err(|p| p.detail)?;
+        let (rows, _, _) = api::app::import::sheet_rows(layout, qr, rows).map_err(|p| p.detail)?;
         Ok(rows
             .iter()
             .map(|row| self.describe(self.register.sheet_row_outcome(row)))

@@ -7,7 +7,7 @@ use crate::bench::BenchArgs;
 use crate::bench::load::{self, Session};
 use crate::bench::server::Server;
 use anyhow::bail;
-use api::store::Stores;
+use api::app::store::Stores;
 use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};

@@ -1,8 +1,8 @@
 //! Import jobs in the database: the report as JSON and each page's checked picture.
 
 use super::report::SheetJob;
+use crate::app::error::AppError;
 use crate::auth::CurrentUser;
-use crate::error::ApiError;
 use crate::state::AppState;
 use domain::Role;
 use uuid::Uuid;
@@ -12,8 +12,8 @@ pub(super) async fn store_job(
     job: &SheetJob,
     id: Uuid,
     images: Vec<(i32, Vec<u8>)>,
-) -> Result<(), ApiError> {
-    let report = serde_json::to_value(job).map_err(ApiError::internal)?;
+) -> Result<(), AppError> {
+    let report = serde_json::to_value(job).map_err(AppError::internal)?;
     let mut tx = state.pool().begin().await?;
     sqlx::query(
         "INSERT INTO sheet_jobs (id, created_by, created_at, file_sha256, report) VALUES ($1, $2, $3, $4, $5)",
@@ -42,22 +42,22 @@ pub async fn load_job(
     state: &AppState,
     user: &CurrentUser,
     id: Uuid,
-) -> Result<SheetJob, ApiError> {
+) -> Result<SheetJob, AppError> {
     let row: Option<(String, serde_json::Value)> =
         sqlx::query_as("SELECT created_by, report FROM sheet_jobs WHERE id = $1")
             .bind(id)
             .fetch_optional(state.pool())
             .await?;
-    let not_found = || ApiError::NotFound(format!("sheet import job {id} does not exist"));
+    let not_found = || AppError::NotFound(format!("sheet import job {id} does not exist"));
     let (owner, report) = row.ok_or_else(not_found)?;
     if user.role != Role::Admin && owner != user.id.to_string() {
         return Err(not_found());
     }
-    serde_json::from_value(report).map_err(ApiError::internal)
+    serde_json::from_value(report).map_err(AppError::internal)
 }
 
 /// The checked PNG of a job's page.
-pub async fn page_png(state: &AppState, id: Uuid, page: i32) -> Result<Option<Vec<u8>>, ApiError> {
+pub async fn page_png(state: &AppState, id: Uuid, page: i32) -> Result<Option<Vec<u8>>, AppError> {
     Ok(
         sqlx::query_scalar("SELECT png FROM sheet_job_pages WHERE job_id = $1 AND page = $2")
             .bind(id)

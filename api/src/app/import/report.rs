@@ -1,6 +1,6 @@
 //! What an import answers and stores: per page and per job.
 
-use crate::breaker::BreakerSnapshot;
+use crate::app::breaker::BreakerSnapshot;
 use chrono::{DateTime, Utc};
 use domain::register::{HeldConflict, HeldKind, RegisterEvent, SheetCounts};
 use domain::{Method, Status};

@@ -2,10 +2,10 @@
 //! sheet layout each page names, and the register rows a page becomes.
 
 use super::report::{PageProblem, RowReport, problem};
+use crate::app::error::AppError;
+use crate::app::register::{SessionContext, load_session};
+use crate::app::sheets::sheet_info;
 use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::routes::sheets::sheet_info;
-use crate::routes::{SessionContext, load_session};
 use crate::state::AppState;
 use domain::register::{SheetCounts, SheetRead, SheetRow};
 use domain::{SessionId, Status, StudentId};
@@ -71,7 +71,7 @@ pub(super) fn scan(pdf: &[u8]) -> Result<Vec<Scanned>, InputError> {
 }
 
 /// A document that cannot be read at all: 422 naming the file.
-pub(super) fn input_error(e: InputError) -> ApiError {
+pub(super) fn input_error(e: InputError) -> AppError {
     let code = match e {
         InputError::NotPdf => "not_a_pdf",
         InputError::Damaged(_) => "damaged_pdf",
@@ -79,7 +79,7 @@ pub(super) fn input_error(e: InputError) -> ApiError {
         InputError::NoPages => "empty_pdf",
         InputError::TooManyPages { .. } => "too_many_pages",
     };
-    ApiError::Invalid {
+    AppError::Invalid {
         code,
         detail: format!("file: {e}"),
         errors: vec![crate::error::FieldProblem {
@@ -97,7 +97,7 @@ pub(super) async fn resolve(
     state: &AppState,
     user: &CurrentUser,
     qr: &QrPayload,
-) -> Result<Resolved, ApiError> {
+) -> Result<Resolved, AppError> {
     let Ok(id) = SessionId::parse(qr.session_id.clone()) else {
         return Ok(Err(problem(
             "foreign_qr",
@@ -106,7 +106,7 @@ pub(super) async fn resolve(
     };
     let ctx = match load_session(state, id).await {
         Ok(ctx) => ctx,
-        Err(ApiError::NotFound(detail)) => return Ok(Err(problem("unknown_session", detail))),
+        Err(AppError::NotFound(detail)) => return Ok(Err(problem("unknown_session", detail))),
         Err(e) => return Err(e),
     };
     if !user.is_course_staff(&ctx.course) {
@@ -213,13 +213,13 @@ pub fn sheet_rows(
 }
 
 /// Reads the upload on a blocking thread; a panic in a decoder is a damaged file, not a 500.
-pub(super) async fn read_upload(pdf: Vec<u8>) -> Result<Vec<Scanned>, ApiError> {
+pub(super) async fn read_upload(pdf: Vec<u8>) -> Result<Vec<Scanned>, AppError> {
     tokio::task::spawn_blocking(move || {
         std::panic::catch_unwind(|| scan(&pdf))
             .map_err(|_| InputError::Damaged("the file could not be read".into()))
     })
     .await
-    .map_err(ApiError::internal)?
+    .map_err(AppError::internal)?
     .and_then(|r| r)
     .map_err(input_error)
 }

@@ -21,11 +21,11 @@ pub use jobs::{load_job, page_png};
 pub use report::{ConflictView, PageProblem, PageReport, RowReport, SheetJob, Totals};
 pub use scan::{WORK_DPI, sheet_rows};
 
+use crate::app::breaker::BreakerState;
+use crate::app::error::AppError;
+use crate::app::register;
 use crate::auth::CurrentUser;
 use crate::auth::users::usernames;
-use crate::breaker::BreakerState;
-use crate::error::ApiError;
-use crate::routes::sessions::on_register;
 use crate::state::AppState;
 use chrono::Utc;
 use domain::register::{RegisterCommand, RegisterEvent, SheetCounts};
@@ -36,10 +36,10 @@ use std::time::Duration;
 use uuid::Uuid;
 
 /// 503 with Retry-After while the import breaker is open.
-pub fn refuse_while_open(state: &AppState) -> Result<(), ApiError> {
+pub fn refuse_while_open(state: &AppState) -> Result<(), AppError> {
     let snapshot = state.import_breaker().snapshot();
     match (snapshot.state, snapshot.retry_after_secs) {
-        (BreakerState::Open, Some(secs)) if secs > 0.0 => Err(ApiError::Unavailable {
+        (BreakerState::Open, Some(secs)) if secs > 0.0 => Err(AppError::Unavailable {
             detail: "sheet imports are paused: the attendance store failed repeatedly; retry later"
                 .into(),
             retry_after: Duration::from_secs_f64(secs.ceil().max(1.0)),
@@ -49,8 +49,8 @@ pub fn refuse_while_open(state: &AppState) -> Result<(), ApiError> {
 }
 
 /// Whether a failure means the store is failing (counted by the breaker).
-fn store_failed(e: &ApiError) -> bool {
-    matches!(e, ApiError::Unavailable { .. } | ApiError::Internal(_))
+fn store_failed(e: &AppError) -> bool {
+    matches!(e, AppError::Unavailable { .. } | AppError::Internal(_))
 }
 
 /// What a page's command wrote: its events, its rows as read, their counts.
@@ -72,7 +72,7 @@ struct Import<'a> {
 
 impl Import<'_> {
     /// Reports one page, writing it to its register when it can be.
-    async fn page(&mut self, number: u32, page: Scanned) -> Result<PageReport, ApiError> {
+    async fn page(&mut self, number: u32, page: Scanned) -> Result<PageReport, AppError> {
         let mut report = PageReport::new(number, page.sha256.clone());
         if let Some(png) = page.png {
             report.image = Some(format!("/api/sheets/{}/pages/{number}.png", self.job_id));
@@ -114,7 +114,7 @@ impl Import<'_> {
         number: u32,
         read: &Read,
         sha256: String,
-    ) -> Result<Result<Written, PageProblem>, ApiError> {
+    ) -> Result<Result<Written, PageProblem>, AppError> {
         let session = &read.qr.session_id;
         if !self.resolved.contains_key(session) {
             let found = resolve(self.state, self.user, &read.qr).await?;
@@ -137,7 +137,7 @@ impl Import<'_> {
             at: Utc::now(),
         };
         let request = format!("{}/page-{number}", self.request_id);
-        match on_register(self.state, self.user, request, ctx, command).await {
+        match register::execute(self.state, self.user, request, ctx, command).await {
             Ok(done) => Ok(Ok((done.events, row_reports, counts))),
             Err(e) if store_failed(&e) => Err(e),
             Err(e) => Ok(Err(problem("refused", e.to_string()))),
@@ -151,7 +151,7 @@ pub async fn run(
     user: CurrentUser,
     request_id: String,
     pdf: Vec<u8>,
-) -> Result<SheetJob, ApiError> {
+) -> Result<SheetJob, AppError> {
     let file_sha256 = sheets::document::sha256_hex(&pdf);
     let scanned = read_upload(pdf).await?;
     let total = scanned.len();
@@ -217,9 +217,9 @@ async fn setters(state: &AppState, events: &[RegisterEvent]) -> HashMap<String, 
 }
 
 /// The 503 of an import stopped by a failing store, saying how far it got.
-fn stopped(error: ApiError, done: &[PageReport], total: usize, job_id: Uuid) -> ApiError {
+fn stopped(error: AppError, done: &[PageReport], total: usize, job_id: Uuid) -> AppError {
     let retry_after = match &error {
-        ApiError::Unavailable { retry_after, .. } => *retry_after,
+        AppError::Unavailable { retry_after, .. } => *retry_after,
         _ => Duration::from_secs(5),
     };
     let written = done
@@ -227,7 +227,7 @@ fn stopped(error: ApiError, done: &[PageReport], total: usize, job_id: Uuid) -> 
         .filter(|r| r.error.is_none() && r.qr.is_some())
         .count();
     tracing::warn!(job = %job_id, page = done.len() + 1, %error, "sheet import stopped: store failing");
-    ApiError::Unavailable {
+    AppError::Unavailable {
         detail: format!(
             "the attendance store is unavailable: {written} of {total} pages were recorded \
              before it failed. Upload the same file again later; pages already imported are \
@@ -241,12 +241,12 @@ fn stopped(error: ApiError, done: &[PageReport], total: usize, job_id: Uuid) -> 
 /// an unavailable or failing store counts as a failure, anything else as a success.
 async fn guarded<T>(
     state: &AppState,
-    call: impl Future<Output = Result<T, ApiError>>,
-) -> Result<T, ApiError> {
+    call: impl Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
     let breaker = state.import_breaker();
     let permit = breaker
         .try_acquire()
-        .map_err(|rejected| ApiError::Unavailable {
+        .map_err(|rejected| AppError::Unavailable {
             detail: "sheet imports are paused: the attendance store failed repeatedly".into(),
             retry_after: rejected.retry_after.max(Duration::from_secs(1)),
         })?;

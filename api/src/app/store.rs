@@ -11,16 +11,16 @@
 //!
 //! Deciding copies nothing: the aggregates decide on shared state ([`Decide`]), and a
 //! command's events are applied to the kept state in place once they are stored.
-//! Inserts go through the group-commit writer ([`crate::writer`]).
+//! Inserts go through the group-commit writer ([`crate::app::writer`]).
 
-use crate::error::ApiError;
-use crate::event_repository::EventRepository;
-use crate::writer::{EventWriter, Guard, NewEvent, NewEvents, Written};
+use crate::app::error::AppError;
+use crate::app::writer::{EventWriter, Guard, NewEvent, NewEvents, Written};
 use cqrs_es::persist::{PersistedEventRepository, PersistenceError};
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::course::Course;
 use domain::register::Register;
 use domain::{Actor, CourseId, Decide};
+use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -46,8 +46,8 @@ fn stripe(aggregate_type: &str, id: &str) -> &'static tokio::sync::Mutex<()> {
 /// The event store of one aggregate type.
 pub struct Store<A: Aggregate> {
     pool: PgPool,
-    /// cqrs-es's repository interface: postgres-es reads.
-    repository: EventRepository,
+    /// cqrs-es's repository interface: postgres-es reads (writes go through the writer).
+    repository: PostgresEventRepository,
     /// Inserts, committed together with other commands'.
     writer: Arc<EventWriter>,
     /// Aggregates as of their last known version: a load reads only the events after it.
@@ -73,7 +73,7 @@ impl<A: Aggregate + Clone> Store<A> {
     pub fn new(pool: &PgPool, writer: Arc<EventWriter>) -> Self {
         Store {
             pool: pool.clone(),
-            repository: EventRepository::new(pool),
+            repository: PostgresEventRepository::new(pool.clone()),
             writer,
             cache: Mutex::new(HashMap::new()),
         }
@@ -149,7 +149,7 @@ impl<A: Aggregate + Clone> Store<A> {
     /// The aggregate at its latest version: the cached state plus the events stored since
     /// (every process writes through the database and events never change, so the cache
     /// is always a valid prefix).
-    async fn fresh(&self, id: &str) -> Result<Known<A>, ApiError> {
+    async fn fresh(&self, id: &str) -> Result<Known<A>, AppError> {
         let mut known = self.cached(id).unwrap_or_default();
         let newer = self
             .repository
@@ -161,7 +161,7 @@ impl<A: Aggregate + Clone> Store<A> {
         }
         for event in newer {
             let payload = upcast(&event.event_type, &event.event_version, event.payload);
-            let payload: A::Event = serde_json::from_value(payload).map_err(ApiError::internal)?;
+            let payload: A::Event = serde_json::from_value(payload).map_err(AppError::internal)?;
             Arc::make_mut(&mut known.aggregate).apply(payload);
             known.version = event.sequence;
         }
@@ -174,15 +174,15 @@ impl<A: Aggregate + Clone> Store<A> {
 
 /// A read failure: 503 when the database is unreachable (as every sqlx error maps), 500
 /// otherwise.
-fn read_error(error: PersistenceError) -> ApiError {
+fn read_error(error: PersistenceError) -> AppError {
     match error {
         PersistenceError::ConnectionError(e) | PersistenceError::UnknownError(e) => {
             match e.downcast::<sqlx::Error>() {
-                Ok(sql) => ApiError::from(*sql),
-                Err(other) => ApiError::internal(other),
+                Ok(sql) => AppError::from(*sql),
+                Err(other) => AppError::internal(other),
             }
         }
-        other => ApiError::internal(other),
+        other => AppError::internal(other),
     }
 }
 
@@ -192,7 +192,7 @@ async fn position_of(
     aggregate_type: &str,
     id: &str,
     version: usize,
-) -> Result<i64, ApiError> {
+) -> Result<i64, AppError> {
     if version == 0 {
         return Ok(0);
     }
@@ -319,7 +319,7 @@ impl<A: Aggregate> Committed<A> {
 pub async fn load<A: Aggregate + Clone>(
     store: &Store<A>,
     id: &str,
-) -> Result<(Arc<A>, u64), ApiError> {
+) -> Result<(Arc<A>, u64), AppError> {
     let known = store.fresh(id).await?;
     Ok((known.aggregate, known.version as u64))
 }
@@ -330,7 +330,7 @@ pub async fn load<A: Aggregate + Clone>(
 pub async fn current<A: Aggregate + Clone>(
     store: &Store<A>,
     id: &str,
-) -> Result<(Arc<A>, u64), ApiError> {
+) -> Result<(Arc<A>, u64), AppError> {
     match store.cached(id) {
         Some(known) => Ok((known.aggregate, known.version as u64)),
         None => load(store, id).await,
@@ -351,15 +351,15 @@ pub async fn execute<A, F>(
     id: &str,
     meta: &CommandMeta,
     decide: F,
-) -> Result<Committed<A>, ApiError>
+) -> Result<Committed<A>, AppError>
 where
     A: Decide + Clone,
-    ApiError: From<A::Error>,
-    F: FnMut(&A) -> Result<Vec<A::Command>, ApiError>,
+    AppError: From<A::Error>,
+    F: FnMut(&A) -> Result<Vec<A::Command>, AppError>,
 {
     execute_guarded(store, id, meta, None, decide)
         .await?
-        .ok_or_else(|| ApiError::internal("a command without a guard was refused as stale"))
+        .ok_or_else(|| AppError::internal("a command without a guard was refused as stale"))
 }
 
 /// [`execute`], with the insert also checking `guard`: that the other aggregate the command
@@ -371,11 +371,11 @@ pub async fn execute_guarded<A, F>(
     meta: &CommandMeta,
     guard: Option<Guard>,
     mut decide: F,
-) -> Result<Option<Committed<A>>, ApiError>
+) -> Result<Option<Committed<A>>, AppError>
 where
     A: Decide + Clone,
-    ApiError: From<A::Error>,
-    F: FnMut(&A) -> Result<Vec<A::Command>, ApiError>,
+    AppError: From<A::Error>,
+    F: FnMut(&A) -> Result<Vec<A::Command>, AppError>,
 {
     let _queued = stripe(A::TYPE, id).lock().await;
     let guard = guard.as_ref();
@@ -406,7 +406,7 @@ where
             Err(Failure::Refused(error) | Failure::Store(error)) => return Err(error),
         }
     }
-    Err(ApiError::conflict(
+    Err(AppError::conflict(
         "concurrent_write",
         "the resource was changed by other requests at the same time; try again",
     ))
@@ -425,9 +425,9 @@ enum Tried<A: Aggregate> {
 /// Why a try failed.
 enum Failure {
     /// Before writing: the command was refused, or its events could not be serialized.
-    Refused(ApiError),
+    Refused(AppError),
     /// Writing: the database failed (the events may or may not be stored).
-    Store(ApiError),
+    Store(AppError),
 }
 
 /// Decides on `known` and inserts the resulting events after `known.version`.
@@ -441,8 +441,8 @@ async fn attempt<A, F>(
 ) -> Result<Tried<A>, Failure>
 where
     A: Decide + Clone,
-    ApiError: From<A::Error>,
-    F: FnMut(&A) -> Result<Vec<A::Command>, ApiError>,
+    AppError: From<A::Error>,
+    F: FnMut(&A) -> Result<Vec<A::Command>, AppError>,
 {
     let Known {
         aggregate,
@@ -506,23 +506,23 @@ fn serialize<A: Aggregate>(
     base: usize,
     events: &[A::Event],
     meta: &CommandMeta,
-) -> Result<NewEvents, ApiError> {
+) -> Result<NewEvents, AppError> {
     let events = events
         .iter()
         .map(|event| {
             Ok(NewEvent {
                 event_type: event.event_type(),
                 event_version: event.event_version(),
-                payload: serde_json::to_string(event).map_err(ApiError::internal)?,
+                payload: serde_json::to_string(event).map_err(AppError::internal)?,
             })
         })
-        .collect::<Result<_, ApiError>>()?;
+        .collect::<Result<_, AppError>>()?;
     Ok(NewEvents {
         aggregate_type: A::TYPE.to_string(),
         aggregate_id: id.to_string(),
         first_sequence: base + 1,
         events,
-        metadata: serde_json::to_string(&meta.to_map()).map_err(ApiError::internal)?,
+        metadata: serde_json::to_string(&meta.to_map()).map_err(AppError::internal)?,
     })
 }
 

@@ -1,26 +1,27 @@
-//! How the domain's business-rule errors map to HTTP problems.
+//! How the domain's business-rule errors become the use cases' errors (and so, in one
+//! place, problems).
 
-use crate::error::{ApiError, FieldProblem};
+use crate::app::error::{AppError, FieldProblem};
 use domain::course::CourseError;
 use domain::register::RegisterError;
 
-impl From<CourseError> for ApiError {
+impl From<CourseError> for AppError {
     fn from(error: CourseError) -> Self {
         let detail = error.to_string();
         match error {
-            CourseError::NotFound | CourseError::SessionNotFound(_) => ApiError::NotFound(detail),
-            CourseError::NameRequired => ApiError::invalid("name", detail),
-            CourseError::TitleRequired => ApiError::invalid("title", detail),
-            CourseError::InvalidDuration => ApiError::invalid("duration_minutes", detail),
-            CourseError::InvalidPolicy(_) => ApiError::invalid("policy", detail),
-            CourseError::AlreadyExists => ApiError::conflict("course_exists", detail),
+            CourseError::NotFound | CourseError::SessionNotFound(_) => AppError::NotFound(detail),
+            CourseError::NameRequired => AppError::invalid("name", detail),
+            CourseError::TitleRequired => AppError::invalid("title", detail),
+            CourseError::InvalidDuration => AppError::invalid("duration_minutes", detail),
+            CourseError::InvalidPolicy(_) => AppError::invalid("policy", detail),
+            CourseError::AlreadyExists => AppError::conflict("course_exists", detail),
             CourseError::TeacherNotAssigned(_) => {
-                ApiError::conflict("teacher_not_assigned", detail)
+                AppError::conflict("teacher_not_assigned", detail)
             }
-            CourseError::NotEnrolled(_) => ApiError::conflict("not_enrolled", detail),
-            CourseError::EnrollmentOverlaps(_) => ApiError::conflict("enrollment_overlaps", detail),
-            CourseError::SessionExists(_) => ApiError::conflict("session_exists", detail),
-            CourseError::SessionCancelled(_) => ApiError::conflict("session_cancelled", detail),
+            CourseError::NotEnrolled(_) => AppError::conflict("not_enrolled", detail),
+            CourseError::EnrollmentOverlaps(_) => AppError::conflict("enrollment_overlaps", detail),
+            CourseError::SessionExists(_) => AppError::conflict("session_exists", detail),
+            CourseError::SessionCancelled(_) => AppError::conflict("session_cancelled", detail),
         }
     }
 }
@@ -43,14 +44,14 @@ pub fn register_code(error: &RegisterError) -> &'static str {
     }
 }
 
-impl From<RegisterError> for ApiError {
+impl From<RegisterError> for AppError {
     fn from(error: RegisterError) -> Self {
         let detail = error.to_string();
         let code = register_code(&error);
         match error {
-            RegisterError::ReasonRequired => ApiError::invalid("reason", detail),
-            RegisterError::EmptyRollCall => ApiError::invalid("marks", detail),
-            RegisterError::RollCallRefused(rows) => ApiError::Invalid {
+            RegisterError::ReasonRequired => AppError::invalid("reason", detail),
+            RegisterError::EmptyRollCall => AppError::invalid("marks", detail),
+            RegisterError::RollCallRefused(rows) => AppError::Invalid {
                 code,
                 detail,
                 errors: rows
@@ -62,8 +63,8 @@ impl From<RegisterError> for ApiError {
                     })
                     .collect(),
             },
-            RegisterError::NothingToReview(_) => ApiError::NotFound(detail),
-            _ => ApiError::conflict(code, detail),
+            RegisterError::NothingToReview(_) => AppError::NotFound(detail),
+            _ => AppError::conflict(code, detail),
         }
     }
 }

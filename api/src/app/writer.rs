@@ -22,8 +22,6 @@
 //! try did commit, the second meets the primary key and the command is decided again on
 //! fresh state, which holds its own events.
 
-use cqrs_es::persist::SerializedEvent;
-use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgRow, PgSeverity};
 use sqlx::{ConnectOptions, PgConnection, PgPool, Row};
 use std::collections::HashMap;
@@ -89,31 +87,6 @@ pub struct NewEvent {
 }
 
 impl NewEvents {
-    /// The events cqrs-es serialized (of one aggregate, in sequence order; at least one).
-    fn from_serialized(events: &[SerializedEvent]) -> Result<NewEvents, sqlx::Error> {
-        let json =
-            |value: &Value| serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(e.into()));
-        let first = events.first().ok_or_else(|| {
-            sqlx::Error::Protocol("a command writes at least one event".to_string())
-        })?;
-        Ok(NewEvents {
-            aggregate_type: first.aggregate_type.clone(),
-            aggregate_id: first.aggregate_id.clone(),
-            first_sequence: first.sequence,
-            events: events
-                .iter()
-                .map(|e| {
-                    Ok(NewEvent {
-                        event_type: e.event_type.clone(),
-                        event_version: e.event_version.clone(),
-                        payload: json(&e.payload)?,
-                    })
-                })
-                .collect::<Result<_, sqlx::Error>>()?,
-            metadata: json(&first.metadata)?,
-        })
-    }
-
     /// The sequence of the last event.
     fn last_sequence(&self) -> usize {
         self.first_sequence + self.events.len().saturating_sub(1)
@@ -252,21 +225,6 @@ impl EventWriter {
         }
         answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed))
     }
-}
-
-/// Inserts one command's events through a pool, without a guard: cqrs-es's repository
-/// interface ([`crate::event_repository`]). The global position of the last one.
-pub async fn insert(pool: &PgPool, events: &[SerializedEvent]) -> Result<i64, sqlx::Error> {
-    if events.is_empty() {
-        return Ok(0);
-    }
-    let events = NewEvents::from_serialized(events)?;
-    let rows = Batch::of([(&events, None)]).query().fetch_all(pool).await?;
-    let mut last = 0;
-    for row in rows {
-        last = last.max(row.try_get::<i64, _>(3)?);
-    }
-    Ok(last)
 }
 
 /// Whether an insert failed because an event was already stored at one of its sequences

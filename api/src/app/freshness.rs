@@ -5,7 +5,7 @@
 //! applied the event at P; every answer says which position its projector reflects. A
 //! position beyond the newest stored event is answered at once, never as caught up.
 
-use crate::error::ApiError;
+use crate::app::error::AppError;
 use crate::state::AppState;
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -31,7 +31,7 @@ pub async fn wait_for(
     projector: &'static str,
     min_position: Option<i64>,
     wait_ms: Option<u64>,
-) -> Result<Freshness, ApiError> {
+) -> Result<Freshness, AppError> {
     let wait = wait_ms
         .map(Duration::from_millis)
         .unwrap_or(DEFAULT_WAIT)
