@@ -46,6 +46,7 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
     problem("unauthorized", 401, "Unauthorized", "the bearer token is missing, malformed, expired or revoked, or the username or password is wrong"),
     problem("forbidden", 403, "Forbidden", "the caller's role or ownership does not allow this (a teacher outside their courses, a student reading another student)"),
     problem("not_found", 404, "Not found", "the resource does not exist or is not visible to the caller, or the route is unknown"),
+    problem("student_not_found", 404, "Student not found", "a mark names a student number that does not exist: create the student first"),
     problem("method_not_allowed", 405, "Method not allowed", "the route exists but not with this method"),
     problem("timeout", 408, "Request timeout", "the request took too long"),
     problem("course_exists", 409, "Course exists", "a course with this code already exists"),
@@ -183,5 +184,70 @@ mod tests {
         ] {
             assert_catalogued(error);
         }
+    }
+
+    /// Every code written in the source, as a rule's `code` or a refusal's `conflict(..)`.
+    fn codes_in(dir: &std::path::Path, found: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                codes_in(&path, found);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("catalogue.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for marker in ["conflict(\"", "code: \""] {
+                for (at, _) in text.match_indices(marker) {
+                    let rest = &text[at + marker.len()..];
+                    let code: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                        .collect();
+                    if rest[code.len()..].starts_with('"') && !code.is_empty() {
+                        found.push((path.display().to_string(), code));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_code_written_in_the_source_is_catalogued() {
+        let mut found = Vec::new();
+        codes_in(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(found.len() > 10, "the scan found the codes: {found:?}");
+        let missing: Vec<_> = found
+            .iter()
+            .filter(|(_, code)| problem_type(code).is_none())
+            .collect();
+        assert!(missing.is_empty(), "not in the catalogue: {missing:?}");
+    }
+
+    #[test]
+    fn the_readme_table_is_the_catalogue() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        let section = readme
+            .split("### Problem codes\n")
+            .nth(1)
+            .expect("the README has a \"### Problem codes\" section");
+        let section = section.split("\n#").next().unwrap();
+        let rows: Vec<&str> = section
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .collect();
+        let expected: Vec<String> = PROBLEM_TYPES
+            .iter()
+            .map(|p| format!("| `{}` | {} | {} | {} |", p.code, p.status, p.title, p.when))
+            .collect();
+        assert_eq!(
+            rows, expected,
+            "the README's problem table (\"| `code` | status | title | when |\") is the catalogue, in order"
+        );
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! Read models: [`course_stats`] and [`register_views`], each a pure fold with its storage,
 //! run by [`projector`] (checkpointed batches, rebuild) from a JetStream durable consumer
-//! ([`consumer`]).
+//! ([`consumer`]). [`students`] looks up the names that answers and reports print.
 
 pub mod audit;
 pub mod consumer;
@@ -20,3 +20,4 @@ pub mod outbox;
 pub mod projector;
 pub mod register_views;
 pub mod reports;
+pub mod students;

@@ -3,9 +3,9 @@
 use crate::app::error::AppError;
 use crate::app::register::SessionContext;
 use crate::app::store::{self, Stores};
-use crate::app::students::find_many;
 use crate::state::AppState;
 use domain::StudentId;
+use projections::students::names;
 use sheets::{RosterEntry, SheetInfo};
 use sqlx::PgPool;
 
@@ -28,11 +28,7 @@ pub async fn sheet_info_from(
         ctx.course.roster_on(ctx.session.starts_at.date_naive())
     };
     let ids: Vec<String> = roster.iter().map(|s| s.to_string()).collect();
-    let names: std::collections::HashMap<String, Option<String>> = find_many(pool, &ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
+    let names = names(pool, ids.clone()).await?;
     Ok(SheetInfo {
         session_id: ctx.session_id.to_string(),
         course_id: ctx.course_id.to_string(),

@@ -6,7 +6,6 @@ use crate::app::courses::execute;
 use crate::app::courses::load_course;
 use crate::app::freshness::{Freshness, wait_for};
 use crate::app::register::{self, load_session};
-use crate::app::students::find_many;
 use crate::auth::CurrentUser;
 use crate::checks::{
     check_optional_text, check_query_time, check_text, check_time, course_id, session_id,
@@ -26,6 +25,7 @@ use domain::{Method, SessionId, Status};
 use projections::projector::Projection;
 use projections::register_views::RegisterRow;
 use projections::register_views::store::RegisterViewsProjection;
+use projections::students::names;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::IntoParams;
@@ -379,11 +379,7 @@ async fn view(
         .filter(|(s, _)| staff || own.as_deref() == Some(s))
         .collect();
     let ids: Vec<String> = lines.iter().map(|(s, _)| s.clone()).collect();
-    let mut names: HashMap<String, Option<String>> = find_many(state.pool(), &ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
+    let mut names = names(state.pool(), ids).await?;
     let usernames = usernames(&state, &lines).await?;
     let roster = lines
         .into_iter()

@@ -11,7 +11,6 @@ use crate::app::register;
 use crate::app::register::{load_session, load_session_to_write};
 use crate::app::sheets::sheet_info;
 use crate::app::store::{self};
-use crate::app::students::find_many;
 use crate::auth::CurrentUser;
 use crate::auth::users::usernames;
 use crate::checks::{check_optional_text, session_id, student_id};
@@ -27,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use domain::register::RegisterCommand;
 use domain::{Status, StudentId};
+use projections::students::names;
 use serde::{Deserialize, Serialize};
 use sheets::Layout;
 use utoipa::ToSchema;
@@ -305,11 +305,7 @@ async fn review_queue(
     let (register, version) =
         store::load(&state.stores().registers, ctx.session_id.as_str()).await?;
     let ids: Vec<String> = register.held.keys().map(|s| s.to_string()).collect();
-    let names: std::collections::HashMap<String, Option<String>> = find_many(state.pool(), &ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
+    let names = names(state.pool(), ids).await?;
     let setters: Vec<String> = register
         .held
         .values()

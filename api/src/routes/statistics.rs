@@ -5,7 +5,7 @@ use crate::app::access::require_student_reader;
 use crate::app::access::visible_courses;
 use crate::app::courses::load_course;
 use crate::app::freshness::{Freshness, wait_for};
-use crate::app::students::{find, find_many};
+use crate::app::students::find;
 use crate::auth::CurrentUser;
 use crate::checks::{check_query_time, course_id, student_id};
 use crate::error::ApiError;
@@ -20,6 +20,7 @@ use projections::audit;
 use projections::course_stats::CourseStats;
 use projections::course_stats::store::{self as stats_store, CourseStatsProjection};
 use projections::projector::Projection;
+use projections::students::names;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
@@ -131,17 +132,6 @@ pub struct CourseStatistics {
     pub freshness: Freshness,
 }
 
-async fn student_names(
-    state: &AppState,
-    ids: Vec<String>,
-) -> Result<HashMap<String, Option<String>>, ApiError> {
-    Ok(find_many(state.pool(), &ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect())
-}
-
 /// Builds the statistics answer from a statistics document.
 pub async fn statistics_of(
     state: &AppState,
@@ -149,8 +139,8 @@ pub async fn statistics_of(
     freshness: Freshness,
 ) -> Result<CourseStatistics, ApiError> {
     let figures = doc.students(Utc::now().date_naive());
-    let names = student_names(
-        state,
+    let names = names(
+        state.pool(),
         figures.iter().map(|f| f.student_id.clone()).collect(),
     )
     .await?;
@@ -339,17 +329,16 @@ async fn at_risk(
     let (doc, freshness) = course_doc(&state, &user, &id, &fq).await?;
     let threshold = q.threshold.unwrap_or(doc.policy.at_risk_below);
     let all = statistics_of(&state, &doc, freshness).await?;
-    let mut students: Vec<_> = all
+    let mut by_id: HashMap<String, StudentStatistics> = all
         .students
         .into_iter()
-        .filter(|s| s.counts.rate.is_some_and(|r| r < threshold))
+        .map(|s| (s.student_id.clone(), s))
         .collect();
-    students.sort_by(|a, b| {
-        a.counts
-            .rate
-            .partial_cmp(&b.counts.rate)
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+    let students = doc
+        .at_risk(Utc::now().date_naive(), Some(threshold))
+        .into_iter()
+        .filter_map(|f| by_id.remove(&f.student_id))
+        .collect();
     Ok(Json(AtRisk {
         course_id: all.course_id,
         threshold,

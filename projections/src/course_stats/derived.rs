@@ -4,6 +4,7 @@ use super::CourseStats;
 use chrono::NaiveDate;
 use domain::{Status, Tally};
 use serde::Serialize;
+use std::cmp::Ordering;
 
 /// One student's figures in a course.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -104,6 +105,19 @@ impl CourseStats {
             .collect()
     }
 
+    /// The course's at-risk list, the one every answer and report uses: the students whose
+    /// rate is below `threshold` (the policy's when none is given), riskiest first.
+    pub fn at_risk(&self, today: NaiveDate, threshold: Option<f64>) -> Vec<StudentFigures> {
+        let threshold = threshold.unwrap_or(self.policy.at_risk_below);
+        let mut rows: Vec<_> = self
+            .students(today)
+            .into_iter()
+            .filter(|f| f.rate.is_some_and(|rate| rate < threshold))
+            .collect();
+        rows.sort_by(|a, b| riskiest_first((a.rate, &a.student_id), (b.rate, &b.student_id)));
+        rows
+    }
+
     /// The figures of every session, by start time (cancelled ones included, flagged).
     pub fn session_figures(&self) -> Vec<SessionFigures> {
         let mut rows: Vec<_> = self
@@ -133,4 +147,11 @@ impl CourseStats {
         rows.sort_by(|a, b| (a.starts_at, &a.session_id).cmp(&(b.starts_at, &b.session_id)));
         rows
     }
+}
+
+/// The at-risk order: the lowest rate first, ties by the key (the student number, or the
+/// course and the student number when a list spans courses). A missing rate sorts last.
+pub fn riskiest_first<K: Ord>(a: (Option<f64>, K), b: (Option<f64>, K)) -> Ordering {
+    let rate = |r: Option<f64>| r.unwrap_or(f64::INFINITY);
+    rate(a.0).total_cmp(&rate(b.0)).then_with(|| a.1.cmp(&b.1))
 }

@@ -7,7 +7,9 @@ use crate::course_stats::CourseStats;
 use crate::course_stats::store::CourseStatsProjection;
 use crate::projector;
 use crate::register_views::{RegisterView, store as views_store};
+use crate::students::names;
 use chrono::{DateTime, Utc};
+use domain::AttendancePolicy;
 use sqlx::PgPool;
 use std::collections::HashMap;
 
@@ -40,19 +42,6 @@ async fn views(
             Ok(views)
         }
     }
-}
-
-/// Student names by number (none once erased).
-pub async fn names(
-    pool: &PgPool,
-    ids: Vec<String>,
-) -> Result<HashMap<String, Option<String>>, sqlx::Error> {
-    let rows: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT id, name FROM students WHERE id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(pool)
-            .await?;
-    Ok(rows.into_iter().collect())
 }
 
 async fn usernames(pool: &PgPool) -> Result<HashMap<String, String>, sqlx::Error> {
@@ -121,8 +110,12 @@ pub async fn at_risk(
     for id in course_ids {
         courses.extend(stats(pool, id, as_of).await?);
     }
-    let threshold =
-        threshold.unwrap_or_else(|| courses.first().map_or(75.0, |c| c.policy.at_risk_below));
+    let threshold = threshold.unwrap_or_else(|| {
+        courses
+            .first()
+            .map_or(AttendancePolicy::default(), |c| c.policy)
+            .at_risk_below
+    });
     let ids = courses
         .iter()
         .flat_map(|c| c.enrollments.keys().cloned())

@@ -2,6 +2,7 @@
 //! store), or from a fold of the history up to a time for `as_of` reports.
 
 use crate::course_stats::CourseStats;
+use crate::course_stats::derived::riskiest_first;
 use crate::register_views::RegisterView;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Status, Tally};
@@ -306,23 +307,27 @@ pub fn at_risk_report(
     let mut rows: Vec<_> = courses
         .iter()
         .flat_map(|stats| {
-            stats.students(today).into_iter().filter_map(|f| {
-                let rate = f.rate.filter(|r| *r < threshold)?;
-                Some(AtRiskRow {
-                    course_id: stats.course_id.clone(),
-                    name: names.get(&f.student_id).cloned().flatten(),
-                    student_id: f.student_id,
-                    tally: f.tally,
-                    rate,
-                    level: RiskLevel::of(rate),
+            stats
+                .at_risk(today, Some(threshold))
+                .into_iter()
+                .filter_map(|f| {
+                    let rate = f.rate?;
+                    Some(AtRiskRow {
+                        course_id: stats.course_id.clone(),
+                        name: names.get(&f.student_id).cloned().flatten(),
+                        student_id: f.student_id,
+                        tally: f.tally,
+                        rate,
+                        level: RiskLevel::of(rate),
+                    })
                 })
-            })
         })
         .collect();
     rows.sort_by(|a, b| {
-        a.rate
-            .total_cmp(&b.rate)
-            .then_with(|| (&a.course_id, &a.student_id).cmp(&(&b.course_id, &b.student_id)))
+        riskiest_first(
+            (Some(a.rate), (&a.course_id, &a.student_id)),
+            (Some(b.rate), (&b.course_id, &b.student_id)),
+        )
     });
     let course_id = (courses.len() == 1).then(|| courses[0].course_id.clone());
     AtRiskReport {
