@@ -9,8 +9,8 @@
 //! a new consumer name replays the stream from its start.
 
 use async_nats::jetstream::{self, consumer::pull};
+use event_store::envelope::CloudEvent;
 use futures::StreamExt;
-use projections::envelope::CloudEvent;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

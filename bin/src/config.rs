@@ -71,8 +71,8 @@ pub struct Connections {
 
 impl Connections {
     /// Pool settings from the flags.
-    pub fn pool_settings(&self) -> projections::db::PoolSettings {
-        projections::db::PoolSettings {
+    pub fn pool_settings(&self) -> event_store::db::PoolSettings {
+        event_store::db::PoolSettings {
             max_connections: self.database_max_connections,
             acquire_timeout: Duration::from_secs(self.database_acquire_timeout_secs.max(1)),
         }

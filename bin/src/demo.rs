@@ -89,7 +89,7 @@ const SEED: u64 = 2026;
 /// Loads the demo data into the configured database.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let pool = startup::database(&args.connections).await?;
-    if !projections::event_log::course_ids(&pool).await?.is_empty() {
+    if !event_store::event_log::course_ids(&pool).await?.is_empty() {
         bail!("the database already has courses; run the demo on an empty database");
     }
     let password = args

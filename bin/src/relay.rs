@@ -11,9 +11,9 @@
 use anyhow::Context as _;
 use api::app::breaker::{BreakerConfig, CircuitBreaker};
 use async_nats::jetstream::{self, message::PublishMessage, stream};
+use event_store::envelope::{CloudEvent, Subjects, message_id};
+use event_store::outbox::{self, StoredEvent};
 use futures::future::join_all;
-use projections::envelope::{CloudEvent, Subjects, message_id};
-use projections::outbox::{self, StoredEvent};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

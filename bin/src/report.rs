@@ -79,7 +79,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         ReportKind::AtRisk { course, threshold } => {
             let courses = match course {
                 Some(course) => vec![course.clone()],
-                None => projections::event_log::course_ids(&pool)
+                None => event_store::event_log::course_ids(&pool)
                     .await?
                     .iter()
                     .map(|c| c.to_string())

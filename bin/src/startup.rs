@@ -29,7 +29,7 @@ pub struct Application {
 
 /// Connects to Postgres (creating and migrating the database) with the configured pool.
 pub async fn database(connections: &Connections) -> anyhow::Result<PgPool> {
-    projections::db::prepare(&connections.database_url, connections.pool_settings())
+    event_store::db::prepare(&connections.database_url, connections.pool_settings())
         .await
         .context("preparing the database (is Postgres running? see DATABASE_URL)")
 }

@@ -4,9 +4,9 @@
 
 use crate::course_stats::{self, CourseStats};
 use crate::event::ProjectedEvent;
-use crate::outbox::{Checkpoint, EVENT_COLUMNS, Row, StoredEvent};
 use crate::register_views::{self, RegisterView};
 use chrono::{DateTime, Utc};
+use event_store::outbox::{Checkpoint, EVENT_COLUMNS, Row, StoredEvent};
 use serde_json::Value;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use std::fmt;

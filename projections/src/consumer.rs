@@ -2,10 +2,10 @@
 //! transaction with the checkpoints, then ack (skipped and applied events) or nak with a
 //! delay (gaps, failures). Redelivery is harmless; a crash loses nothing.
 
-use crate::envelope::{CloudEvent, Subjects};
 use crate::event::ProjectedEvent;
 use crate::projector::{CACHE_BYTES, Decision, DocCache, Projection, apply_batch};
 use async_nats::jetstream::{self, AckKind, consumer::pull};
+use event_store::envelope::{CloudEvent, Subjects};
 use futures::StreamExt;
 use sqlx::PgPool;
 use std::time::Duration;

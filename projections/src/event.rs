@@ -2,11 +2,11 @@
 //! (aggregate, sequence, global position, course, time), parsed from a stored row or from a
 //! JetStream CloudEvent alike.
 
-use crate::envelope::CloudEvent;
-use crate::outbox::StoredEvent;
 use chrono::{DateTime, Utc};
 use domain::course::CourseEvent;
 use domain::register::RegisterEvent;
+use event_store::envelope::CloudEvent;
+use event_store::outbox::StoredEvent;
 use serde_json::{Value, json};
 
 /// A domain event of either aggregate.

@@ -9,7 +9,7 @@
 //! double counts.
 
 use crate::event::ProjectedEvent;
-use crate::outbox::{EVENT_COLUMNS, StoredEvent};
+use event_store::outbox::{EVENT_COLUMNS, StoredEvent};
 use futures::TryStreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -549,7 +549,7 @@ pub async fn rebuild<P: Projection>(
     let (mut count, mut position) = (0u64, 0i64);
     {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY tx_id, global_position");
-        let mut rows = sqlx::query_as::<_, crate::outbox::Row>(&sql).fetch(&mut *tx);
+        let mut rows = sqlx::query_as::<_, event_store::outbox::Row>(&sql).fetch(&mut *tx);
         while let Some(row) = rows.try_next().await? {
             let stored = StoredEvent::try_from(row)?;
             let event = ProjectedEvent::from_stored(&stored)

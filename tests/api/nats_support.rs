@@ -2,7 +2,7 @@
 //! and reading a stream back.
 
 use async_nats::jetstream;
-use projections::envelope::CloudEvent;
+use event_store::envelope::CloudEvent;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -8,9 +8,9 @@ use crate::nats_support::{connect, read_stream, stream_len};
 use crate::read_side::assert_matches_the_event_store;
 use crate::relay::{assert_once_and_in_order, drain, manual_relay};
 use attendance::stream_check;
+use event_store::outbox::{self, Checkpoint, StoredEvent};
 use projections::audit::{self, Cursor, Filter};
 use projections::course_stats::store::CourseStatsProjection;
-use projections::outbox::{self, Checkpoint, StoredEvent};
 use projections::projector;
 use projections::register_views::store::RegisterViewsProjection;
 use reqwest::StatusCode;
@@ -376,7 +376,7 @@ async fn relay_verify_finds_what_the_text_sorted_relay_lost_and_repair_republish
     let missing: HashSet<String> = check
         .missing
         .iter()
-        .map(projections::envelope::message_id)
+        .map(event_store::envelope::message_id)
         .collect();
     assert_eq!(missing, lost);
     assert_eq!((check.expected, check.unknown), (events.len() as u64, 0));

@@ -5,9 +5,9 @@
 use crate::helpers::{
     Processes, TestApp, attendance_binary, expect_json, expect_problem, wait_until,
 };
+use event_store::outbox::{EVENT_COLUMNS, Row, StoredEvent};
 use projections::course_stats::store::CourseStatsProjection;
 use projections::event::ProjectedEvent;
-use projections::outbox::{EVENT_COLUMNS, Row, StoredEvent};
 use projections::projector::{self, Projection};
 use projections::register_views::store::RegisterViewsProjection;
 use reqwest::StatusCode;

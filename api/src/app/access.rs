@@ -91,7 +91,7 @@ pub async fn visible_courses(
     user: &CurrentUser,
 ) -> Result<Vec<(Arc<Course>, u64)>, AppError> {
     let mut visible = Vec::new();
-    for id in projections::event_log::course_ids(state.pool()).await? {
+    for id in event_store::event_log::course_ids(state.pool()).await? {
         let (course, version) = store::load(&state.stores().courses, id.as_str()).await?;
         if user.require_course_reader(&course).is_ok() {
             visible.push((course, version));

@@ -58,7 +58,7 @@ async fn session_context(
     let course_id = match state.known_course_of(&session_id) {
         Some(course) => course,
         None => {
-            let course = projections::event_log::course_of_session(state.pool(), &session_id)
+            let course = event_store::event_log::course_of_session(state.pool(), &session_id)
                 .await?
                 .ok_or_else(|| not_found(&session_id))?;
             state.remember_course_of(session_id.clone(), course.clone());
@@ -81,7 +81,7 @@ pub async fn find_session(
     pool: &PgPool,
     session_id: SessionId,
 ) -> Result<SessionContext, AppError> {
-    let course_id = projections::event_log::course_of_session(pool, &session_id)
+    let course_id = event_store::event_log::course_of_session(pool, &session_id)
         .await?
         .ok_or_else(|| not_found(&session_id))?;
     let (course, course_version) = store::load(&stores.courses, course_id.as_str()).await?;

@@ -282,7 +282,7 @@ impl CommandMeta {
     /// The metadata stored with each event: only what the event itself does not say. Who and
     /// when are in every event (`by`, `at`) and the table keeps `recorded_at`, so the user id,
     /// role and server time are not repeated here (about 110 bytes an event; events stored
-    /// before 2026-12-03 still carry them, and [`projections::outbox::StoredEvent::meta`]
+    /// before 2026-12-03 still carry them, and [`event_store::outbox::StoredEvent::meta`]
     /// reads both shapes).
     fn to_map(&self) -> HashMap<String, String> {
         HashMap::from([

@@ -65,7 +65,7 @@ pub struct Health {
 /// The relay's lag, if a relay is configured and the database answers.
 pub async fn relay_lag(state: &AppState) -> Option<RelayLag> {
     let stream = state.monitor().relay_checkpoint.clone()?;
-    let lag = projections::outbox::lag(state.pool(), &stream).await.ok()?;
+    let lag = event_store::outbox::lag(state.pool(), &stream).await.ok()?;
     let stream_messages = match state.nats() {
         Some(client) => projections::consumer::stream_messages(client, &stream).await,
         None => None,

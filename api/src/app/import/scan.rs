@@ -82,7 +82,7 @@ pub(super) fn input_error(e: InputError) -> AppError {
     AppError::Invalid {
         code,
         detail: format!("file: {e}"),
-        errors: vec![crate::error::FieldProblem {
+        errors: vec![crate::app::error::FieldProblem {
             field: "file".into(),
             detail: e.to_string(),
             code: Some(code.into()),
