@@ -8,9 +8,9 @@ use crate::reports::model::letter;
 use crate::reports::{CourseReport, ReportError, RiskLevel};
 use domain::Tally;
 use std::ops::Range;
-use typeset::Align;
 use typeset::Weight;
 use typeset::table::{self, Column, PAD, Row, Style, TOTALS_FILL};
+use typeset::{Align, Canvas};
 
 /// Most session columns on one page.
 const MAX_SESSIONS_PER_PAGE: usize = 20;
@@ -104,13 +104,16 @@ fn counts(t: &Tally) -> [u32; 4] {
     [t.present, t.late, t.excused, t.absent]
 }
 
-/// Renders a course register.
-pub(super) fn render(format: &PdfFormat, r: &CourseReport) -> Result<Vec<u8>, ReportError> {
-    let n_sessions = r.sessions.len();
-    let mut canvas = format.canvas(n_sessions > LANDSCAPE_ABOVE)?;
-    let size = STYLE.size;
+/// The register's columns: id, name, one per session, the figures.
+struct Columns {
+    columns: Vec<Column>,
+    /// Width of the id and name columns together (repeated on every slice).
+    fixed: f32,
+    session_width: f32,
+}
 
-    // Columns: id, name, one per session, the figures.
+fn columns(canvas: &mut Canvas, r: &CourseReport) -> Columns {
+    let size = STYLE.size;
     let mut id_width = canvas.measure("Student ID", Weight::Bold, size);
     let mut name_width = 0f32;
     for s in &r.students {
@@ -143,21 +146,21 @@ pub(super) fn render(format: &PdfFormat, r: &CourseReport) -> Result<Vec<u8>, Re
     for (title, width) in FIGURES {
         columns.push(Column::rotated(title, "", width, Align::Right));
     }
-    let first_figure = 2 + n_sessions;
+    Columns {
+        columns,
+        fixed: id_width + name_width,
+        session_width,
+    }
+}
 
-    // Slices of the session columns.
-    let room = canvas.width - 2.0 * MARGIN - id_width - name_width;
-    let figures_width: f32 = FIGURES.iter().map(|(_, w)| w).sum();
-    let cap = (room / session_width).floor().max(0.0) as usize;
-    let cap_last = ((room - figures_width) / session_width).floor().max(0.0) as usize;
-    let slices = slices(n_sessions, cap, cap_last);
-
-    // Rows: the students, then the totals per session.
+/// The rows: the students (or "No students"), then the totals per session.
+fn rows(format: &PdfFormat, r: &CourseReport) -> Vec<Row> {
+    let n_sessions = r.sessions.len();
     let mut rows: Vec<Row> = r
         .students
         .iter()
         .map(|s| {
-            let mut cells = Vec::with_capacity(columns.len());
+            let mut cells = Vec::with_capacity(n_sessions + 2 + FIGURES.len());
             cells.push(s.student_id.clone());
             cells.push(s.name.clone().unwrap_or_default());
             cells.extend(
@@ -174,40 +177,90 @@ pub(super) fn render(format: &PdfFormat, r: &CourseReport) -> Result<Vec<u8>, Re
             }
         })
         .collect();
-    let n_students = rows.len();
-    if n_students == 0 {
+    if rows.is_empty() {
         rows.push(Row {
             cells: vec![String::new(), "No students".into()],
             ..Row::default()
         });
     }
-    if n_sessions > 0 {
-        for (k, label) in [
-            "Total present",
-            "Total late",
-            "Total excused",
-            "Total absent",
-        ]
-        .iter()
-        .enumerate()
-        {
-            let mut cells = vec![String::new(), label.to_string()];
-            cells.extend((0..n_sessions).map(|i| {
-                r.session_totals
-                    .get(i)
-                    .map(|t| counts(t)[k].to_string())
-                    .unwrap_or_default()
-            }));
-            rows.push(Row {
-                cells,
-                fill: Some(TOTALS_FILL),
-                bold: true,
-                separator: k == 0,
-            });
-        }
+    if n_sessions == 0 {
+        return rows;
     }
+    let labels = [
+        "Total present",
+        "Total late",
+        "Total excused",
+        "Total absent",
+    ];
+    for (k, label) in labels.iter().enumerate() {
+        let mut cells = vec![String::new(), label.to_string()];
+        cells.extend((0..n_sessions).map(|i| {
+            r.session_totals
+                .get(i)
+                .map(|t| counts(t)[k].to_string())
+                .unwrap_or_default()
+        }));
+        rows.push(Row {
+            cells,
+            fill: Some(TOTALS_FILL),
+            bold: true,
+            separator: k == 0,
+        });
+    }
+    rows
+}
 
-    // Pages: blocks of rows, each in every slice.
+/// Where a page sits in the register: its students, its sessions, its part across.
+fn place(
+    students: Range<usize>,
+    n_students: usize,
+    slice: &Slice,
+    part: (usize, usize),
+    n_sessions: usize,
+) -> String {
+    let mut place = if students.is_empty() {
+        "Totals".to_string()
+    } else {
+        format!(
+            "Students {}–{} of {}",
+            students.start + 1,
+            students.end,
+            n_students
+        )
+    };
+    if !slice.sessions.is_empty() {
+        place.push_str(&format!(
+            " · sessions {}–{} of {}",
+            slice.sessions.start + 1,
+            slice.sessions.end,
+            n_sessions
+        ));
+    }
+    if part.1 > 1 {
+        place.push_str(&format!(" · part {} of {} across", part.0 + 1, part.1));
+    }
+    place
+}
+
+/// Renders a course register: the rows cut into blocks down and slices across, each block
+/// drawn once per slice.
+pub(super) fn render(format: &PdfFormat, r: &CourseReport) -> Result<Vec<u8>, ReportError> {
+    let n_sessions = r.sessions.len();
+    let n_students = r.students.len();
+    let mut canvas = format.canvas(n_sessions > LANDSCAPE_ABOVE)?;
+    let Columns {
+        columns,
+        fixed,
+        session_width,
+    } = columns(&mut canvas, r);
+    let first_figure = 2 + n_sessions;
+    let room = canvas.width - 2.0 * MARGIN - fixed;
+    let figures_width: f32 = FIGURES.iter().map(|(_, w)| w).sum();
+    let cap = (room / session_width).floor().max(0.0) as usize;
+    let cap_last = ((room - figures_width) / session_width).floor().max(0.0) as usize;
+    let slices = slices(n_sessions, cap, cap_last);
+    let rows = rows(format, r);
+
     let mut legend = vec![(
         None,
         "P present · L late · E excused · A absent · blank: unmarked or not enrolled · at risk:"
@@ -232,29 +285,9 @@ pub(super) fn render(format: &PdfFormat, r: &CourseReport) -> Result<Vec<u8>, Re
         for (s, slice) in slices.iter().enumerate() {
             canvas.add_page();
             let students = block.start.min(n_students)..block.end.min(n_students);
-            let mut place = if students.is_empty() {
-                "Totals".to_string()
-            } else {
-                format!(
-                    "Students {}–{} of {}",
-                    students.start + 1,
-                    students.end,
-                    n_students
-                )
-            };
-            if !slice.sessions.is_empty() {
-                place.push_str(&format!(
-                    " · sessions {}–{} of {}",
-                    slice.sessions.start + 1,
-                    slice.sessions.end,
-                    n_sessions
-                ));
-            }
-            if slices.len() > 1 {
-                place.push_str(&format!(" · part {} of {} across", s + 1, slices.len()));
-            }
+            let here = place(students, n_students, slice, (s, slices.len()), n_sessions);
             if let Some(last) = header.last_mut() {
-                *last = HeaderLine::info(place);
+                *last = HeaderLine::info(here);
             }
             let top = draw_header(&mut canvas, &header);
             let mut cols = vec![0, 1];
