@@ -17,6 +17,7 @@ pub mod extract;
 pub mod freshness;
 pub mod idempotency;
 pub mod import;
+pub mod limits;
 mod problem;
 pub mod routes;
 pub mod state;
@@ -119,6 +120,11 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(problem::fallback))
+        .layer(middleware::from_fn_with_state(state.clone(), limits::layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::rate::limit_logins,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

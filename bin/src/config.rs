@@ -121,6 +121,9 @@ pub struct ServeConfig {
     /// The relay to NATS.
     #[command(flatten)]
     pub relay: RelaySettings,
+    /// Bounds on hashing, heavy work, request time and the login rate.
+    #[command(flatten)]
+    pub limits: crate::limit_settings::LimitSettings,
     // Switches read from the environment accept what people write there: 1/0, true/false,
     // yes/no, on/off (clap's default for a flag takes only true/false).
     /// Do not run the relay in this process (run `attendance relay` elsewhere).

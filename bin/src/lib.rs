@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod limit_settings;
 pub mod projectors;
 pub mod relay;
 pub mod replay;

@@ -119,6 +119,7 @@ impl Application {
                 open_for: Duration::from_secs_f64(config.import_breaker_open_secs.max(0.0)),
                 success_threshold: config.import_breaker_successes.max(1),
             },
+            limits: config.limits.api_limits(),
         };
         let router = api::app(AppState::new(
             pool.clone(),
@@ -175,7 +176,11 @@ impl Application {
             stopped.clone(),
         )));
         tasks.extend(self.relay.map(|relay| tokio::spawn(relay.run(stopped))));
-        let served = axum::serve(self.listener, self.router)
+        // The peer address feeds the login rate per client address.
+        let router = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop.send(true);

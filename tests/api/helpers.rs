@@ -115,6 +115,12 @@ pub fn test_config(database: &str) -> ServeConfig {
             breaker_open_secs: 1,
             ..RelaySettings::default()
         },
+        // Every test client logs in from 127.0.0.1: the per-address login rate is tested on
+        // its own (security::flooding), with its own setting.
+        limits: attendance::limit_settings::LimitSettings {
+            login_per_minute: 100_000,
+            ..Default::default()
+        },
         no_relay: false,
         no_projectors: false,
         reports_config: None,

@@ -3,6 +3,7 @@
 
 pub mod jwt;
 pub mod password;
+pub mod rate;
 pub mod secret;
 pub mod throttle;
 pub mod users;

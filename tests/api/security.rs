@@ -1,0 +1,8 @@
+//! Holding under attack (issue 23): NATS permissions, login flooding, the lockout race,
+//! leaks through the audit feed, reports and headers, and unbounded heavy work.
+
+mod support;
+
+mod flooding;
+mod heavy;
+mod lockout;
