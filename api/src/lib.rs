@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod import;
 pub mod limits;
 mod problem;
+pub mod projector_watch;
 pub mod routes;
 pub mod state;
 pub mod store;

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 async fn connect_as(url: &str, user: &str, password: &str) -> async_nats::Client {
+    // nats.conf gives the subscriber replies on its own inbox prefix only.
     async_nats::ConnectOptions::with_user_and_password(user.into(), password.into())
+        .custom_inbox_prefix(format!("_INBOX_{user}"))
         .connect(url)
         .await
         .expect("credentials accepted")
@@ -64,7 +66,7 @@ async fn nats_conf_lets_the_service_publish_and_subscribers_only_read_event_subj
         .expect("subscriber may read stream info");
     let consumer = stream
         .create_consumer(async_nats::jetstream::consumer::pull::Config {
-            durable_name: Some("gradebook".into()),
+            durable_name: Some("ext-gradebook".into()),
             filter_subject: "attendance.v1.CS101.>".into(),
             ..Default::default()
         })

@@ -6,3 +6,4 @@ mod support;
 mod flooding;
 mod heavy;
 mod lockout;
+mod nats;

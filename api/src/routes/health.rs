@@ -158,7 +158,8 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let breakers: Vec<_> = state.breakers().iter().map(|b| b.snapshot()).collect();
     let all_closed = breakers.iter().all(|b| b.state == BreakerState::Closed);
     let stream_complete = relay.as_ref().is_none_or(|r| r.missing_from_stream == 0);
-    let status = if database.ok && nats.ok && all_closed && stream_complete {
+    let projected = projectors.iter().all(|p| !p.acked_without_applying);
+    let status = if database.ok && nats.ok && all_closed && stream_complete && projected {
         "ok"
     } else {
         "degraded"
@@ -190,12 +191,17 @@ pub struct ProjectorHealth {
     pub position: i64,
     /// Events in its consumer not yet applied (null while NATS is unreachable).
     pub pending: Option<u64>,
+    /// Its consumer reports every event delivered and acknowledged, yet the projector has
+    /// not applied the last one published: someone else took its events. Makes the status
+    /// `degraded`.
+    pub acked_without_applying: bool,
 }
 
 /// Every watched projector's freshness and lag.
 pub async fn projector_health(state: &AppState) -> Vec<ProjectorHealth> {
     let stream = state.monitor().relay_checkpoint.clone().unwrap_or_default();
     let mut out = Vec::new();
+    let published = crate::projector_watch::published(state.pool(), &stream).await;
     for name in &state.monitor().projectors {
         let position = projections::projector::position(state.pool(), name)
             .await
@@ -204,10 +210,14 @@ pub async fn projector_health(state: &AppState) -> Vec<ProjectorHealth> {
             Some(client) => projections::consumer::pending(client, &stream, name).await,
             None => None,
         };
+        let acked_without_applying =
+            crate::projector_watch::acked_but_not_applied(state.pool(), published, pending, name)
+                .await;
         out.push(ProjectorHealth {
             name,
             position,
             pending,
+            acked_without_applying,
         });
     }
     out
