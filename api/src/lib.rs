@@ -20,6 +20,8 @@ pub mod import;
 pub mod limits;
 mod problem;
 pub mod projector_watch;
+pub mod redact;
+pub mod request_id;
 pub mod routes;
 pub mod state;
 pub mod store;
@@ -129,5 +131,6 @@ pub fn app(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn(request_id::sanitize))
         .with_state(state)
 }

@@ -5,5 +5,6 @@ mod support;
 
 mod flooding;
 mod heavy;
+mod leaks;
 mod lockout;
 mod nats;
