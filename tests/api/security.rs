@@ -8,3 +8,4 @@ mod heavy;
 mod leaks;
 mod lockout;
 mod nats;
+mod usernames;

@@ -6,6 +6,7 @@ pub mod password;
 pub mod rate;
 pub mod secret;
 pub mod throttle;
+pub mod username;
 pub mod users;
 
 use crate::error::ApiError;

@@ -107,6 +107,9 @@ pub enum CreateUserError {
     /// The username is taken.
     #[error("username is already taken")]
     UsernameTaken,
+    /// The username could pass for another (see [`super::username`]).
+    #[error("username {0}")]
+    InvalidUsername(super::username::Refusal),
     /// Hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),
@@ -123,19 +126,21 @@ pub async fn create(
     role: Role,
     student_id: Option<&StudentId>,
 ) -> Result<UserView, CreateUserError> {
+    let key = super::username::key(username).map_err(CreateUserError::InvalidUsername)?;
     let hash = password::hash(password)
         .await
         .map_err(CreateUserError::Hash)?;
     let id = UserId::parse(uuid::Uuid::now_v7().simple().to_string()).expect("uuid is a valid id");
     let inserted = sqlx::query(
-        "INSERT INTO users (id, username, password_hash, role, student_id)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING",
+        "INSERT INTO users (id, username, password_hash, role, student_id, username_key)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(id.as_str())
     .bind(username)
     .bind(&hash)
     .bind(role.as_str())
     .bind(student_id.map(StudentId::as_str))
+    .bind(&key)
     .execute(pool)
     .await?;
     if inserted.rows_affected() == 0 {
