@@ -15,6 +15,7 @@ pub mod error;
 pub mod event_repository;
 pub mod extract;
 pub mod freshness;
+pub mod hygiene;
 pub mod idempotency;
 pub mod import;
 pub mod limits;
@@ -128,7 +129,8 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::rate::limit_logins,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(hygiene::security_headers))
+        .layer(TraceLayer::new_for_http().make_span_with(hygiene::request_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(middleware::from_fn(request_id::sanitize))

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod limit_settings;
+pub mod nats_url;
 pub mod projectors;
 pub mod relay;
 pub mod replay;

@@ -37,6 +37,7 @@ pub async fn database(connections: &Connections) -> anyhow::Result<PgPool> {
 /// Connects to NATS in the background: the API starts even while NATS is down, and
 /// `/api/health` reports it.
 pub async fn nats(connections: &Connections) -> anyhow::Result<async_nats::Client> {
+    crate::nats_url::check(&connections.nats_url)?;
     let mut options = async_nats::ConnectOptions::new()
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(2))

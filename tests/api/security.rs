@@ -8,4 +8,5 @@ mod heavy;
 mod leaks;
 mod lockout;
 mod nats;
+mod secrets;
 mod usernames;

@@ -17,6 +17,11 @@ impl ChildServer {
     /// Starts `attendance serve` on the test app's database, broker, stream and JWT secret
     /// (so the app's tokens work on it), with extra environment; returns once it answers.
     pub async fn serve(app: &TestApp, extra: &[(&str, &str)]) -> ChildServer {
+        Self::serve_logging(app, extra, Stdio::inherit()).await
+    }
+
+    /// [`Self::serve`] with its log (standard error) going to `log`.
+    pub async fn serve_logging(app: &TestApp, extra: &[(&str, &str)], log: Stdio) -> ChildServer {
         let port = free_port();
         let secret = app.config.jwt_secret.as_ref().unwrap().expose().to_string();
         let mut command = Command::new(attendance_binary());
@@ -36,7 +41,8 @@ impl ChildServer {
             .env("JWT_SECRET", secret)
             .env("RUST_LOG", "error")
             .envs(extra.iter().copied())
-            .stdout(Stdio::null());
+            .stdout(Stdio::null())
+            .stderr(log);
         let mut child = command.spawn().expect("the attendance binary runs");
         let base = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
