@@ -20,10 +20,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
     let stream_name = std::env::var("ATTENDANCE_STREAM").unwrap_or_else(|_| "ATTENDANCE".into());
     let options = match (std::env::var("NATS_USER"), std::env::var("NATS_PASSWORD")) {
-        // nats.conf lets a user read replies only under its own inbox prefix.
+        // nats.conf lets the subscriber read replies only under its own inbox prefix.
+        (Ok(user), Ok(password)) if user == "subscriber" => {
+            async_nats::ConnectOptions::with_user_and_password(user, password)
+                .custom_inbox_prefix("_INBOX_subscriber")
+        }
         (Ok(user), Ok(password)) => {
-            async_nats::ConnectOptions::with_user_and_password(user.clone(), password)
-                .custom_inbox_prefix(format!("_INBOX_{user}"))
+            async_nats::ConnectOptions::with_user_and_password(user, password)
         }
         _ => async_nats::ConnectOptions::new(),
     };

@@ -9,12 +9,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 async fn connect_as(url: &str, user: &str, password: &str) -> async_nats::Client {
+    let options = async_nats::ConnectOptions::with_user_and_password(user.into(), password.into());
     // nats.conf gives the subscriber replies on its own inbox prefix only.
-    async_nats::ConnectOptions::with_user_and_password(user.into(), password.into())
-        .custom_inbox_prefix(format!("_INBOX_{user}"))
-        .connect(url)
-        .await
-        .expect("credentials accepted")
+    let options = match user {
+        "subscriber" => options.custom_inbox_prefix("_INBOX_subscriber"),
+        _ => options,
+    };
+    options.connect(url).await.expect("credentials accepted")
 }
 
 #[tokio::test]

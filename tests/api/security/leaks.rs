@@ -27,11 +27,16 @@ async fn a_students_audit_feed_names_no_other_student() {
         )
         .await;
     expect_json(closed, StatusCode::OK).await;
-    let page = expect_json(
-        app.get("/api/audit/events?limit=1000", &ada).await,
-        StatusCode::OK,
-    )
+    // The feed shows committed events once no older transaction is still open.
+    let feed = || async {
+        let answer = app.get("/api/audit/events?limit=1000", &ada).await;
+        expect_json(answer, StatusCode::OK).await
+    };
+    crate::helpers::wait_until(std::time::Duration::from_secs(30), || async {
+        feed().await.to_string().contains("RegisterClosed")
+    })
     .await;
+    let page = feed().await;
     let events = page["events"].as_array().unwrap();
     assert!(
         events.iter().any(|e| e["event_type"] == "RegisterClosed"),
