@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod limit_settings;
 pub mod nats_url;
+pub mod passwd;
 pub mod projectors;
 pub mod relay;
 pub mod replay;

@@ -8,5 +8,6 @@ mod heavy;
 mod leaks;
 mod lockout;
 mod nats;
+mod passwords;
 mod secrets;
 mod usernames;

@@ -58,6 +58,11 @@ impl FromRequestParts<AppState> for CurrentUser {
             .ok_or(ApiError::Unauthorized(
                 "the account no longer exists or is disabled",
             ))?;
+        if user.tokens_valid_after.is_some_and(|t| claims.iat < t) {
+            return Err(ApiError::Unauthorized(
+                "the token was issued before the password changed",
+            ));
+        }
         Ok(CurrentUser {
             id: user.id,
             username: user.username,
