@@ -317,10 +317,10 @@ impl TestApp {
             .await
     }
 
-    /// `GET /api/health` (no token), expecting 200.
+    /// `GET /api/health` with the details (as admin), expecting 200.
     pub async fn health(&self) -> Value {
         let response = self
-            .request(Method::GET, "/api/health", None)
+            .request(Method::GET, "/api/health", Some(&self.admin))
             .send()
             .await
             .unwrap();

@@ -1,6 +1,7 @@
 //! Authentication (JWT bearer tokens, argon2id passwords, login throttling) and the
 //! authorization rules every route applies.
 
+pub mod caller;
 pub mod jwt;
 pub mod password;
 pub mod rate;
