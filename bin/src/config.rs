@@ -96,6 +96,10 @@ pub struct ServeConfig {
     /// and kept in the database.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
+    /// Where a generated JWT secret is kept (mode 0600) when `JWT_SECRET` is unset. Several
+    /// `serve` processes on different machines need `JWT_SECRET` (or the same file).
+    #[arg(long, env = "JWT_KEY_FILE", default_value = "attendance-jwt.key")]
+    pub jwt_key_file: std::path::PathBuf,
     /// Token lifetime in seconds.
     #[arg(long, env = "JWT_TTL_SECS", default_value_t = 86_400)]
     pub jwt_ttl_secs: u64,

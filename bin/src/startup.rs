@@ -68,6 +68,7 @@ impl Application {
         let secret = secret::resolve(
             &pool,
             config.jwt_secret.as_ref().map(|s| s.expose().to_string()),
+            &config.jwt_key_file,
         )
         .await?;
         let jwt = JwtKeys::new(&secret, Duration::from_secs(config.jwt_ttl_secs))

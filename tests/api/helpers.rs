@@ -101,6 +101,7 @@ pub fn test_config(database: &str) -> ServeConfig {
             )
             .into(),
         ),
+        jwt_key_file: std::env::temp_dir().join(format!("{database}.jwt.key")),
         jwt_ttl_secs: 86_400,
         admin_password: Some(ADMIN_PASSWORD.into()),
         body_limit: 256 * 1024,

@@ -94,3 +94,62 @@ async fn the_docs_page_is_served_with_security_headers() {
     assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
     assert_eq!(header("referrer-policy"), "no-referrer");
 }
+
+async fn stored_secret(database: &str) -> Option<String> {
+    let pool = sqlx::PgPool::connect(&test_config(database).connections.database_url)
+        .await
+        .unwrap();
+    let value = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'jwt_secret'")
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    value
+}
+
+#[tokio::test]
+async fn a_generated_jwt_secret_lives_in_a_private_key_file_not_in_the_database() {
+    use std::os::unix::fs::PermissionsExt;
+    let database = fresh_database_name();
+    let mut config = test_config(&database);
+    config.jwt_secret = None;
+    let key_file = config.jwt_key_file.clone();
+    drop(
+        Application::build(&config)
+            .await
+            .expect("the application starts"),
+    );
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the key file is its owner's only");
+    assert!(std::fs::read_to_string(&key_file).unwrap().len() >= 32);
+    assert_eq!(
+        stored_secret(&database).await,
+        None,
+        "no secret in settings"
+    );
+
+    // A secret an earlier version kept in the database moves to the file.
+    let legacy = "a-legacy-secret-kept-in-settings-0123456789";
+    let pool = sqlx::PgPool::connect(&config.connections.database_url)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('jwt_secret', $1)")
+        .bind(legacy)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    std::fs::remove_file(&key_file).unwrap();
+    drop(
+        Application::build(&config)
+            .await
+            .expect("the application starts"),
+    );
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), legacy);
+    assert_eq!(
+        stored_secret(&database).await,
+        None,
+        "the database forgot it"
+    );
+    let _ = std::fs::remove_file(&key_file);
+}
