@@ -3,9 +3,9 @@
 //! path without its query string (which may carry what a client should not have put there).
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tracing::Span;
 
 /// The docs page loads its scripts and styles from the server itself (some inline).
@@ -37,6 +37,24 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
             .or_insert(HeaderValue::from_static(value));
     }
     response
+}
+
+/// Largest total size of a request's header names and values, in bytes. The HTTP server
+/// itself refuses only far larger headers, and with a bare status.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Middleware (inside the problem layer, which makes the answer a problem document):
+/// headers larger than [`MAX_HEADER_BYTES`] are answered 431.
+pub async fn limit_headers(request: Request, next: Next) -> Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.into_response();
+    }
+    next.run(request).await
 }
 
 /// The span of one request in the logs: method and path, never the query string.

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod disclosure;
 mod flooding;
 mod heavy;
 mod leaks;
