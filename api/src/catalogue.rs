@@ -69,6 +69,7 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
     problem("concurrent_write", 409, "Concurrent write", "other writes to the same register or course kept winning; retry"),
     problem("idempotency_key_in_progress", 409, "Idempotency key in progress", "a request with this Idempotency-Key is still running"),
     problem("payload_too_large", 413, "Payload too large", "the body is larger than the configured limit"),
+    problem("headers_too_large", 431, "Request header fields too large", "the request's headers together are larger than 32 KiB"),
     problem("unsupported_media_type", 415, "Unsupported media type", "the body is not sent as application/json"),
     problem("invalid_field", 422, "Invalid field", "a field of the body is missing, unknown or invalid; `errors` names each one"),
     problem("roll_call_refused", 422, "Roll call refused", "rows of a roll call break a rule; `errors` names each row and its code; nothing was recorded"),

@@ -16,8 +16,13 @@ pub mod dates;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod hygiene;
 pub mod idempotency;
+pub mod limits;
 mod problem;
+pub mod projector_watch;
+pub mod redact;
+pub mod request_id;
 pub mod routes;
 pub mod state;
 pub mod views;
@@ -117,9 +122,17 @@ pub fn router(state: AppState) -> Router {
             idempotency::layer,
         ))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(hygiene::limit_headers))
         .layer(middleware::from_fn(problem::fallback))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(state.clone(), limits::layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::rate::limit_logins,
+        ))
+        .layer(middleware::from_fn(hygiene::security_headers))
+        .layer(TraceLayer::new_for_http().make_span_with(hygiene::request_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn(request_id::sanitize))
         .with_state(state)
 }

@@ -26,6 +26,10 @@ pub async fn fallback(request: Request, next: Next) -> Response {
             "this method is not allowed on this route",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
+            "headers_too_large",
+            "the request headers are larger than 32 KiB",
+        ),
         StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
         s if s.is_server_error() => (
             "internal",

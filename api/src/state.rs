@@ -22,6 +22,8 @@ pub struct ApiConfig {
     /// The URL clients reach the server at (the OpenAPI document's `servers`), without a
     /// trailing slash.
     pub public_url: String,
+    /// Bounds on hashing, heavy work, request time and login rate.
+    pub limits: crate::limits::LimitConfig,
 }
 
 impl Default for ApiConfig {
@@ -31,6 +33,7 @@ impl Default for ApiConfig {
             sheet_upload_limit: 32 * 1024 * 1024,
             import_breaker: BreakerConfig::default(),
             public_url: "http://127.0.0.1:8080".to_string(),
+            limits: crate::limits::LimitConfig::default(),
         }
     }
 }
@@ -59,6 +62,7 @@ struct Inner {
     monitor: Monitor,
     reports: Registry,
     import_breaker: Arc<CircuitBreaker>,
+    limits: crate::limits::Limits,
     /// The accounts of recent callers, dropped on every change.
     accounts: Arc<AccountCache>,
     /// The course of each session seen (a session never changes course).
@@ -81,6 +85,7 @@ impl AppState {
         let accounts = Arc::new(AccountCache::new());
         accounts.spawn_listener(&pool);
         AppState(Arc::new(Inner {
+            limits: crate::limits::Limits::new(config.limits.clone()),
             import_breaker,
             accounts,
             session_courses: Mutex::new(HashMap::new()),
@@ -162,6 +167,11 @@ impl AppState {
     /// The NATS connection, when configured.
     pub fn nats(&self) -> Option<&async_nats::Client> {
         self.0.nats.as_ref()
+    }
+
+    /// The gates and rates bounding expensive work.
+    pub fn limits(&self) -> &crate::limits::Limits {
+        &self.0.limits
     }
 
     /// API limits.

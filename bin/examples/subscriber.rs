@@ -2,7 +2,7 @@
 //! a notification service) would write it.
 //!
 //! ```sh
-//! NATS_URL=nats://127.0.0.1:4222 cargo run -p attendance --example subscriber -- gradebook 'attendance.v1.CS101.>'
+//! NATS_URL=nats://127.0.0.1:4222 cargo run -p attendance --example subscriber -- ext-gradebook 'attendance.v1.CS101.>'
 //! ```
 //! With the repo's `nats.conf`, also set `NATS_USER=subscriber NATS_PASSWORD=...`.
 //! The consumer is durable: stop it and start it again, and it continues where it left off;
@@ -20,6 +20,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
     let stream_name = std::env::var("ATTENDANCE_STREAM").unwrap_or_else(|_| "ATTENDANCE".into());
     let options = match (std::env::var("NATS_USER"), std::env::var("NATS_PASSWORD")) {
+        // nats.conf lets the subscriber read replies only under its own inbox prefix.
+        (Ok(user), Ok(password)) if user == "subscriber" => {
+            async_nats::ConnectOptions::with_user_and_password(user, password)
+                .custom_inbox_prefix("_INBOX_subscriber")
+        }
         (Ok(user), Ok(password)) => {
             async_nats::ConnectOptions::with_user_and_password(user, password)
         }

@@ -18,6 +18,8 @@ pub struct Cli {
 }
 
 /// Subcommands.
+// Parsed once at start: the size of the `serve` settings does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP API, the relay to NATS and the projectors (migrates the database first).
@@ -98,6 +100,16 @@ pub enum UserCommand {
         #[arg(long)]
         student_id: Option<String>,
     },
+    /// Set an account's password (read from standard input or prompted for); the account's
+    /// tokens issued before are revoked.
+    Passwd {
+        /// Database.
+        #[command(flatten)]
+        connections: Connections,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
 }
 
 /// A role on the command line.
@@ -148,6 +160,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
             student_id,
         }) => add_user(&connections, &username, role.into(), student_id).await,
+        Command::User(UserCommand::Passwd {
+            connections,
+            username,
+        }) => crate::passwd::run(&connections, &username, read_password()?).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Report(args) => crate::report::run(args).await,
         Command::Sheet(command) => crate::sheet::run(command).await,

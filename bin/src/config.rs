@@ -96,6 +96,10 @@ pub struct ServeConfig {
     /// and kept in the database.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
+    /// Where a generated JWT secret is kept (mode 0600) when `JWT_SECRET` is unset. Several
+    /// `serve` processes on different machines need `JWT_SECRET` (or the same file).
+    #[arg(long, env = "JWT_KEY_FILE", default_value = "attendance-jwt.key")]
+    pub jwt_key_file: std::path::PathBuf,
     /// Token lifetime in seconds.
     #[arg(long, env = "JWT_TTL_SECS", default_value_t = 86_400)]
     pub jwt_ttl_secs: u64,
@@ -121,6 +125,9 @@ pub struct ServeConfig {
     /// The relay to NATS.
     #[command(flatten)]
     pub relay: RelaySettings,
+    /// Bounds on hashing, heavy work, request time and the login rate.
+    #[command(flatten)]
+    pub limits: crate::limit_settings::LimitSettings,
     // Switches read from the environment accept what people write there: 1/0, true/false,
     // yes/no, on/off (clap's default for a flag takes only true/false).
     /// Do not run the relay in this process (run `attendance relay` elsewhere).

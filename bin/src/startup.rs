@@ -37,6 +37,7 @@ pub async fn database(connections: &Connections) -> anyhow::Result<PgPool> {
 /// Connects to NATS in the background: the API starts even while NATS is down, and
 /// `/api/health` reports it.
 pub async fn nats(connections: &Connections) -> anyhow::Result<async_nats::Client> {
+    crate::nats_url::check(&connections.nats_url)?;
     let mut options = async_nats::ConnectOptions::new()
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(2))
@@ -67,6 +68,7 @@ impl Application {
         let secret = secret::resolve(
             &pool,
             config.jwt_secret.as_ref().map(|s| s.expose().to_string()),
+            &config.jwt_key_file,
         )
         .await?;
         let jwt = JwtKeys::new(&secret, Duration::from_secs(config.jwt_ttl_secs))
@@ -119,6 +121,7 @@ impl Application {
                 open_for: Duration::from_secs_f64(config.import_breaker_open_secs.max(0.0)),
                 success_threshold: config.import_breaker_successes.max(1),
             },
+            limits: config.limits.api_limits(),
         };
         let router = api::router(AppState::new(
             pool.clone(),
@@ -175,7 +178,11 @@ impl Application {
             stopped.clone(),
         )));
         tasks.extend(self.relay.map(|relay| tokio::spawn(relay.run(stopped))));
-        let served = axum::serve(self.listener, self.router)
+        // The peer address feeds the login rate per client address.
+        let router = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop.send(true);

@@ -155,8 +155,8 @@ async fn a_teacher_lists_only_their_courses() {
     assert_eq!(codes(&listed), ["CS101"]);
     expect_problem(
         app.get("/api/courses/MA101", &ada).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "not_found",
     )
     .await;
     expect_problem(

@@ -101,6 +101,7 @@ pub fn test_config(database: &str) -> ServeConfig {
             )
             .into(),
         ),
+        jwt_key_file: std::env::temp_dir().join(format!("{database}.jwt.key")),
         jwt_ttl_secs: 86_400,
         admin_password: Some(ADMIN_PASSWORD.into()),
         body_limit: 256 * 1024,
@@ -114,6 +115,12 @@ pub fn test_config(database: &str) -> ServeConfig {
             stream: format!("T{}", &database[database.len() - 12..]),
             breaker_open_secs: 1,
             ..RelaySettings::default()
+        },
+        // Every test client logs in from 127.0.0.1: the per-address login rate is tested on
+        // its own (security::flooding), with its own setting.
+        limits: attendance::limit_settings::LimitSettings {
+            login_per_minute: 100_000,
+            ..Default::default()
         },
         no_relay: false,
         no_projectors: false,
@@ -311,10 +318,10 @@ impl TestApp {
             .await
     }
 
-    /// `GET /api/health` (no token), expecting 200.
+    /// `GET /api/health` with the details (as admin), expecting 200.
     pub async fn health(&self) -> Value {
         let response = self
-            .request(Method::GET, "/api/health", None)
+            .request(Method::GET, "/api/health", Some(&self.admin))
             .send()
             .await
             .unwrap();

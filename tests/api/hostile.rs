@@ -17,4 +17,4 @@ mod ownership;
 mod property;
 mod schemathesis;
 mod support;
-mod tokens;
+pub(crate) mod tokens;

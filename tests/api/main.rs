@@ -24,6 +24,7 @@ mod read_side;
 mod relay;
 mod reports;
 mod roles;
+mod security;
 mod sheets;
 mod smoke;
 mod students;

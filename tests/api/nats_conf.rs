@@ -9,10 +9,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 async fn connect_as(url: &str, user: &str, password: &str) -> async_nats::Client {
-    async_nats::ConnectOptions::with_user_and_password(user.into(), password.into())
-        .connect(url)
-        .await
-        .expect("credentials accepted")
+    let options = async_nats::ConnectOptions::with_user_and_password(user.into(), password.into());
+    // nats.conf gives the subscriber replies on its own inbox prefix only.
+    let options = match user {
+        "subscriber" => options.custom_inbox_prefix("_INBOX_subscriber"),
+        _ => options,
+    };
+    options.connect(url).await.expect("credentials accepted")
 }
 
 #[tokio::test]
@@ -64,7 +67,7 @@ async fn nats_conf_lets_the_service_publish_and_subscribers_only_read_event_subj
         .expect("subscriber may read stream info");
     let consumer = stream
         .create_consumer(async_nats::jetstream::consumer::pull::Config {
-            durable_name: Some("gradebook".into()),
+            durable_name: Some("ext-gradebook".into()),
             filter_subject: "attendance.v1.CS101.>".into(),
             ..Default::default()
         })

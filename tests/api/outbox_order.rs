@@ -407,7 +407,7 @@ async fn relay_verify_finds_what_the_text_sorted_relay_lost_and_repair_republish
     );
     wait_until(Duration::from_secs(10), || async {
         let health: Value = app
-            .request(reqwest::Method::GET, "/api/health", None)
+            .request(reqwest::Method::GET, "/api/health", Some(&app.admin))
             .send()
             .await
             .unwrap()

@@ -109,6 +109,14 @@ async fn health_is_public_and_reports_database_and_nats() {
         .send()
         .await
         .unwrap();
+    // Anyone learns the status; only an administrator the details (issue 23).
+    let public = expect_json(response, StatusCode::OK).await;
+    assert_eq!(public, serde_json::json!({"status": "ok"}));
+    let response = app
+        .request(Method::GET, "/api/health", Some(&app.admin))
+        .send()
+        .await
+        .unwrap();
     let health = expect_json(response, StatusCode::OK).await;
     assert_eq!(health["status"], "ok", "{health}");
     assert_eq!(health["database"]["ok"], true, "{health}");

@@ -639,7 +639,7 @@ async fn health_reports_each_projectors_position_and_lag() {
     read(&app, "/api/courses/CS101/statistics", &app.admin, position).await;
     wait_caught_up(&app).await;
     let health = app
-        .request(reqwest::Method::GET, "/api/health", None)
+        .request(reqwest::Method::GET, "/api/health", Some(&app.admin))
         .send()
         .await
         .unwrap();

@@ -208,7 +208,7 @@ async fn commands_succeed_while_nats_is_down_and_every_event_arrives_once_when_i
         let app = &app;
         async move {
             let health = app
-                .request(reqwest::Method::GET, "/api/health", None)
+                .request(reqwest::Method::GET, "/api/health", Some(&app.admin))
                 .send()
                 .await
                 .unwrap();

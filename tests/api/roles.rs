@@ -114,6 +114,8 @@ impl World {
                 let (status, content_type, body) = self.send(who, case).await;
                 let (expected, code) = if who == Anonymous {
                     (StatusCode::UNAUTHORIZED, "unauthorized")
+                } else if case.hide.contains(&who) {
+                    (StatusCode::NOT_FOUND, "not_found")
                 } else {
                     (StatusCode::FORBIDDEN, "forbidden")
                 };
@@ -157,6 +159,8 @@ pub(crate) struct Case {
     body: Option<Value>,
     /// Refused roles besides anonymous (always refused with 401).
     forbid: Vec<Who>,
+    /// Roles told the resource does not exist (404), as for one that does not.
+    hide: Vec<Who>,
     /// Allowed roles, in order, with the expected status.
     allow: Vec<(Who, StatusCode)>,
 }
@@ -168,6 +172,7 @@ impl Case {
             path: path.into(),
             body: None,
             forbid: Vec::new(),
+            hide: Vec::new(),
             allow: Vec::new(),
         }
     }
@@ -182,6 +187,11 @@ impl Case {
         self
     }
 
+    pub(crate) fn hide(mut self, who: &[Who]) -> Case {
+        self.hide.extend_from_slice(who);
+        self
+    }
+
     pub(crate) fn allow(mut self, who: &[Who], status: StatusCode) -> Case {
         self.allow.extend(who.iter().map(|w| (*w, status)));
         self
@@ -190,6 +200,7 @@ impl Case {
     fn denied(&self) -> Vec<Who> {
         std::iter::once(Anonymous)
             .chain(self.forbid.iter().copied())
+            .chain(self.hide.iter().copied())
             .collect()
     }
 }
@@ -270,7 +281,7 @@ async fn courses_by_role() {
             OK,
         ),
         Case::new(Method::GET, "/api/courses/CS101")
-            .forbid(&[OtherTeacher, Outsider])
+            .hide(&[OtherTeacher, Outsider])
             .allow(&[Admin, Teacher, Student, Classmate], OK),
         Case::new(Method::PUT, "/api/courses/CS101")
             .body(json!({"name": "Programming 1"}))
@@ -375,7 +386,7 @@ async fn the_session_view_by_role() {
     let w = World::new().await;
     let cases = [
         Case::new(Method::GET, format!("/api/sessions/{}", w.session))
-            .forbid(&[OtherTeacher, Outsider])
+            .hide(&[OtherTeacher, Outsider])
             .allow(&[Admin, Teacher, Student, Classmate], OK),
     ];
     assert_none(w.check(&cases).await);

@@ -593,7 +593,7 @@ async fn the_import_breaker_opens_on_a_failing_store_and_closes_when_it_recovers
             .expect("the import breaker is in /api/health")
     };
     let health = async || -> Value {
-        app.request(reqwest::Method::GET, "/api/health", None)
+        app.request(reqwest::Method::GET, "/api/health", Some(&app.admin))
             .send()
             .await
             .unwrap()

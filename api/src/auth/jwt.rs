@@ -88,11 +88,16 @@ impl JwtKeys {
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| e.to_string())
     }
 
-    /// Checks signature, algorithm, issuer and times; returns the claims.
+    /// Checks signature, algorithm, issuer and times; returns the claims. A token older than
+    /// the lifetime (from its `iat`) is refused whatever its `exp` says, so that lowering
+    /// `JWT_TTL_SECS` shortens the tokens already out.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        let age = Utc::now().timestamp() - claims.iat;
+        let longest = self.ttl.as_secs() as i64 + self.validation.leeway as i64;
+        (age <= longest).then_some(claims)
     }
 }
 
@@ -182,6 +187,17 @@ mod tests {
                 .verify(&signed_with(SECRET, &claims(3600, 600)))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_token_older_than_the_lifetime_is_refused_whatever_its_expiry() {
+        let mut old = claims(30 * 24 * 3600, 0);
+        old.iat -= 2 * 3600;
+        old.nbf = old.iat;
+        assert!(keys().verify(&signed_with(SECRET, &old)).is_none());
+        let mut recent = claims(30 * 24 * 3600, 0);
+        recent.iat -= 600;
+        assert!(keys().verify(&signed_with(SECRET, &recent)).is_some());
     }
 
     #[test]

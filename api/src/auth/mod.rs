@@ -2,10 +2,13 @@
 //! the extractor that makes a request's token a [`CurrentUser`]. What that user may do is
 //! decided in [`crate::app::access`].
 
+pub mod caller;
 pub mod jwt;
 pub mod password;
+pub mod rate;
 pub mod secret;
 pub mod throttle;
+pub mod username;
 pub mod users;
 
 use crate::error::ApiError;
@@ -41,6 +44,11 @@ impl FromRequestParts<AppState> for CurrentUser {
             .ok_or(ApiError::Unauthorized(
                 "the account no longer exists or is disabled",
             ))?;
+        if user.tokens_valid_after.is_some_and(|t| claims.iat < t) {
+            return Err(ApiError::Unauthorized(
+                "the token was issued before the password changed",
+            ));
+        }
         Ok(CurrentUser {
             id: user.id,
             username: user.username,

@@ -1,5 +1,6 @@
 //! Slowing down password guessing: after a few consecutive failures for one username
-//! (known or not), logins for it are refused for a growing while.
+//! (known or not), logins for it are refused for a growing while. Each attempt is counted
+//! before its password is checked, so a burst of guesses gets no more than the free ones.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -10,36 +11,37 @@ pub const FREE_FAILURES: i32 = 5;
 const FIRST_LOCK_SECS: i64 = 30;
 const MAX_LOCK_SECS: i64 = 15 * 60;
 
-/// When the username is locked until, if it is locked now.
-pub async fn locked_for(pool: &PgPool, username: &str) -> Result<Option<Duration>, sqlx::Error> {
-    let until: Option<Option<DateTime<Utc>>> =
-        sqlx::query_scalar("SELECT locked_until FROM login_failures WHERE username = $1")
-            .bind(username)
-            .fetch_optional(pool)
-            .await?;
-    let now = Utc::now();
-    Ok(until
-        .flatten()
-        .filter(|until| *until > now)
-        .map(|until| (until - now).to_std().unwrap_or_default()))
-}
-
-/// Counts one failure; locks the username once past the free failures, doubling each time.
-pub async fn record_failure(pool: &PgPool, username: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Reserves one attempt for the username before its password is checked, in one statement
+/// so that concurrent guesses cannot all slip past the count: the attempt counts as a failure
+/// until [`record_success`] forgets it. Past the free failures the username is locked,
+/// doubling each time; while it is locked, the attempt is refused with how long to wait.
+pub async fn reserve(pool: &PgPool, username: &str) -> Result<Result<(), Duration>, sqlx::Error> {
+    let reserved: Option<i32> = sqlx::query_scalar(
         "INSERT INTO login_failures (username, failures) VALUES ($1, 1)
          ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, last_failure = now(),
            locked_until = CASE WHEN login_failures.failures + 1 >= $2
              THEN now() + make_interval(secs => LEAST($3 * power(2, login_failures.failures + 1 - $2), $4))
-             ELSE login_failures.locked_until END",
+             ELSE login_failures.locked_until END
+         WHERE login_failures.locked_until IS NULL OR login_failures.locked_until <= now()
+         RETURNING failures",
     )
     .bind(username)
     .bind(FREE_FAILURES)
     .bind(FIRST_LOCK_SECS as f64)
     .bind(MAX_LOCK_SECS as f64)
-    .execute(pool)
+    .fetch_optional(pool)
     .await?;
-    Ok(())
+    if reserved.is_some() {
+        return Ok(Ok(()));
+    }
+    let until: Option<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT locked_until FROM login_failures WHERE username = $1")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?
+            .flatten();
+    let left = until.map(|u| (u - Utc::now()).to_std().unwrap_or_default());
+    Ok(Err(left.unwrap_or_default().max(Duration::from_secs(1))))
 }
 
 /// Forgets the failures after a successful login.

@@ -29,6 +29,10 @@ pub struct UserView {
     pub student_id: Option<StudentId>,
     /// Whether the account is disabled.
     pub disabled: bool,
+    /// Tokens issued before this (seconds since the epoch) are refused: the password was
+    /// changed then. Never shown.
+    #[serde(skip)]
+    pub tokens_valid_after: Option<i64>,
 }
 
 /// A stored account with its hash, for login.
@@ -39,9 +43,19 @@ pub struct StoredUser {
     pub password_hash: String,
 }
 
-type Row = (String, String, String, Option<String>, bool, String);
+type Row = (
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    String,
+    Option<i64>,
+);
 
-fn from_row((id, username, role, student_id, disabled, hash): Row) -> Option<StoredUser> {
+fn from_row(
+    (id, username, role, student_id, disabled, hash, tokens_valid_after): Row,
+) -> Option<StoredUser> {
     Some(StoredUser {
         view: UserView {
             id: UserId::parse(id).ok()?,
@@ -49,12 +63,14 @@ fn from_row((id, username, role, student_id, disabled, hash): Row) -> Option<Sto
             role: Role::parse(&role)?,
             student_id: student_id.and_then(|s| StudentId::parse(s).ok()),
             disabled,
+            tokens_valid_after,
         },
         password_hash: hash,
     })
 }
 
-const COLUMNS: &str = "id, username, role, student_id, disabled, password_hash";
+const COLUMNS: &str = "id, username, role, student_id, disabled, password_hash, \
+     floor(extract(epoch FROM tokens_valid_after))::bigint";
 
 /// Finds an account by username.
 pub async fn by_username(pool: &PgPool, username: &str) -> Result<Option<StoredUser>, sqlx::Error> {
@@ -107,6 +123,9 @@ pub enum CreateUserError {
     /// The username is taken.
     #[error("username is already taken")]
     UsernameTaken,
+    /// The username could pass for another (see [`super::username`]).
+    #[error("username {0}")]
+    InvalidUsername(super::username::Refusal),
     /// Hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),
@@ -123,19 +142,21 @@ pub async fn create(
     role: Role,
     student_id: Option<&StudentId>,
 ) -> Result<UserView, CreateUserError> {
+    let key = super::username::key(username).map_err(CreateUserError::InvalidUsername)?;
     let hash = password::hash(password)
         .await
         .map_err(CreateUserError::Hash)?;
     let id = UserId::parse(uuid::Uuid::now_v7().simple().to_string()).expect("uuid is a valid id");
     let inserted = sqlx::query(
-        "INSERT INTO users (id, username, password_hash, role, student_id)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING",
+        "INSERT INTO users (id, username, password_hash, role, student_id, username_key)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(id.as_str())
     .bind(username)
     .bind(&hash)
     .bind(role.as_str())
     .bind(student_id.map(StudentId::as_str))
+    .bind(&key)
     .execute(pool)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -147,7 +168,28 @@ pub async fn create(
         role,
         student_id: student_id.cloned(),
         disabled: false,
+        tokens_valid_after: None,
     })
+}
+
+/// Sets a new password and revokes every token issued before now; false when there is no
+/// such account. Every process drops its cached copy on the table's change notification.
+pub async fn set_password(
+    pool: &PgPool,
+    username: &str,
+    password: String,
+) -> Result<bool, CreateUserError> {
+    let hash = password::hash(password)
+        .await
+        .map_err(CreateUserError::Hash)?;
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $2, tokens_valid_after = now() WHERE username = $1",
+    )
+    .bind(username)
+    .bind(&hash)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Disables an account: its tokens stop working at once (this process's cached copy is
@@ -477,6 +519,7 @@ mod tests {
             },
             student_id: student.map(|s| StudentId::parse(s).unwrap()),
             disabled: false,
+            tokens_valid_after: None,
         }
     }
 

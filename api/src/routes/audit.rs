@@ -250,8 +250,19 @@ async fn events(
     let (stored, next) = audit::page(state.pool(), &filter).await?;
     let has_more = stored.len() as i64 == filter.limit;
     let next_after = next.or(filter.after).map(|c| c.to_string());
+    let mut events = audit_events(&state, stored).await?;
+    if let Some(own) = user
+        .student_id
+        .as_ref()
+        .filter(|_| user.role == Role::Student)
+    {
+        let own = own.to_string();
+        events
+            .iter_mut()
+            .for_each(|e| crate::redact::for_student(&mut e.data, &own));
+    }
     Ok(Json(AuditPage {
-        events: audit_events(&state, stored).await?,
+        events,
         next_after,
         has_more,
     }))

@@ -49,7 +49,8 @@ pub struct LoginResponse {
                 "user": {"id": "01a20e979fd77580b6d0399da72a8edd", "username": "ada", "role": "teacher", "student_id": null, "disabled": false}
             })),
         (status = 401, description = "Wrong username or password (the same answer for both; code `unauthorized`).", body = crate::error::Problem),
-        (status = 429, description = "Too many failed logins for this username; wait for `Retry-After` (code `too_many_attempts`).", body = crate::error::Problem)
+        (status = 429, description = "Too many failed logins for this username, or too many logins from this address; wait for `Retry-After` (code `too_many_attempts`).", body = crate::error::Problem),
+        (status = 503, description = "Too many logins at once; wait for `Retry-After`.", body = crate::error::Problem)
     )
 )]
 async fn login(
@@ -57,7 +58,8 @@ async fn login(
     AppJson(body): AppJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let username = body.username.trim().to_string();
-    if let Some(retry_after) = throttle::locked_for(state.pool(), &username).await? {
+    let _turn = state.limits().hashing.enter().await?;
+    if let Err(retry_after) = throttle::reserve(state.pool(), &username).await? {
         return Err(ApiError::TooManyAttempts { retry_after });
     }
     let stored = users::by_username(state.pool(), &username)
@@ -65,7 +67,6 @@ async fn login(
         .filter(|u| !u.view.disabled);
     let hash = stored.as_ref().map(|user| user.password_hash.clone());
     if !password::verify(body.password, hash).await {
-        throttle::record_failure(state.pool(), &username).await?;
         return Err(ApiError::Unauthorized("wrong username or password"));
     }
     throttle::record_success(state.pool(), &username).await?;

@@ -211,7 +211,9 @@ async fn get(
 ) -> Result<Json<CourseView>, ApiError> {
     let id = course_id("id", &id)?;
     let (course, version) = load_course(&state, &id).await?;
-    user.require_course_reader(&course)?;
+    // Whoever may not read it learns no more than for a course that does not exist.
+    user.require_course_reader(&course)
+        .map_err(|_| ApiError::NotFound(format!("course {id} does not exist")))?;
     Ok(Json(CourseView::new(&course, version)))
 }
 

@@ -6,8 +6,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
+use axum::response::Response;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
@@ -139,11 +140,11 @@ async fn check_nats(state: &AppState) -> Dependency {
 #[utoipa::path(
     get, path = "/api/health", operation_id = "get_health", tag = "health",
     responses(
-        (status = 200, description = "Everything is up.", body = Health),
-        (status = 503, description = "The database or NATS is down; the body says which.", body = Health)
+        (status = 200, description = "The database answers: `ok`, or `degraded` when something else is down. The details only for administrators (bearer token); anyone else gets the status alone.", body = HealthAnswer),
+        (status = 503, description = "The database is down (details for administrators).", body = HealthAnswer)
     )
 )]
-async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let (database, nats) = tokio::join!(check_database(&state), check_nats(&state));
     let relay = if database.ok {
         relay_lag(&state).await
@@ -158,7 +159,8 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let breakers: Vec<_> = state.breakers().iter().map(|b| b.snapshot()).collect();
     let all_closed = breakers.iter().all(|b| b.state == BreakerState::Closed);
     let stream_complete = relay.as_ref().is_none_or(|r| r.missing_from_stream == 0);
-    let status = if database.ok && nats.ok && all_closed && stream_complete {
+    let projected = projectors.iter().all(|p| !p.acked_without_applying);
+    let status = if database.ok && nats.ok && all_closed && stream_complete && projected {
         "ok"
     } else {
         "degraded"
@@ -168,17 +170,36 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        code,
-        Json(Health {
-            status,
-            database,
-            nats,
-            relay,
-            breakers,
-            projectors,
-        }),
-    )
+    if !crate::auth::caller::is_admin(&state, &headers).await {
+        return (code, Json(HealthAnswer::Status(HealthStatus { status }))).into_response();
+    }
+    let health = Health {
+        status,
+        database,
+        nats,
+        relay,
+        breakers,
+        projectors,
+    };
+    (code, Json(HealthAnswer::Details(Box::new(health)))).into_response()
+}
+
+/// What `/api/health` tells anyone but an administrator.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthStatus {
+    /// `ok` or `degraded`.
+    pub status: &'static str,
+}
+
+/// The health answer: the details for administrators, the status alone for anyone else.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum HealthAnswer {
+    /// For administrators.
+    Details(Box<Health>),
+    /// For anyone else.
+    Status(HealthStatus),
 }
 
 /// A projector's freshness and lag.
@@ -190,12 +211,17 @@ pub struct ProjectorHealth {
     pub position: i64,
     /// Events in its consumer not yet applied (null while NATS is unreachable).
     pub pending: Option<u64>,
+    /// Its consumer reports every event delivered and acknowledged, yet the projector has
+    /// not applied the last one published: someone else took its events. Makes the status
+    /// `degraded`.
+    pub acked_without_applying: bool,
 }
 
 /// Every watched projector's freshness and lag.
 pub async fn projector_health(state: &AppState) -> Vec<ProjectorHealth> {
     let stream = state.monitor().relay_checkpoint.clone().unwrap_or_default();
     let mut out = Vec::new();
+    let published = crate::projector_watch::published(state.pool(), &stream).await;
     for name in &state.monitor().projectors {
         let position = projections::projector::position(state.pool(), name)
             .await
@@ -204,10 +230,14 @@ pub async fn projector_health(state: &AppState) -> Vec<ProjectorHealth> {
             Some(client) => projections::consumer::pending(client, &stream, name).await,
             None => None,
         };
+        let acked_without_applying =
+            crate::projector_watch::acked_but_not_applied(state.pool(), published, pending, name)
+                .await;
         out.push(ProjectorHealth {
             name,
             position,
             pending,
+            acked_without_applying,
         });
     }
     out

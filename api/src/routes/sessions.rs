@@ -326,7 +326,9 @@ async fn view(
 ) -> Result<Json<SessionView>, ApiError> {
     check_query_time("as_of", q.as_of)?;
     let ctx = load_session(&state, session_id("id", &id)?).await?;
-    user.require_course_reader(&ctx.course)?;
+    // Whoever may not read it learns no more than for a session that does not exist.
+    user.require_course_reader(&ctx.course)
+        .map_err(|_| ApiError::NotFound(format!("session {} does not exist", ctx.session_id)))?;
     let (doc, freshness) = match q.as_of {
         Some(as_of) => {
             let doc = projections::audit::register_view_as_of(

@@ -56,6 +56,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     user.require_admin()?;
     let username = check_text("username", &body.username, 64)?;
+    crate::auth::username::key(&username).map_err(|e| ApiError::invalid("username", e))?;
     password::check_strength(&body.password).map_err(|e| ApiError::invalid("password", e))?;
     let student = match (body.role, body.student_id.as_deref()) {
         (Role::Student, Some(id)) => Some(linked_student(&state, id).await?),

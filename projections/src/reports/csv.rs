@@ -6,6 +6,7 @@
 //! PDF reports and the statistics.
 
 use super::config::ReportConfig;
+use super::csv_safe::owned as text;
 use super::model::letter;
 use super::{AtRiskReport, CourseReport, ReportError, ReportFormat, StudentReport};
 use domain::Tally;
@@ -88,12 +89,12 @@ impl ReportFormat for CsvFormat {
         for row in &r.rows {
             w.write_record([
                 row.date.to_string(),
-                row.title.clone(),
+                text(row.title.clone()),
                 row.status.map(|s| s.to_string()).unwrap_or_default(),
                 row.recorded_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                row.recorded_by.clone().unwrap_or_default(),
+                text(row.recorded_by.clone().unwrap_or_default()),
                 yes_no(row.corrected).to_string(),
-                row.correction_reason.clone().unwrap_or_default(),
+                text(row.correction_reason.clone().unwrap_or_default()),
             ])
             .map_err(e)?;
         }
@@ -104,16 +105,21 @@ impl ReportFormat for CsvFormat {
         let mut w = self.writer();
         let e = |e: csv::Error| ReportError::render("csv", e);
         let mut header = vec!["student_id".to_string(), "name".to_string()];
-        header.extend(
-            r.sessions
-                .iter()
-                .map(|s| format!("{} {}", s.starts_at.format("%Y-%m-%d %H:%M"), s.title)),
-        );
+        header.extend(r.sessions.iter().map(|s| {
+            text(format!(
+                "{} {}",
+                s.starts_at.format("%Y-%m-%d %H:%M"),
+                s.title
+            ))
+        }));
         header
             .extend(["present", "late", "excused", "absent", "rate", "at_risk"].map(String::from));
         w.write_record(&header).map_err(e)?;
         for row in &r.students {
-            let mut line = vec![row.student_id.clone(), row.name.clone().unwrap_or_default()];
+            let mut line = vec![
+                text(row.student_id.clone()),
+                text(row.name.clone().unwrap_or_default()),
+            ];
             line.extend(row.statuses.iter().map(|s| letter(*s).to_string()));
             line.extend(counts(&row.tally));
             line.push(rate(row.rate));
@@ -140,9 +146,9 @@ impl ReportFormat for CsvFormat {
         .map_err(e)?;
         for row in &r.rows {
             let mut line = vec![
-                row.course_id.clone(),
-                row.student_id.clone(),
-                row.name.clone().unwrap_or_default(),
+                text(row.course_id.clone()),
+                text(row.student_id.clone()),
+                text(row.name.clone().unwrap_or_default()),
             ];
             line.extend(counts(&row.tally));
             line.push(format!("{:.2}", row.rate));

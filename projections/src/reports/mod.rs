@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod csv;
+pub mod csv_safe;
 pub mod load;
 pub mod model;
 pub mod pdf;

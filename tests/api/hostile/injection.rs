@@ -139,6 +139,8 @@ async fn payloads_in_names_and_reasons_are_stored_as_text_exactly() {
     let mut written = 0;
     for (i, payload) in PAYLOADS.iter().enumerate() {
         let status = if i % 2 == 0 { "late" } else { "present" };
+        // Usernames with invisible characters are refused by design (issue 23, item 8).
+        let refused_name = api::auth::username::key(&format!("u{i}{payload}")).is_err();
         let writes = [
             (
                 "/api/students".to_string(),
@@ -175,6 +177,12 @@ async fn payloads_in_names_and_reasons_are_stored_as_text_exactly() {
                 failures.push(format!("POST {path} {body}: {flaw}"));
                 continue;
             }
+            if path == "/api/users" && refused_name {
+                if answer.status != StatusCode::UNPROCESSABLE_ENTITY {
+                    failures.push(format!("POST {path} {body}: {} not 422", answer.status));
+                }
+                continue;
+            }
             if !answer.status.is_success() {
                 failures.push(format!(
                     "POST {path} {body}: refused {} {}",
@@ -197,7 +205,7 @@ async fn payloads_in_names_and_reasons_are_stored_as_text_exactly() {
         let login = app
             .login(&format!("u{i}{payload}"), &format!("{payload}-long-enough"))
             .await;
-        if login.status() != StatusCode::OK {
+        if !refused_name && login.status() != StatusCode::OK {
             failures.push(format!(
                 "the account named u{i}{payload:?} cannot log in: {}",
                 login.status()
@@ -206,10 +214,13 @@ async fn payloads_in_names_and_reasons_are_stored_as_text_exactly() {
     }
     assert_none("payloads as text", &failures);
     let n = PAYLOADS.len() as i64;
+    let refused = (0..PAYLOADS.len())
+        .filter(|i| api::auth::username::key(&format!("u{i}{}", PAYLOADS[*i])).is_err())
+        .count() as i64;
     let expected = Counts {
         events: before.events + written,
         students: before.students + n,
-        users: before.users + n,
+        users: before.users + n - refused,
         ..before
     };
     assert_eq!(

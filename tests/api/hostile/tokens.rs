@@ -28,7 +28,7 @@ fn secret(app: &TestApp) -> Vec<u8> {
 }
 
 /// The claims of `token` changed by `change` and signed again with the app's secret.
-fn resigned(app: &TestApp, token: &str, change: impl Fn(&mut Value)) -> String {
+pub(crate) fn resigned(app: &TestApp, token: &str, change: impl Fn(&mut Value)) -> String {
     let (header, mut claims) = jwt_parts(token);
     change(&mut claims);
     sign::<Hmac<Sha256>>(&header, &claims, &secret(app))
