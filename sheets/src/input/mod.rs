@@ -8,8 +8,8 @@
 //! Uploads are hostile until read, and hayro has no limits of its own (no cap on what a
 //! stream inflates to, an image's size, or a page's work), so before hayro decodes anything
 //! of a page: every stream the page reaches is checked to inflate within
-//! [`Limits::max_stream_bytes`] ([`bounds`]), and a survey of the page's drawing (hayro's
-//! interpreter with a device that only counts, [`survey`]) checks each image's declared and
+//! [`Limits::max_stream_bytes`] (`bounds`), and a survey of the page's drawing (hayro's
+//! interpreter with a device that only counts, `survey`) checks each image's declared and
 //! encoded size against [`Limits::max_pixels`], counts operations and charges the area they
 //! paint, which bounds the time rendering can take. Parsing and rendering run under
 //! `catch_unwind` as a last defence.
