@@ -15,9 +15,10 @@
 //! `catch_unwind` as a last defence.
 //!
 //! Residual risks, accepted: LZW and run-length streams are not inflated ahead (they are rare
-//! in scans and expand at most about 3,600 and 64 times), nor streams reached only through a
-//! pattern; a JBIG2 image is bounded by its decoder (65,535 pixels a side), not by
-//! [`Limits::max_pixels`].
+//! in scans and expand at most about 3,600 and 64 times); images drawn only inside a tiling
+//! pattern are not surveyed; a JBIG2 image is bounded by its decoder (65,535 pixels a side),
+//! not by [`Limits::max_pixels`]; hayro cannot be stopped midway through a page, so its time
+//! is bounded only by what the survey lets through.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
