@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the paper sheets: printing a sheet, reading one scanned page (OMR
-//! only, and from the PDF bytes: extraction + OMR), at each scan resolution.
+//! only, and from the PDF bytes: extraction + OMR, a 200 dpi JPEG and a 300 dpi bitonal
+//! scan), at each scan resolution.
 //!
 //! `cargo bench -p attendance-sheets`
 
@@ -38,24 +39,32 @@ fn read_one_page_image(bencher: divan::Bencher, dpi: f32) {
     bencher.bench(|| read_page(&image, &thresholds).expect("a readable page"));
 }
 
+/// Reads a one-page scan PDF (extraction + OMR) and checks all 27 rows came out.
+fn read_pdf(pdf: &[u8]) {
+    let mut rows = 0;
+    read_pages(
+        pdf,
+        Limits::default(),
+        Options::default(),
+        &Thresholds::default(),
+        |page| {
+            rows += page.read.map(|r| r.rows.len()).unwrap_or(0);
+        },
+    )
+    .expect("a readable PDF");
+    assert_eq!(rows, 27);
+}
+
 #[divan::bench(sample_count = 10)]
 fn read_one_jpeg_page_from_pdf_bytes(bencher: divan::Bencher) {
     let pdf = wrap_pdf(vec![(scanned(200.0), Encoding::Jpeg { quality: 75 })]);
-    let thresholds = Thresholds::default();
-    bencher.bench(|| {
-        let mut rows = 0;
-        read_pages(
-            &pdf,
-            Limits::default(),
-            Options::default(),
-            &thresholds,
-            |page| {
-                rows += page.read.map(|r| r.rows.len()).unwrap_or(0);
-            },
-        )
-        .expect("a readable PDF");
-        assert_eq!(rows, 27);
-    });
+    bencher.bench(|| read_pdf(&pdf));
+}
+
+#[divan::bench(sample_count = 10)]
+fn read_one_bitonal_page_from_pdf_bytes(bencher: divan::Bencher) {
+    let pdf = wrap_pdf(vec![(scanned(300.0), Encoding::Bitonal)]);
+    bencher.bench(|| read_pdf(&pdf));
 }
 
 #[divan::bench(sample_count = 5)]

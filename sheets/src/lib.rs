@@ -4,8 +4,8 @@
 //!   payload and its checksum. One geometry, used by the generator and by the reader.
 //! - [`generate`]: the printable A4 PDF (printpdf, through the report canvas, so names in
 //!   any script are legible).
-//! - [`input`]: a scanned PDF (lopdf) to one grey image per page: embedded JPEG, PNG-like
-//!   (Flate) or bitonal (CCITT G4, 1-bit) images are extracted, vector pages rasterized.
+//! - [`input`]: a scanned PDF to one grey image per page, parsed, decoded and rendered by
+//!   hayro: a page that is one scan at the scan's resolution, any other page rendered.
 //! - [`omr`]: one page image to marks: fiducials, orientation, skew and scale, QR, bubble
 //!   fill, and a decision per row that never guesses.
 //!

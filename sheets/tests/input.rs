@@ -1,7 +1,8 @@
 //! Scanned PDFs to page images: embedded scans come back upright at their own resolution,
 //! other pages are rasterized, and broken or hostile uploads are refused without panicking.
 //!
-//! Every document is built here with lopdf, so each test states exactly what it feeds in.
+//! Every document is built here with lopdf, so each test states exactly what it feeds in;
+//! files written by other tools, in the encodings copiers use, are in `encodings.rs`.
 
 use std::io::Write;
 
@@ -661,8 +662,11 @@ fn a_page_painting_over_itself_endlessly_is_refused() {
 }
 
 #[test]
-fn jbig2_and_jpeg_2000_images_are_unsupported() {
-    for filter in ["JBIG2Decode", "JPXDecode"] {
+fn an_image_that_cannot_be_decoded_names_its_encoding() {
+    for (filter, named) in [
+        ("JBIG2Decode", "JBIG2Decode"),
+        ("JPXDecode", "JPXDecode (JPEG 2000)"),
+    ] {
         let image = image_stream(
             (8, 8),
             "DeviceGray",
@@ -673,7 +677,10 @@ fn jbig2_and_jpeg_2000_images_are_unsupported() {
 
         let error = first_page_error(&pdf(vec![scan_page(image)]), Limits::default());
 
-        assert_eq!(error, PageError::Unsupported(filter.into()));
+        assert_eq!(
+            error,
+            PageError::Unsupported(format!("an image ({named}) that could not be decoded"))
+        );
     }
 }
 
