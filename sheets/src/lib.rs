@@ -6,8 +6,11 @@
 //!   any script are legible).
 //! - [`input`]: a scanned PDF (lopdf) to one grey image per page: embedded JPEG, PNG-like
 //!   (Flate) or bitonal (CCITT G4, 1-bit) images are extracted, vector pages rasterized.
-//! - [`omr`]: one page image to marks: fiducials, orientation, skew and scale, QR, bubble
-//!   fill, and a decision per row that never guesses.
+//! - [`photo`]: a phone's JPEG or PNG photo of one page to a grey image (EXIF orientation,
+//!   large photos reduced).
+//! - [`omr`]: one page image to marks: fiducials, orientation, perspective, QR, each bubble's
+//!   ring and fill, and a decision per row that never guesses.
+//! - [`document`]: an upload of PDFs and photos, page by page, several pages at once.
 //!
 //! - [`simulate`]: realistic scans of filled sheets with known answers, for tests and the
 //!   benchmark.
@@ -19,6 +22,7 @@ pub mod generate;
 pub mod input;
 pub mod layout;
 pub mod omr;
+pub mod photo;
 pub mod simulate;
 
 pub use layout::{Bubble, Layout, PageLayout, QrPayload, RosterEntry, RowLayout, SheetInfo};
