@@ -27,12 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let options = PhoneOptions {
-        size: if turn.abs() > -1.0 {
-            (1800, 2400)
-        } else {
-            (900, 1200)
-        },
-        fill: 0.72,
+        size: (1240, 1654),
+        fill: 0.86,
         keystone: (keystone > 0.0).then_some((Edge::Top, keystone)),
         rotation_deg: turn,
         curl: 1.0,

@@ -49,6 +49,18 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// The identity of an upload: the SHA-256 of its file when it is one file, else the SHA-256
+/// of its files' SHA-256s (hex, one a line, in order).
+pub fn upload_sha256(files: &[&[u8]]) -> String {
+    match files {
+        [one] => sha256_hex(one),
+        _ => {
+            let lines: Vec<String> = files.iter().map(|f| sha256_hex(f)).collect();
+            sha256_hex(lines.join("\n").as_bytes())
+        }
+    }
+}
+
 /// Lower-case hex of bytes.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
