@@ -163,7 +163,7 @@ pub fn read_pages(
 
 /// An opened file of an upload.
 enum Opened<'a> {
-    Pdf(ScannedPdf),
+    Pdf(Box<ScannedPdf>),
     Photo(&'a [u8]),
 }
 
@@ -183,7 +183,7 @@ pub fn read_files(
         .iter()
         .map(|&bytes| match FileKind::of(bytes) {
             Some(FileKind::Jpeg | FileKind::Png) => Ok(Opened::Photo(bytes)),
-            _ => ScannedPdf::open(bytes, limits).map(Opened::Pdf),
+            _ => ScannedPdf::open(bytes, limits).map(|doc| Opened::Pdf(Box::new(doc))),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let sources: Vec<Source<'_>> = opened

@@ -54,7 +54,7 @@ fn photograph_and_read(
     seed: u64,
     fills: Option<Vec<RowFills>>,
     options: impl FnOnce(&mut StdRng) -> PhoneOptions,
-) -> (Count, Option<ReadError>) {
+) -> Outcome {
     let mut rng = StdRng::seed_from_u64(seed);
     let ids: Vec<String> = (0..ROWS_PER_PAGE)
         .map(|i| format!("S{seed:04}{i:03}"))
@@ -88,11 +88,16 @@ fn photograph_and_read(
     }
 }
 
+/// A piece of work for [`on_two_threads`].
+type Job<'a, T> = Box<dyn FnOnce() -> T + Send + 'a>;
+
+/// How a page came out: its rows, and why it was refused if it was.
+type Outcome = (Count, Option<ReadError>);
+
 /// Runs `jobs` on two threads; results in order.
-fn on_two_threads<T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + '_>>) -> Vec<T> {
+fn on_two_threads<T: Send>(jobs: Vec<Job<'_, T>>) -> Vec<T> {
     let n = jobs.len();
-    let mut slots: Vec<Option<Box<dyn FnOnce() -> T + Send + '_>>> =
-        jobs.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<Job<'_, T>>> = jobs.into_iter().map(Some).collect();
     let (even, odd): (Vec<_>, Vec<_>) = slots
         .iter_mut()
         .enumerate()
@@ -126,7 +131,7 @@ fn keystone_on_any_edge_never_records_a_wrong_mark_and_reads_97_percent_up_to_8(
     for edge in Edge::ALL {
         cells.extend(KEYSTONES[1..].iter().map(|&k| (edge, k)));
     }
-    let jobs: Vec<Box<dyn FnOnce() -> (Count, Option<ReadError>) + Send>> = cells
+    let jobs: Vec<Job<'_, Outcome>> = cells
         .iter()
         .enumerate()
         .map(|(i, &(edge, k))| {
@@ -195,7 +200,7 @@ fn keystone_on_any_edge_never_records_a_wrong_mark_and_reads_97_percent_up_to_8(
 
 #[test]
 fn photos_turned_up_to_15_degrees_curled_and_in_any_ink_are_read() {
-    let mut jobs: Vec<Box<dyn FnOnce() -> (Count, Option<ReadError>) + Send>> = Vec::new();
+    let mut jobs: Vec<Job<'_, Outcome>> = Vec::new();
     for (i, turn) in [-15.0f32, -9.0, 6.0, 15.0].into_iter().enumerate() {
         for (j, ink) in [Ink::Blue, Ink::Black, Ink::Pencil].into_iter().enumerate() {
             jobs.push(Box::new(move || {
@@ -240,7 +245,7 @@ fn a_page_whose_rows_are_shifted_or_folded_records_nothing_wrongly() {
         (-48.0, 0.0),
         (24.0, 0.0),
     ];
-    let mut jobs: Vec<Box<dyn FnOnce() -> (String, Count, Option<ReadError>) + Send>> = shifts
+    let mut jobs: Vec<Job<'_, (String, Count, Option<ReadError>)>> = shifts
         .iter()
         .enumerate()
         .map(|(i, &shift)| {
@@ -277,7 +282,7 @@ fn a_page_whose_rows_are_shifted_or_folded_records_nothing_wrongly() {
 
 /// A page whose bubbles (and the marks in them) are printed `shift` (pt) from where this
 /// sheet has them, photographed straight.
-fn photograph_shifted(seed: u64, (dx, dy): (f32, f32)) -> (Count, Option<ReadError>) {
+fn photograph_shifted(seed: u64, (dx, dy): (f32, f32)) -> Outcome {
     let mut rng = StdRng::seed_from_u64(seed);
     let ids: Vec<String> = (0..ROWS_PER_PAGE)
         .map(|i| format!("S{seed:04}{i:03}"))
