@@ -85,28 +85,31 @@ pub(crate) fn search(
     let predicted = t.apply(centre);
     let template = Template::at(t, centre);
     let score = |c: (f32, f32)| template.contrasts(image, c, true).iter().sum::<f32>();
-    let steps = (reach * t.scale_at(centre)).ceil() as i32;
+    let steps = (reach * t.scale_at(centre) / 2.0).ceil() as i32;
     let mut best = (f32::MIN, (0.0, 0.0));
+    // Every second pixel (the line is about two pixels wide at 150 dpi), then the pixels
+    // around the best, then a quarter pixel around the best pixel.
     for dy in -steps..=steps {
         for dx in -steps..=steps {
             if dx * dx + dy * dy > steps * steps {
                 continue;
             }
-            let c = (predicted.0 + dx as f32, predicted.1 + dy as f32);
+            let c = (predicted.0 + 2.0 * dx as f32, predicted.1 + 2.0 * dy as f32);
             let s = score(c);
             if s > best.0 {
                 best = (s, c);
             }
         }
     }
-    // A quarter pixel around the best whole pixel.
-    let coarse = best.1;
-    for j in -3..=3 {
-        for i in -3..=3 {
-            let c = (coarse.0 + i as f32 * 0.25, coarse.1 + j as f32 * 0.25);
-            let s = score(c);
-            if s > best.0 {
-                best = (s, c);
+    for (step, n) in [(1.0, 1), (0.25, 3)] {
+        let around = best.1;
+        for j in -n..=n {
+            for i in -n..=n {
+                let c = (around.0 + i as f32 * step, around.1 + j as f32 * step);
+                let s = score(c);
+                if s > best.0 {
+                    best = (s, c);
+                }
             }
         }
     }
