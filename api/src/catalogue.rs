@@ -75,7 +75,7 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
     problem("roll_call_refused", 422, "Roll call refused", "rows of a roll call break a rule; `errors` names each row and its code; nothing was recorded"),
     problem("ambiguous_session", 422, "Ambiguous session", "the course has several sessions that day; `errors` lists them: name one"),
     problem("idempotency_key_reused", 422, "Idempotency key reused", "this Idempotency-Key was used for a different request"),
-    problem("not_a_pdf", 422, "Not a PDF", "the uploaded file is not a PDF"),
+    problem("not_a_pdf", 422, "Not a PDF or a photo", "an uploaded file is not a PDF, a JPEG or a PNG"),
     problem("damaged_pdf", 422, "Damaged PDF", "the uploaded PDF is damaged or truncated"),
     problem("encrypted_pdf", 422, "Encrypted PDF", "the uploaded PDF is encrypted"),
     problem("empty_pdf", 422, "Empty PDF", "the uploaded PDF has no pages"),

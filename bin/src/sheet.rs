@@ -11,7 +11,7 @@ use api::app::store::Stores;
 use api::app::{self, register};
 use domain::SessionId;
 use indicatif::{ProgressBar, ProgressStyle};
-use sheets::document::{Options, read_pages};
+use sheets::document::{Options, read_files};
 use sheets::input::Limits;
 use sheets::omr::{RowDecision, Thresholds};
 use std::collections::HashMap;
@@ -32,10 +32,12 @@ pub enum SheetCommand {
         #[command(flatten)]
         connections: Connections,
     },
-    /// Read a scanned PDF and print what each page says (nothing is recorded).
+    /// Read scanned PDFs or phone photos and print what each page says (nothing is recorded).
     Read {
-        /// The scanned PDF.
-        file: PathBuf,
+        /// The scanned PDFs and photos (JPEG or PNG, one page each), read as one upload,
+        /// pages in order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Write each page, bubbles outlined by decision, as `page-<n>.png` here.
         #[arg(long)]
         png_dir: Option<PathBuf>,
@@ -80,7 +82,7 @@ pub async fn run(command: SheetCommand) -> anyhow::Result<()> {
             Ok(())
         }
         SheetCommand::Read {
-            file,
+            files,
             png_dir,
             dpi,
             students,
@@ -88,7 +90,7 @@ pub async fn run(command: SheetCommand) -> anyhow::Result<()> {
             connections,
         } => {
             let database = (students || session.is_some()).then_some(connections);
-            read(file, png_dir, dpi, database, session).await
+            read(files, png_dir, dpi, database, session).await
         }
     }
 }
@@ -104,13 +106,17 @@ async fn session_sheet(
 }
 
 async fn read(
-    file: PathBuf,
+    files: Vec<PathBuf>,
     png_dir: Option<PathBuf>,
     dpi: f32,
     database: Option<Connections>,
     session: Option<String>,
 ) -> anyhow::Result<()> {
-    let pdf = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let files = files
+        .iter()
+        .map(|f| std::fs::read(f).with_context(|| format!("reading {}", f.display())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let files: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
     if let Some(dir) = &png_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -128,8 +134,8 @@ async fn read(
             pictures: png_dir.is_some(),
             ..Options::default()
         };
-        read_pages(
-            &pdf,
+        read_files(
+            &files,
             Limits::default(),
             options,
             &Thresholds::default(),

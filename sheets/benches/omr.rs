@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the paper sheets: printing a sheet, reading one scanned page (OMR
 //! only, and from the PDF bytes: extraction + OMR, a 200 dpi JPEG and a 300 dpi bitonal
-//! scan), at each scan resolution.
+//! scan), at each scan resolution, and reading a phone's 12 MP JPEG photo of a page
+//! (decoding, EXIF, reduction, OMR) on one core.
 //!
 //! `cargo bench -p attendance-sheets`
 
@@ -9,7 +10,9 @@ use rand::rngs::StdRng;
 use sheets::document::{Options, read_pages};
 use sheets::input::Limits;
 use sheets::omr::{Thresholds, read_page};
-use sheets::simulate::{Encoding, ScanOptions, random_row, scan_page, wrap_pdf};
+use sheets::simulate::{
+    Edge, Encoding, PhoneOptions, ScanOptions, photograph, random_row, scan_page, wrap_pdf,
+};
 use sheets::{Layout, RosterEntry, SheetInfo};
 
 fn main() {
@@ -65,6 +68,39 @@ fn read_one_jpeg_page_from_pdf_bytes(bencher: divan::Bencher) {
 fn read_one_bitonal_page_from_pdf_bytes(bencher: divan::Bencher) {
     let pdf = wrap_pdf(vec![(scanned(300.0), Encoding::Bitonal)]);
     bencher.bench(|| read_pdf(&pdf));
+}
+
+/// A full page of 27 filled rows photographed at 4032 × 3024 (12.2 MP), 5 % keystone, 4°.
+fn photographed_12_mp() -> Vec<u8> {
+    let mut rng = StdRng::seed_from_u64(12);
+    let ids: Vec<String> = (1..=27).map(|n| format!("S{n:03}")).collect();
+    let layout = Layout::new("bench-session", &ids);
+    let page = &layout.pages[0];
+    let fills: Vec<_> = page
+        .rows
+        .iter()
+        .map(|_| random_row(&mut rng, true))
+        .collect();
+    let options = PhoneOptions {
+        size: (3024, 4032),
+        keystone: Some((Edge::Top, 0.05)),
+        rotation_deg: 4.0,
+        shadow: 0.2,
+        quality: 88,
+        ..PhoneOptions::straight()
+    };
+    photograph(page, &fills, &options, &mut rng)
+}
+
+#[divan::bench(sample_count = 5)]
+fn read_one_12_mp_photo(bencher: divan::Bencher) {
+    let jpeg = photographed_12_mp();
+    let thresholds = Thresholds::default();
+    bencher.bench(|| {
+        let image = sheets::photo::decode(&jpeg).expect("a photo");
+        let read = read_page(&image, &thresholds).expect("a readable page");
+        assert_eq!(read.rows.len(), 27);
+    });
 }
 
 #[divan::bench(sample_count = 5)]

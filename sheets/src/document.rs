@@ -1,8 +1,10 @@
-//! A whole scanned document, page by page: the one loop shared by the API's import and the
-//! `attendance sheet read` command.
+//! A whole upload, page by page: the one loop shared by the API's import and the
+//! `attendance sheet read` command. An upload is one or more files, each a scanned PDF (its
+//! pages in order) or a phone's photo of one page (JPEG or PNG); together they are one job.
 
 use crate::input::{InputError, Limits, ScannedPdf};
 use crate::omr::{self, PageRead, ReadError, Thresholds};
+use crate::photo::{self, FileKind};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +13,9 @@ use std::sync::mpsc;
 /// Why one page gave no reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageFailure {
-    /// Stable code: `unreadable_page`, `not_a_sheet`, `unreadable_qr`, `foreign_qr`.
+    /// Stable code: `unreadable_page`, `unreadable_photo`, `not_a_sheet`, `unreadable_qr`,
+    /// `foreign_qr`, `distorted_page` (a photo too tilted, a page curled), `misplaced_rows`
+    /// (rows shifted from where the sheet prints them).
     pub code: &'static str,
     /// What is wrong, for a person.
     pub detail: String,
@@ -45,6 +49,18 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// The identity of an upload: the SHA-256 of its file when it is one file, else the SHA-256
+/// of its files' SHA-256s (hex, one a line, in order).
+pub fn upload_sha256(files: &[&[u8]]) -> String {
+    match files {
+        [one] => sha256_hex(one),
+        _ => {
+            let lines: Vec<String> = files.iter().map(|f| sha256_hex(f)).collect();
+            sha256_hex(lines.join("\n").as_bytes())
+        }
+    }
+}
+
 /// Lower-case hex of bytes.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -54,7 +70,10 @@ fn failure(e: &ReadError) -> PageFailure {
     let code = match e {
         ReadError::NoFiducials => "not_a_sheet",
         ReadError::NoQr => "unreadable_qr",
-        _ => "foreign_qr",
+        ReadError::Distorted => "distorted_page",
+        ReadError::Misplaced => "misplaced_rows",
+        ReadError::TooSmall { .. } => "unreadable_page",
+        ReadError::Qr(_) => "foreign_qr",
     };
     PageFailure {
         code,
@@ -83,23 +102,36 @@ impl Default for Options {
     }
 }
 
+/// One page of an upload: a page of a PDF, or a photo.
+enum Source<'a> {
+    Pdf(&'a ScannedPdf, usize),
+    Photo(&'a [u8]),
+}
+
 /// Reads one page.
 fn read_one(
-    doc: &ScannedPdf,
+    source: Source<'_>,
     index: usize,
+    pages: usize,
     options: &Options,
     thresholds: &Thresholds,
 ) -> PageOutcome {
-    let pages = doc.page_count();
-    match doc.page_image(index, options.dpi) {
-        Err(e) => PageOutcome {
+    let image = match source {
+        Source::Pdf(doc, page) => doc.page_image(page, options.dpi).map_err(|e| PageFailure {
+            code: "unreadable_page",
+            detail: e.to_string(),
+        }),
+        Source::Photo(bytes) => photo::decode(bytes).map_err(|e| PageFailure {
+            code: "unreadable_photo",
+            detail: e.to_string(),
+        }),
+    };
+    match image {
+        Err(failure) => PageOutcome {
             index,
             pages,
             sha256: None,
-            read: Err(PageFailure {
-                code: "unreadable_page",
-                detail: e.to_string(),
-            }),
+            read: Err(failure),
             picture: None,
         },
         Ok(image) => {
@@ -119,22 +151,66 @@ fn read_one(
     }
 }
 
-/// Reads every page of a PDF, several at once, handing each outcome to `each` in page
-/// order as soon as it and the pages before it are read. Fails only when the document
-/// itself cannot be read; returns the number of pages.
+/// Reads every page of a PDF; see [`read_files`].
 pub fn read_pages(
     pdf: &[u8],
     limits: Limits,
     options: Options,
     thresholds: &Thresholds,
+    each: impl FnMut(PageOutcome),
+) -> Result<usize, InputError> {
+    read_files(&[pdf], limits, options, thresholds, each)
+}
+
+/// An opened file of an upload.
+enum Opened<'a> {
+    Pdf(Box<ScannedPdf>),
+    Photo(&'a [u8]),
+}
+
+/// Reads every page of an upload of one or more files (scanned PDFs, JPEG or PNG photos of
+/// one page each), in order, several pages at once, handing each outcome to `each` in page
+/// order as soon as it and the pages before it are read. A photo that cannot be decoded is
+/// a page that failed; the upload fails only when a file is of no known kind or a PDF
+/// cannot be opened (then no page is read). Returns the number of pages.
+pub fn read_files(
+    files: &[&[u8]],
+    limits: Limits,
+    options: Options,
+    thresholds: &Thresholds,
     mut each: impl FnMut(PageOutcome),
 ) -> Result<usize, InputError> {
-    let doc = ScannedPdf::open(pdf, limits)?;
-    let pages = doc.page_count();
+    let opened = files
+        .iter()
+        .map(|&bytes| match FileKind::of(bytes) {
+            Some(FileKind::Jpeg | FileKind::Png) => Ok(Opened::Photo(bytes)),
+            _ => ScannedPdf::open(bytes, limits).map(|doc| Opened::Pdf(Box::new(doc))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let sources: Vec<Source<'_>> = opened
+        .iter()
+        .flat_map(|file| match file {
+            Opened::Pdf(doc) => (0..doc.page_count())
+                .map(|page| Source::Pdf(doc, page))
+                .collect::<Vec<_>>(),
+            Opened::Photo(bytes) => vec![Source::Photo(bytes)],
+        })
+        .collect();
+    let pages = sources.len();
+    if pages > limits.max_pages {
+        return Err(InputError::TooManyPages {
+            pages,
+            max: limits.max_pages,
+        });
+    }
+    let source = |i: usize| match sources[i] {
+        Source::Pdf(doc, page) => Source::Pdf(doc, page),
+        Source::Photo(bytes) => Source::Photo(bytes),
+    };
     let workers = options.workers.clamp(1, pages.max(1));
     if workers == 1 {
         for index in 0..pages {
-            each(read_one(&doc, index, &options, thresholds));
+            each(read_one(source(index), index, pages, &options, thresholds));
         }
         return Ok(pages);
     }
@@ -143,14 +219,14 @@ pub fn read_pages(
         let (sender, receiver) = mpsc::channel();
         for _ in 0..workers {
             let sender = sender.clone();
-            let (doc, next) = (&doc, &next);
+            let (next, source) = (&next, &source);
             scope.spawn(move || {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     if index >= pages {
                         break;
                     }
-                    let outcome = read_one(doc, index, &options, thresholds);
+                    let outcome = read_one(source(index), index, pages, &options, thresholds);
                     if sender.send(outcome).is_err() {
                         break;
                     }

@@ -1,21 +1,29 @@
 //! Optical mark reading of one scanned page image.
 //!
-//! The scan is reduced to a working image of about 150 dpi with its contrast normalised
-//! (`working`); the four corner marks are found (`fiducials`) and an affine map from layout
-//! points to pixels fitted to them ([`Affine`]); the QR code is read where it is for an
-//! upright page, else for a page upside down (`qr`), which names the page and how many rows
-//! it has; then each bubble's fill is measured (`fill`) and each row decided. A row is
-//! recorded only when one bubble is clearly filled and the others clearly empty (a mark), or
-//! all are clearly empty (absent); anything else is held for a person, never guessed.
+//! The scan or photo is reduced to a working image of about 150 dpi with its contrast
+//! normalised (`working`); the four corner marks are found (`fiducials`, or `anywhere` in a
+//! photo) and a map from layout points to pixels fitted to them (affine for a scan,
+//! [`Homography`] for a photo); the QR code is read where it is for an upright page, else for
+//! a page upside down (`qr`), which names the page and how many rows it has; the map is
+//! refined by least squares over every bubble ring seen near its place and checked (`fit`,
+//! `rings`); then each bubble's fill is measured where its ring was seen (`fill`) and each row
+//! decided. A row is recorded only when every ring of the row was seen, and one bubble is
+//! clearly filled and the others clearly empty (a mark), or all are clearly empty (absent);
+//! anything else is held for a person, never guessed.
 
 mod annotate;
+mod anywhere;
 mod fiducials;
 mod fill;
+mod fit;
+mod homography;
 mod qr;
+mod rings;
 mod transform;
 mod working;
 
 pub use annotate::annotate_png;
+pub use homography::Homography;
 pub use transform::{Affine, Correspondence};
 
 use crate::layout::{self, QrError, QrPayload};
@@ -98,6 +106,9 @@ pub struct BubbleRead {
     pub centre_px: (f32, f32),
     /// Its radius in the working image (pixels).
     pub radius_px: f32,
+    /// Where its printed ring was seen, from where the page's map puts it (pt, x right and y
+    /// up); `None` when it was not seen near there (then its row is held).
+    pub ring_offset_pt: Option<(f32, f32)>,
 }
 
 /// Why a row is held for a person to decide.
@@ -107,6 +118,9 @@ pub enum HoldReason {
     SeveralFilled,
     /// Some bubble is neither clearly filled nor clearly empty.
     Unsure,
+    /// Some bubble's printed ring was not seen where it should be, so what was measured
+    /// there may not be the bubble.
+    RingNotSeen,
 }
 
 impl fmt::Display for HoldReason {
@@ -114,6 +128,10 @@ impl fmt::Display for HoldReason {
         f.write_str(match self {
             HoldReason::SeveralFilled => "two or more bubbles filled",
             HoldReason::Unsure => "a bubble is neither clearly filled nor clearly empty",
+            HoldReason::RingNotSeen => {
+                "a bubble's printed ring was not seen where it should be (a fold, a curl or a \
+                 shadow there): check the row on the paper"
+            }
         })
     }
 }
@@ -172,7 +190,7 @@ pub struct PageRead {
     /// The rows the QR code announces, in order.
     pub rows: Vec<RowRead>,
     /// Layout points to working-image pixels.
-    pub transform: Affine,
+    pub transform: Homography,
     /// The working image every position refers to.
     pub working: GrayImage,
 }
@@ -197,54 +215,85 @@ pub enum ReadError {
     /// A QR code that is not one of ours.
     #[error(transparent)]
     Qr(#[from] QrError),
+    /// The corner marks and the bubbles' rings do not fit one flat page.
+    #[error(
+        "the photo is too tilted or the page is curled: retake it from straight above, with \
+         the page flat"
+    )]
+    Distorted,
+    /// Rings where the sheet prints none: the rows are not where this sheet has them.
+    #[error(
+        "the rows are not where this sheet prints them (printed scaled or shifted, another \
+         sheet's layout, or folded): print the sheet at actual size and retake it"
+    )]
+    Misplaced,
 }
 
-/// Reads one page image (grey, any resolution from 72 dpi, upright or upside down).
+/// Reads one page image (grey, any resolution from 72 dpi, upright or upside down, a scan
+/// or a photo).
 pub fn read_page(image: &GrayImage, thresholds: &Thresholds) -> Result<PageRead, ReadError> {
     let work = working::prepare(image)?;
-    let found = fiducials::find(&work.image, work.scale_guess);
-    let upright = fiducials::fit(&found, work.scale_guess).ok_or(ReadError::NoFiducials)?;
+    let upright = fit::initial(&work.image, work.scale_guess).ok_or(ReadError::NoFiducials)?;
     let levels = fill::Levels::measure(&work.image, &upright);
     let (qr, upside_down) = qr::read(&work.image, &upright, &levels)?;
-    let transform = if upside_down {
+    let first = if upside_down {
         upright.rotated_180()
     } else {
         upright
     };
-    let rows = (0..qr.rows as usize)
-        .map(|i| read_row(&work.image, &transform, &levels, thresholds, i))
+    let fitted = fit::refine(&work.image, &first, qr.rows as usize, levels.ink)?;
+    let rows = fitted
+        .rings
+        .iter()
+        .enumerate()
+        .map(|(i, rings)| read_row(&work.image, &fitted.map, &levels, thresholds, i, rings))
         .collect();
     Ok(PageRead {
         qr,
         upside_down,
         rotation_deg: upright.rotation_deg(),
-        scale: transform.scale(),
+        scale: fitted.map.scale(),
         rows,
-        transform,
+        transform: fitted.map,
         working: work.image,
     })
 }
 
 fn read_row(
     image: &GrayImage,
-    t: &Affine,
+    t: &Homography,
     levels: &fill::Levels,
     thresholds: &Thresholds,
     index: usize,
+    rings: &[rings::Ring; 3],
 ) -> RowRead {
+    let back = t.invert();
+    let mut i = 0;
     let bubbles = layout::row_bubbles(index).map(|bubble| {
-        let measured = fill::measure(image, t, &bubble, levels);
+        let ring = rings[i];
+        i += 1;
+        // Measured where the ring was seen, else where the map puts it.
+        let seen = ring.found.zip(back).map(|(found, back)| back.apply(found));
+        let at = seen.map_or(bubble, |(x, y)| layout::Bubble { x, y, ..bubble });
+        let measured = fill::measure(image, t, &at, levels);
         BubbleRead {
             status: bubble.status,
             fill: measured.fill,
             decision: thresholds.decide(measured.fill),
             centre_px: measured.centre,
             radius_px: measured.radius,
+            ring_offset_pt: seen.map(|(x, y)| (x - bubble.x, y - bubble.y)),
         }
     });
+    let mut decision = decide_row(bubbles.map(|b| b.decision));
+    if !matches!(decision, RowDecision::Held(_))
+        && bubbles.iter().any(|b| b.ring_offset_pt.is_none())
+    {
+        decision = RowDecision::Held(HoldReason::RingNotSeen);
+    }
     RowRead {
         row: index as u32 + 1,
-        decision: decide_row(bubbles.map(|b| b.decision)),
+        decision,
         confidence: bubbles
             .iter()
             .map(|b| thresholds.certainty(b.fill))

@@ -2,6 +2,7 @@
 //! import breaker against a failing store, and malformed uploads.
 
 mod conflicts;
+mod photos;
 
 use crate::helpers::{
     TestApp, attendance_binary, expect_json, expect_problem, roster_row, wait_until,

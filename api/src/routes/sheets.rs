@@ -2,7 +2,7 @@
 //! through the import circuit breaker, and let a person decide the marks held for review.
 //!
 //! - `GET /api/sessions/{id}/sheet.pdf`, `GET /api/sessions/{id}/sheet/layout`
-//! - `POST /api/sheets` (multipart, one PDF) -> a job; `GET /api/sheets/{job_id}`,
+//! - `POST /api/sheets` (multipart: scanned PDFs and phone photos, JPEG or PNG) -> a job; `GET /api/sheets/{job_id}`,
 //!   `GET /api/sheets/{job_id}/pages/{n}.png`
 //! - `GET /api/sessions/{id}/review`, `POST /api/sessions/{id}/review/{student_id}`
 
@@ -94,22 +94,23 @@ async fn sheet_layout(
     Ok(Json(sheets::generate::layout_of(&info)))
 }
 
-/// The upload form: one part named `file` holding the scanned PDF.
+/// The upload form: one or more parts named `file`, each a scanned PDF or a phone's photo
+/// of one page (JPEG or PNG); together they are one job, pages in order.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct SheetUpload {
-    /// The PDF.
+    /// A PDF, JPEG or PNG (repeat the part for several files).
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
 }
 
-/// Imports a scanned PDF of sheets (admins and teachers; each page only into sessions the
-/// caller teaches). Answers 503 with Retry-After at once while the import breaker is open.
+/// Imports sheets: scanned PDFs and phone photos, one page a photo (admins and teachers;
+/// each page only into sessions the caller teaches). Answers 503 with Retry-After at once while the import breaker is open.
 #[utoipa::path(
     post, path = "/api/sheets", operation_id = "import_sheets", tag = "sheets",
     security(("bearer" = [])),
-    request_body(content = SheetUpload, content_type = "multipart/form-data", description = "The scanned PDF in the part `file`.",
-        example = json!({"file": "<the scanned PDF>"})),
+    request_body(content = SheetUpload, content_type = "multipart/form-data", description = "One or more parts named `file`: scanned PDFs (application/pdf) and phone photos of one page each (image/jpeg, image/png; EXIF orientation honoured), told apart by their first bytes. All files of one upload are one job, pages in order.",
+        example = json!({"file": "<the scanned PDF, or a photo of a page>"})),
     responses(
         (status = 201, description = "The import job: what was read and recorded on each page.", body = SheetJob),
         (status = 400, body = crate::error::Problem),
@@ -137,16 +138,16 @@ async fn upload(
         detail: format!("expected a multipart/form-data body with a `file` part: {e}"),
         errors: Vec::new(),
     })?;
-    let pdf = read_file(multipart, state.config().sheet_upload_limit).await?;
+    let files = read_files(multipart, state.config().sheet_upload_limit).await?;
     // The import runs to its end even if the client goes away: no write is left undecided.
-    let job = tokio::spawn(import::run(state.clone(), user, request_id, pdf))
+    let job = tokio::spawn(import::run(state.clone(), user, request_id, files))
         .await
         .map_err(ApiError::internal)??;
     Ok((StatusCode::CREATED, Json(job)))
 }
 
-/// The single `file` part of the upload.
-async fn read_file(mut multipart: Multipart, limit: usize) -> Result<Vec<u8>, ApiError> {
+/// The `file` parts of the upload, in order (at most `limit` bytes together).
+async fn read_files(mut multipart: Multipart, limit: usize) -> Result<Vec<Vec<u8>>, ApiError> {
     let too_large = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge { limit }
@@ -158,39 +159,36 @@ async fn read_file(mut multipart: Multipart, limit: usize) -> Result<Vec<u8>, Ap
             }
         }
     };
-    let mut file = None;
+    let (mut files, mut total) = (Vec::new(), 0);
     while let Some(field) = multipart.next_field().await.map_err(too_large)? {
         if field.name() != Some("file") {
             let name = field.name().unwrap_or("").to_string();
             return Err(ApiError::invalid(
                 "file",
-                format!("unexpected part {name:?}; send one part named `file`"),
-            ));
-        }
-        if file.is_some() {
-            return Err(ApiError::invalid(
-                "file",
-                "send one PDF per upload (one part named `file`)",
+                format!("unexpected part {name:?}; send the files in parts named `file`"),
             ));
         }
         let mut bytes = Vec::new();
         let mut field = field;
         while let Some(chunk) = field.chunk().await.map_err(too_large)? {
-            if bytes.len() + chunk.len() > limit {
+            total += chunk.len();
+            if total > limit {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
             bytes.extend_from_slice(&chunk);
         }
-        file = Some(bytes);
+        if bytes.is_empty() {
+            return Err(ApiError::invalid("file", "the file is empty"));
+        }
+        files.push(bytes);
     }
-    match file {
-        Some(bytes) if !bytes.is_empty() => Ok(bytes),
-        Some(_) => Err(ApiError::invalid("file", "the file is empty")),
-        None => Err(ApiError::invalid(
+    if files.is_empty() {
+        return Err(ApiError::invalid(
             "file",
-            "no file: send the PDF in a part named `file`",
-        )),
+            "no file: send the PDF or the photos in parts named `file`",
+        ));
     }
+    Ok(files)
 }
 
 /// An import job: what each page said and what was recorded.

@@ -1,13 +1,14 @@
 //! Decompression bombs: every stream a page reaches (content, forms, images and their masks,
-//! fonts, annotations) is checked to inflate within [`Limits::max_stream_bytes`] before hayro,
-//! which inflates streams without a limit, decodes any of them.
+//! fonts, annotations) is checked to inflate within [`Limits::max_stream_bytes`], and an
+//! image's within what its size needs, before hayro, which inflates streams without a limit,
+//! decodes any of them.
 
 use std::collections::HashSet;
 use std::io::Read;
 
 use flate2::read::{DeflateDecoder, ZlibDecoder};
 use hayro::hayro_syntax::Filter;
-use hayro::hayro_syntax::object::{MaybeRef, Object, ObjectIdentifier, Stream};
+use hayro::hayro_syntax::object::{MaybeRef, Name, Object, ObjectIdentifier, Stream};
 use hayro::hayro_syntax::page::Page;
 use hayro::hayro_syntax::xref::XRef;
 
@@ -54,7 +55,10 @@ impl<'x> Walk<'x, '_> {
         let dict = match object {
             Object::Dict(dict) => dict,
             Object::Stream(stream) => {
-                inflates_within(&stream, self.limits.max_stream_bytes)?;
+                let limit = image_bytes(&stream).map_or(self.limits.max_stream_bytes, |bytes| {
+                    bytes.min(self.limits.max_stream_bytes)
+                });
+                inflates_within(&stream, limit)?;
                 stream.dict().clone()
             }
             Object::Array(array) => {
@@ -87,6 +91,38 @@ impl<'x> Walk<'x, '_> {
             }
         }
     }
+}
+
+/// Most an image's samples can take once inflated, when its Flate data is all it holds: its
+/// rows of samples (a predictor byte each), with a little room for writers that pad. A
+/// stream that inflates past that is a bomb whatever the document-wide limit allows.
+fn image_bytes(stream: &Stream<'_>) -> Option<usize> {
+    let dict = stream.dict();
+    let is_image = dict
+        .get::<Name<'_>>(b"Subtype")
+        .is_some_and(|name| name.as_ref() == b"Image");
+    if !is_image || stream.filters().as_slice() != [Filter::FlateDecode] {
+        return None;
+    }
+    let width = dict.get::<u32>(b"Width")? as usize;
+    let height = dict.get::<u32>(b"Height")? as usize;
+    let (components, bits) = if dict.get::<bool>(b"ImageMask") == Some(true) {
+        (1, 1)
+    } else {
+        // A colour space other than the device ones (Indexed, ICC, Lab...) has at most
+        // four components; a missing depth is at most 16 bits.
+        let components = match dict.get::<Name<'_>>(b"ColorSpace").as_deref() {
+            Some(b"DeviceGray" | b"G") => 1,
+            Some(b"DeviceRGB" | b"RGB") => 3,
+            _ => 4,
+        };
+        (
+            components,
+            dict.get::<u32>(b"BitsPerComponent").unwrap_or(16) as usize,
+        )
+    };
+    let row = (width * components * bits).div_ceil(8) + 1;
+    Some(row.saturating_mul(height).saturating_add(64 * 1024))
 }
 
 /// Refuses a Flate stream that could inflate past `limit` and does: it is inflated into

@@ -1,5 +1,6 @@
 //! A picture of what was read, for a person to check: the working page in colour with every
-//! bubble ringed by its decision and every held row shaded.
+//! bubble ringed by its decision, the printed ring outlined where it was seen (a red cross
+//! where it was not), and every held row shaded.
 
 use super::{BubbleDecision, PageRead, RowDecision};
 use crate::layout::{ROW_PITCH, TABLE_LEFT, TABLE_RIGHT, row_y};
@@ -12,9 +13,14 @@ const FILLED: Rgb<u8> = Rgb([0, 160, 60]);
 const EMPTY: Rgb<u8> = Rgb([150, 180, 235]);
 const UNSURE: Rgb<u8> = Rgb([240, 90, 0]);
 const HELD: [f32; 3] = [255.0, 200.0, 60.0];
+/// The outline of a printed ring where it was seen.
+const SEEN: Rgb<u8> = Rgb([0, 120, 200]);
+/// The cross where a ring was looked for and not seen.
+const NOT_SEEN: Rgb<u8> = Rgb([220, 0, 0]);
 
 /// The working page as an RGB PNG with each bubble outlined (green filled, light blue empty,
-/// orange unsure) and held rows shaded in amber, turned upright if the scan was upside down.
+/// orange unsure), its printed ring traced in blue where it was seen (a red cross where it
+/// was not) and held rows shaded in amber, turned upright if the scan was upside down.
 /// Empty if the image cannot be encoded.
 pub fn annotate_png(read: &PageRead) -> Vec<u8> {
     // At most about 130 dpi, and greys in 16 steps: a checkable picture of a few hundred KB
@@ -54,6 +60,12 @@ pub fn annotate_png(read: &PageRead) -> Vec<u8> {
             let radius = bubble.radius_px * k + scale * 1.5 + width / 2.0;
             let centre = (bubble.centre_px.0 * k, bubble.centre_px.1 * k);
             ring(&mut picture, centre, radius, width, colour);
+            if bubble.ring_offset_pt.is_some() {
+                let printed = bubble.radius_px * k;
+                ring(&mut picture, centre, printed, (scale * 0.5).max(1.0), SEEN);
+            } else {
+                cross(&mut picture, centre, bubble.radius_px * k, NOT_SEEN);
+            }
         }
     }
     if read.upside_down {
@@ -102,6 +114,23 @@ fn shade_row(picture: &mut RgbImage, read: &PageRead, index: usize, k: f32) {
                 let pixel = picture.get_pixel_mut(x, y);
                 for (c, tint) in pixel.0.iter_mut().zip(HELD) {
                     *c = (f32::from(*c) * 0.6 + tint * 0.4) as u8;
+                }
+            }
+        }
+    }
+}
+
+/// Draws an X of half-size `reach` pixels.
+fn cross(picture: &mut RgbImage, (cx, cy): (f32, f32), reach: f32, colour: Rgb<u8>) {
+    let (w, h) = picture.dimensions();
+    let n = (reach * 2.0) as i32;
+    for i in -n..=n {
+        let d = i as f32 / 2.0;
+        for (x, y) in [(cx + d, cy + d), (cx + d, cy - d)] {
+            for dx in [0.0, 1.0] {
+                let (px, py) = ((x + dx) as u32, y as u32);
+                if x >= 0.0 && y >= 0.0 && px < w && py < h {
+                    picture.put_pixel(px, py, colour);
                 }
             }
         }

@@ -4,7 +4,8 @@
 //! its area, bounding box and solidity fit a square of [`FIDUCIAL_SIDE`] turned by a few
 //! degrees, and the one nearest where the mark should be wins. Three marks are enough.
 
-use super::transform::Affine;
+use super::homography::Homography;
+use super::transform::{Affine, Correspondence};
 use super::working::{INK, PAPER};
 use crate::layout::{FIDUCIAL_INSET, FIDUCIAL_SIDE, PAGE_HEIGHT, PAGE_WIDTH};
 use image::GrayImage;
@@ -37,24 +38,51 @@ pub(crate) fn find(image: &GrayImage, scale: f32) -> [Option<(f32, f32)>; 4] {
     CORNERS.map(|corner| find_in_corner(image, scale, corner))
 }
 
-/// The map for an upright page fitted to the marks found, if they make a plausible page.
+/// The map for an upright page fitted to the marks found, if they make a plausible page:
+/// the four as a scanner sees them, else any three.
+#[cfg(test)]
 pub(crate) fn fit(found: &[Option<(f32, f32)>; 4], scale: f32) -> Option<Affine> {
+    fit_four(found, scale).or_else(|| fit_three(found, scale))
+}
+
+/// The layout points of the marks, in the order [`find`] reports them, with where each was
+/// seen.
+fn pairs(found: &[Option<(f32, f32)>; 4]) -> Vec<Correspondence> {
     let (l, r) = (FIDUCIAL_INSET, PAGE_WIDTH - FIDUCIAL_INSET);
     let (b, t) = (FIDUCIAL_INSET, PAGE_HEIGHT - FIDUCIAL_INSET);
     let layout = [(l, t), (r, t), (l, b), (r, b)];
-    let pairs: Vec<_> = layout
+    layout
         .iter()
         .zip(found)
         .filter_map(|(&p, seen)| seen.map(|s| (p, s)))
-        .collect();
-    if pairs.len() == 4
-        && let Some(all) = Affine::fit(&pairs)
-        && all.is_plausible(scale)
-        && all.max_residual(&pairs) < MAX_RESIDUAL * scale
-    {
-        return Some(all);
+        .collect()
+}
+
+/// The affine map through all four marks, if they make a page as a scanner sees it (flat,
+/// square to the glass).
+pub(crate) fn fit_four(found: &[Option<(f32, f32)>; 4], scale: f32) -> Option<Affine> {
+    let pairs = pairs(found);
+    if pairs.len() != 4 {
+        return None;
     }
-    // One mark may be damaged, covered or cut off: trust any three that make a page.
+    Affine::fit(&pairs)
+        .filter(|all| all.is_plausible(scale) && all.max_residual(&pairs) < MAX_RESIDUAL * scale)
+}
+
+/// The perspective map through all four marks, if they make a page as a camera sees it.
+pub(crate) fn fit_perspective(found: &[Option<(f32, f32)>; 4], scale: f32) -> Option<Homography> {
+    let pairs = pairs(found);
+    if pairs.len() != 4 {
+        return None;
+    }
+    Homography::fit(&pairs)
+        .filter(|h| h.is_plausible() && (0.6 * scale..=1.4 * scale).contains(&h.scale()))
+}
+
+/// The affine map through the three marks that make the least distorted page: one mark may
+/// be damaged, covered or cut off.
+pub(crate) fn fit_three(found: &[Option<(f32, f32)>; 4], scale: f32) -> Option<Affine> {
+    let pairs = pairs(found);
     let skips: Vec<Option<usize>> = match pairs.len() {
         4 => (0..4).map(Some).collect(),
         3 => vec![None],
@@ -95,7 +123,7 @@ fn find_in_corner(image: &GrayImage, scale: f32, corner: Corner) -> Option<(f32,
         if y0 == 0 { inset } else { h as f32 - inset },
     );
     let side = FIDUCIAL_SIDE * scale;
-    blobs(image, (x0, y0), size)
+    blobs(image, (x0, y0), (size, size))
         .into_iter()
         .filter_map(|blob| blob.square_score(side).map(|s| (blob, s)))
         .map(|(blob, shape)| {
@@ -109,13 +137,13 @@ fn find_in_corner(image: &GrayImage, scale: f32, corner: Corner) -> Option<(f32,
 
 /// A connected set of dark pixels in a search window.
 #[derive(Debug, Clone, Copy)]
-struct Blob {
-    area: u32,
+pub(super) struct Blob {
+    pub(super) area: u32,
     sum_x: u64,
     sum_y: u64,
-    min: (u32, u32),
-    max: (u32, u32),
-    touches_edge: bool,
+    pub(super) min: (u32, u32),
+    pub(super) max: (u32, u32),
+    pub(super) touches_edge: bool,
 }
 
 impl Blob {
@@ -130,17 +158,17 @@ impl Blob {
         }
     }
 
-    /// Adds the pixel `(x, y)` of a window of side `n`.
-    fn add(&mut self, x: u32, y: u32, n: u32) {
+    /// Adds the pixel `(x, y)` of a window of `n = (width, height)`.
+    fn add(&mut self, x: u32, y: u32, n: (u32, u32)) {
         self.area += 1;
         self.sum_x += u64::from(x);
         self.sum_y += u64::from(y);
         self.min = (self.min.0.min(x), self.min.1.min(y));
         self.max = (self.max.0.max(x), self.max.1.max(y));
-        self.touches_edge |= x == 0 || y == 0 || x == n - 1 || y == n - 1;
+        self.touches_edge |= x == 0 || y == 0 || x == n.0 - 1 || y == n.1 - 1;
     }
 
-    fn centre(&self, x0: u32, y0: u32) -> (f32, f32) {
+    pub(super) fn centre(&self, x0: u32, y0: u32) -> (f32, f32) {
         let n = self.area as f64;
         (
             (self.sum_x as f64 / n) as f32 + x0 as f32 + 0.5,
@@ -167,10 +195,10 @@ impl Blob {
     }
 }
 
-/// Dark connected blobs (4-connected) in the `size × size` window at `origin`.
-fn blobs(image: &GrayImage, origin: (u32, u32), size: u32) -> Vec<Blob> {
-    let n = size as usize;
-    let (labels, mut parent) = label(image, origin, n);
+/// Dark connected blobs (4-connected) in the `size` (width, height) window at `origin`.
+pub(super) fn blobs(image: &GrayImage, origin: (u32, u32), size: (u32, u32)) -> Vec<Blob> {
+    let n = size.0 as usize;
+    let (labels, mut parent) = label(image, origin, size);
     let mut stats: Vec<Option<Blob>> = vec![None; parent.len()];
     for (i, &label) in labels.iter().enumerate() {
         if label == 0 {
@@ -180,18 +208,19 @@ fn blobs(image: &GrayImage, origin: (u32, u32), size: u32) -> Vec<Blob> {
         let (x, y) = ((i % n) as u32, (i / n) as u32);
         stats[root]
             .get_or_insert_with(|| Blob::at(x, y))
-            .add(x, y, n as u32);
+            .add(x, y, size);
     }
     stats.into_iter().flatten().collect()
 }
 
 /// One pass of union-find labelling: a provisional label per pixel (0 for paper) and the
 /// labels' parents.
-fn label(image: &GrayImage, origin: (u32, u32), n: usize) -> (Vec<u32>, Vec<u32>) {
+fn label(image: &GrayImage, origin: (u32, u32), size: (u32, u32)) -> (Vec<u32>, Vec<u32>) {
     let threshold = INK / 2 + PAPER / 2;
-    let mut labels = vec![0u32; n * n];
+    let (n, rows) = (size.0 as usize, size.1 as usize);
+    let mut labels = vec![0u32; n * rows];
     let mut parent: Vec<u32> = vec![0];
-    for y in 0..n {
+    for y in 0..rows {
         for x in 0..n {
             let v = image.get_pixel(origin.0 + x as u32, origin.1 + y as u32).0[0];
             if v >= threshold {

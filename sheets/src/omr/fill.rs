@@ -6,7 +6,7 @@
 //! it is between a faint smudge (nothing) and firm pencil (everything), so a faint erased
 //! mark scores near 0 and a thin pen tick scores well above it.
 
-use super::transform::Affine;
+use super::homography::Homography;
 use super::working::{INK, PAPER};
 use crate::layout::{Bubble, FIDUCIAL_SIDE};
 use image::GrayImage;
@@ -33,7 +33,7 @@ pub(crate) struct Levels {
 
 impl Levels {
     /// Paper is the page's median grey; ink is measured inside the corner marks.
-    pub(crate) fn measure(image: &GrayImage, t: &Affine) -> Levels {
+    pub(crate) fn measure(image: &GrayImage, t: &Homography) -> Levels {
         let mut sample: Vec<u8> = image.as_raw().iter().step_by(7).copied().collect();
         let paper = median(&mut sample).unwrap_or(PAPER);
         let half = FIDUCIAL_SIDE * 0.3;
@@ -70,7 +70,12 @@ pub(crate) struct Measured {
 }
 
 /// Measures one bubble.
-pub(crate) fn measure(image: &GrayImage, t: &Affine, bubble: &Bubble, levels: &Levels) -> Measured {
+pub(crate) fn measure(
+    image: &GrayImage,
+    t: &Homography,
+    bubble: &Bubble,
+    levels: &Levels,
+) -> Measured {
     let inner = bubble.r * INNER;
     let disc = pixels_in(image, t, (bubble.x, bubble.y), |dx, dy| {
         dx * dx + dy * dy <= inner * inner
@@ -93,7 +98,7 @@ pub(crate) fn measure(image: &GrayImage, t: &Affine, bubble: &Bubble, levels: &L
             total / disc.len() as f32
         },
         centre: t.apply((bubble.x, bubble.y)),
-        radius: bubble.r * t.scale(),
+        radius: bubble.r * t.scale_at((bubble.x, bubble.y)),
     }
 }
 
@@ -101,7 +106,7 @@ pub(crate) fn measure(image: &GrayImage, t: &Affine, bubble: &Bubble, levels: &L
 /// `centre` for which `inside` holds.
 fn pixels_in(
     image: &GrayImage,
-    t: &Affine,
+    t: &Homography,
     centre: (f32, f32),
     inside: impl Fn(f32, f32) -> bool,
 ) -> Vec<u8> {
@@ -109,7 +114,7 @@ fn pixels_in(
         return Vec::new();
     };
     let (cu, cv) = t.apply(centre);
-    let reach = 11.0 * t.scale();
+    let reach = 11.0 * t.scale_at(centre) * 1.1;
     let (w, h) = image.dimensions();
     let x_range = (cu - reach).max(0.0) as u32..((cu + reach).max(0.0) as u32).min(w);
     let y_range = (cv - reach).max(0.0) as u32..((cv + reach).max(0.0) as u32).min(h);

@@ -7,7 +7,7 @@
 
 use super::ReadError;
 use super::fill::Levels;
-use super::transform::Affine;
+use super::homography::Homography;
 use super::working::bilinear;
 use crate::layout::{QR_RECT, QrPayload};
 use image::GrayImage;
@@ -20,7 +20,7 @@ const CROP_MARGIN: f32 = 6.0;
 /// The payload and whether the page is upside down, given the map for an upright page.
 pub(crate) fn read(
     image: &GrayImage,
-    upright: &Affine,
+    upright: &Homography,
     levels: &Levels,
 ) -> Result<(QrPayload, bool), ReadError> {
     for (t, upside_down) in [(*upright, false), (upright.rotated_180(), true)] {
@@ -32,7 +32,7 @@ pub(crate) fn read(
 }
 
 /// The text of the QR code where `t` says it is, if one can be read there.
-fn decode_at(image: &GrayImage, t: &Affine, levels: &Levels) -> Option<String> {
+fn decode_at(image: &GrayImage, t: &Homography, levels: &Levels) -> Option<String> {
     let (crop, side) = cut_out(image, t);
     let threshold = (levels.paper + levels.ink) / 2.0;
     // rqrr can panic on degenerate finder-pattern groups (its issue #54: an assert in
@@ -62,7 +62,7 @@ fn decode_at(image: &GrayImage, t: &Affine, levels: &Levels) -> Option<String> {
 }
 
 /// The code's square, upright, as grey levels row by row, and its side in pixels.
-fn cut_out(image: &GrayImage, t: &Affine) -> (Vec<f32>, usize) {
+fn cut_out(image: &GrayImage, t: &Homography) -> (Vec<f32>, usize) {
     let (left, bottom, size) = QR_RECT;
     let (x0, top) = (left - CROP_MARGIN, bottom + size + CROP_MARGIN);
     let side = ((size + 2.0 * CROP_MARGIN) * CROP_SCALE) as usize;

@@ -67,6 +67,18 @@ fn with_qr(mut image: GrayImage, text: &str) -> GrayImage {
     image
 }
 
+/// Prints the bubbles' rings of the first `rows` rows, as a sheet has them.
+fn print_rings(image: &mut GrayImage, rows: usize) {
+    for b in (0..rows).flat_map(layout::row_bubbles) {
+        let reach = b.r + layout::BUBBLE_OUTLINE;
+        paint(
+            image,
+            (b.x - reach, b.y - reach, b.x + reach, b.y + reach),
+            |x, y| ((x - b.x).hypot(y - b.y) - b.r).abs() <= layout::BUBBLE_OUTLINE / 2.0,
+        );
+    }
+}
+
 fn fill_bubble(image: &mut GrayImage, row: usize, column: usize) {
     let b = layout::row_bubbles(row)[column];
     paint(
@@ -167,6 +179,7 @@ fn a_drawn_page_reads_back_either_way_up() {
     let layout = Layout::new("CS101-2026-09-01", &ids);
     let qr = &layout.pages[0].qr;
     let mut image = with_qr(with_fiducials(), &qr.to_string());
+    print_rings(&mut image, 5);
     fill_bubble(&mut image, 0, 0);
     fill_bubble(&mut image, 2, 2);
     fill_bubble(&mut image, 3, 0);
@@ -202,6 +215,7 @@ fn the_picture_rings_bubbles_by_decision_and_shades_held_rows_amber() {
     let ids: Vec<String> = (1..=3).map(|i| format!("S{i:03}")).collect();
     let layout = Layout::new("CS101-2026-09-01", &ids);
     let mut image = with_qr(with_fiducials(), &layout.pages[0].qr.to_string());
+    print_rings(&mut image, 3);
     fill_bubble(&mut image, 0, 0);
     fill_bubble(&mut image, 1, 0);
     fill_bubble(&mut image, 1, 1);
@@ -220,4 +234,39 @@ fn the_picture_rings_bubbles_by_decision_and_shades_held_rows_amber() {
             .all(|(a, b)| a.abs_diff(b) <= 1)
     };
     assert!(count(amber) > 100, "an amber band");
+}
+
+#[test]
+fn an_empty_row_whose_rings_are_not_seen_is_held_not_absent() {
+    // Row 2's rings are missing (a shadow, a fold): its empty bubbles prove nothing.
+    let ids: Vec<String> = (1..=3).map(|i| format!("S{i:03}")).collect();
+    let layout = Layout::new("CS101-2026-09-01", &ids);
+    let mut image = with_qr(with_fiducials(), &layout.pages[0].qr.to_string());
+    print_rings(&mut image, 3);
+    let b = layout::row_bubbles(1);
+    let (x0, x1) = (b[0].x - 9.0, b[2].x + 9.0);
+    let (y0, y1) = (b[0].y - 9.0, b[0].y + 9.0);
+    let t = Affine::nominal(SCALE);
+    let (u0, v0) = t.apply((x0, y1));
+    let (u1, v1) = t.apply((x1, y0));
+    for v in v0 as u32..v1 as u32 {
+        for u in u0 as u32..u1 as u32 {
+            image.put_pixel(u, v, Luma([240]));
+        }
+    }
+    let read = read_page(&image, &Thresholds::default()).expect("a readable page");
+    assert_eq!(read.rows[0].decision, RowDecision::Absent);
+    assert_eq!(
+        read.rows[1].decision,
+        RowDecision::Held(HoldReason::RingNotSeen)
+    );
+    assert_eq!(read.rows[2].decision, RowDecision::Absent);
+    assert!(
+        read.rows[1]
+            .bubbles
+            .iter()
+            .all(|b| b.ring_offset_pt.is_none())
+    );
+    let offset = read.rows[0].bubbles[0].ring_offset_pt.expect("seen");
+    assert!(offset.0.abs() < 0.5 && offset.1.abs() < 0.5, "{offset:?}");
 }

@@ -3,7 +3,9 @@
 //!
 //! A page is drawn clean from the layout ([`clean_page`]), marked the ways people mark
 //! bubbles ([`Fill`], [`draw_fill`]), then scanned ([`scan`]: turned, shifted, scaled, maybe
-//! upside down, blurred, noisy) and stored as a scanner would ([`Encoding`], [`wrap_pdf`]).
+//! upside down, blurred, noisy) and stored as a scanner would ([`Encoding`], [`wrap_pdf`]),
+//! or photographed as a phone would ([`photograph`]: keystone, turn, curl, shadow, ink
+//! colour, desk, defocus, JPEG).
 //! [`expect`] says what a reader may answer for each row, [`Tally`] counts the answers, and
 //! [`samples`] makes a varied, reproducible batch of pages.
 
@@ -15,6 +17,7 @@ mod canvas;
 mod marks;
 mod page;
 mod pdf;
+mod phone;
 mod scan;
 mod tally;
 
@@ -23,6 +26,7 @@ pub use canvas::Canvas;
 pub use marks::{Fill, draw_fill};
 pub use page::clean_page;
 pub use pdf::wrap_pdf;
+pub use phone::{Edge, Ink, PhoneOptions, photograph, render};
 pub use scan::{Encoding, ScanOptions, bitonal_threshold, encode, round_trip, scan};
 pub use tally::{BubbleTally, RowTally, Tally};
 

@@ -1,4 +1,5 @@
-//! Sheet import: a scanned PDF read page by page (OMR, on a blocking thread), each page
+//! Sheet import: an upload of scanned PDFs and phone photos (JPEG, PNG; one page each) read
+//! page by page (OMR, on a blocking thread), each page
 //! written to its session's register as one command through the import circuit breaker,
 //! and the job stored with a checked PNG per page.
 //!
@@ -150,10 +151,11 @@ pub async fn run(
     state: AppState,
     user: CurrentUser,
     request_id: String,
-    pdf: Vec<u8>,
+    files: Vec<Vec<u8>>,
 ) -> Result<SheetJob, AppError> {
-    let file_sha256 = sheets::document::sha256_hex(&pdf);
-    let scanned = read_upload(pdf).await?;
+    let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+    let file_sha256 = sheets::document::upload_sha256(&refs);
+    let scanned = read_upload(files).await?;
     let total = scanned.len();
     let mut import = Import {
         state: &state,

@@ -109,13 +109,20 @@ pub struct RowReport {
     pub fills: Vec<f32>,
     /// How sure the reading is (0..1).
     pub confidence: f32,
+    /// Where each bubble's printed ring was seen, from where the page's map puts it (`[x, y]`
+    /// in points, y up), or null where it was not seen (the row is then held). Absent from
+    /// jobs stored before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ring_offsets_pt: Vec<Option<[f32; 2]>>,
 }
 
 /// Why a page was not imported.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PageProblem {
-    /// Stable code: `unreadable_page`, `not_a_sheet`, `unreadable_qr`, `foreign_qr`,
-    /// `unknown_session`, `forbidden`, `session_cancelled`, `roster_changed`, `refused`.
+    /// Stable code: `unreadable_page`, `unreadable_photo`, `not_a_sheet`, `unreadable_qr`,
+    /// `foreign_qr`, `distorted_page` (a photo too tilted or a page curled: retake it),
+    /// `misplaced_rows` (rows not where the sheet prints them), `unknown_session`,
+    /// `forbidden`, `session_cancelled`, `roster_changed`, `refused`.
     pub code: String,
     /// What is wrong, for a person.
     pub detail: String,

@@ -9,7 +9,7 @@ use crate::auth::CurrentUser;
 use crate::state::AppState;
 use domain::register::{SheetCounts, SheetRead, SheetRow};
 use domain::{SessionId, Status, StudentId};
-use sheets::document::{Options, read_pages};
+use sheets::document::{Options, read_files};
 use sheets::input::{InputError, Limits};
 use sheets::omr::{self, BubbleDecision, RowDecision, Thresholds};
 use sheets::{Layout, QrPayload};
@@ -32,17 +32,18 @@ pub(super) struct Read {
     pub(super) rows: Vec<omr::RowRead>,
 }
 
-/// Reads every page of a PDF (blocking: call from a blocking thread), keeping of each page
-/// only what the import needs and its checked PNG.
-pub(super) fn scan(pdf: &[u8]) -> Result<Vec<Scanned>, InputError> {
+/// Reads every page of an upload's files, PDFs and photos (blocking: call from a blocking
+/// thread), keeping of each page only what the import needs and its checked PNG.
+pub(super) fn scan(files: &[Vec<u8>]) -> Result<Vec<Scanned>, InputError> {
+    let files: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
     let mut pages = Vec::new();
     let options = Options {
         dpi: WORK_DPI,
         pictures: true,
         ..Options::default()
     };
-    read_pages(
-        pdf,
+    read_files(
+        &files,
         Limits::default(),
         options,
         &Thresholds::default(),
@@ -79,12 +80,17 @@ pub(super) fn input_error(e: InputError) -> AppError {
         InputError::NoPages => "empty_pdf",
         InputError::TooManyPages { .. } => "too_many_pages",
     };
+    // Photos are read too: a file of no known kind is more than "not a PDF".
+    let detail = match e {
+        InputError::NotPdf => "the file is not a PDF, a JPEG or a PNG".to_string(),
+        _ => e.to_string(),
+    };
     AppError::Invalid {
         code,
-        detail: format!("file: {e}"),
+        detail: format!("file: {detail}"),
         errors: vec![crate::app::error::FieldProblem {
             field: "file".into(),
-            detail: e.to_string(),
+            detail,
             code: Some(code.into()),
         }],
     }
@@ -203,6 +209,11 @@ pub fn sheet_rows(
             conflict: None,
             fills: row.bubbles.iter().map(|b| b.fill).collect(),
             confidence: row.confidence,
+            ring_offsets_pt: row
+                .bubbles
+                .iter()
+                .map(|b| b.ring_offset_pt.map(|(x, y)| [x, y]))
+                .collect(),
         });
         rows.push(SheetRow {
             student_id,
@@ -213,9 +224,9 @@ pub fn sheet_rows(
 }
 
 /// Reads the upload on a blocking thread; a panic in a decoder is a damaged file, not a 500.
-pub(super) async fn read_upload(pdf: Vec<u8>) -> Result<Vec<Scanned>, AppError> {
+pub(super) async fn read_upload(files: Vec<Vec<u8>>) -> Result<Vec<Scanned>, AppError> {
     tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(|| scan(&pdf))
+        std::panic::catch_unwind(|| scan(&files))
             .map_err(|_| InputError::Damaged("the file could not be read".into()))
     })
     .await
