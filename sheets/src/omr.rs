@@ -233,7 +233,25 @@ pub enum ReadError {
 /// or a photo).
 pub fn read_page(image: &GrayImage, thresholds: &Thresholds) -> Result<PageRead, ReadError> {
     let work = working::prepare(image)?;
-    let upright = fit::initial(&work.image, work.scale_guess).ok_or(ReadError::NoFiducials)?;
+    let mut first_error = None;
+    for upright in fit::initial(&work.image, work.scale_guess) {
+        match read_with(&work, upright, thresholds) {
+            Ok(read) => return Ok(read),
+            // A map that does not fit its page (a false mark taken for a corner): the next.
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(ReadError::NoFiducials))
+}
+
+/// Reads the page through one first map of it, upright.
+fn read_with(
+    work: &working::Working,
+    upright: Homography,
+    thresholds: &Thresholds,
+) -> Result<PageRead, ReadError> {
     let levels = fill::Levels::measure(&work.image, &upright);
     let (qr, upside_down) = qr::read(&work.image, &upright, &levels)?;
     let first = if upside_down {
@@ -255,7 +273,7 @@ pub fn read_page(image: &GrayImage, thresholds: &Thresholds) -> Result<PageRead,
         scale: fitted.map.scale(),
         rows,
         transform: fitted.map,
-        working: work.image,
+        working: work.image.clone(),
     })
 }
 

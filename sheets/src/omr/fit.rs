@@ -34,14 +34,28 @@ pub(crate) struct Fitted {
     pub rings: Vec<[Ring; 3]>,
 }
 
-/// The first map for an upright page, from its corner marks.
-pub(crate) fn initial(image: &GrayImage, scale_guess: f32) -> Option<Homography> {
+/// The first maps for an upright page, from its corner marks, most likely first: the four
+/// marks as a scanner puts them (affine), a perspective map of four marks found near the
+/// image's corners or anywhere in a photo, then through three marks (a torn or folded
+/// corner). Each is made only when the ones before it did not give a page that fits.
+pub(crate) fn initial(image: &GrayImage, scale_guess: f32) -> impl Iterator<Item = Homography> {
     let found = fiducials::find(image, scale_guess);
-    fiducials::fit_four(&found, scale_guess)
-        .map(Homography::from)
-        .or_else(|| anywhere::find(image, scale_guess))
-        .or_else(|| fiducials::fit_perspective(&found, scale_guess))
-        .or_else(|| fiducials::fit_three(&found, scale_guess).map(Homography::from))
+    let mut next = 0;
+    std::iter::from_fn(move || {
+        while next < 4 {
+            next += 1;
+            let map = match next {
+                1 => fiducials::fit_four(&found, scale_guess).map(Homography::from),
+                2 => anywhere::find(image, scale_guess),
+                3 => fiducials::fit_perspective(&found, scale_guess),
+                _ => fiducials::fit_three(&found, scale_guess).map(Homography::from),
+            };
+            if map.is_some() {
+                return map;
+            }
+        }
+        None
+    })
 }
 
 /// Refines `first` (the map of the page as read, upright) with the rings of its `rows` rows.
