@@ -8,6 +8,53 @@ use reqwest::StatusCode;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// A private NATS server on the repository's `nats.conf` (fresh passwords for its users)
+/// and an app connected to it as `service`, on the configuration's stream and subjects.
+pub(crate) struct RepoNats {
+    /// The server (stopped when dropped).
+    pub nats: OwnedNats,
+    /// Its URL.
+    pub url: String,
+    /// The app, connected as `service`.
+    pub app: TestApp,
+    /// The `service` user's password.
+    pub service_pw: String,
+    /// The `subscriber` user's password.
+    pub subscriber_pw: String,
+}
+
+impl RepoNats {
+    pub(crate) async fn start() -> RepoNats {
+        let conf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("nats.conf");
+        let service_pw = format!("svc-{}", uuid::Uuid::new_v4());
+        let subscriber_pw = format!("sub-{}", uuid::Uuid::new_v4());
+        let env = vec![
+            ("NATS_SERVICE_PASSWORD".to_string(), service_pw.clone()),
+            (
+                "NATS_SUBSCRIBER_PASSWORD".to_string(),
+                subscriber_pw.clone(),
+            ),
+        ];
+        let nats = OwnedNats::start_with(Some(conf), env).await;
+        let url = nats.url();
+        let app = TestApp::spawn_with(|c| {
+            c.connections.nats_url = url.clone();
+            c.connections.nats_user = Some("service".into());
+            c.connections.nats_password = Some(service_pw.clone().into());
+            c.relay.subject_prefix = "attendance".into();
+            c.relay.stream = "ATTENDANCE".into();
+        })
+        .await;
+        RepoNats {
+            nats,
+            url,
+            app,
+            service_pw,
+            subscriber_pw,
+        }
+    }
+}
+
 async fn connect_as(url: &str, user: &str, password: &str) -> async_nats::Client {
     let options = async_nats::ConnectOptions::with_user_and_password(user.into(), password.into());
     // nats.conf gives the subscriber replies on its own inbox prefix only.
@@ -20,28 +67,13 @@ async fn connect_as(url: &str, user: &str, password: &str) -> async_nats::Client
 
 #[tokio::test]
 async fn nats_conf_lets_the_service_publish_and_subscribers_only_read_event_subjects() {
-    let conf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("nats.conf");
-    let (service_pw, subscriber_pw) = (
-        format!("svc-{}", uuid::Uuid::new_v4()),
-        format!("sub-{}", uuid::Uuid::new_v4()),
-    );
-    let env = vec![
-        ("NATS_SERVICE_PASSWORD".to_string(), service_pw.clone()),
-        (
-            "NATS_SUBSCRIBER_PASSWORD".to_string(),
-            subscriber_pw.clone(),
-        ),
-    ];
-    let nats = OwnedNats::start_with(Some(conf), env).await;
-    let url = nats.url();
-    let app = TestApp::spawn_with(|c| {
-        c.connections.nats_url = url.clone();
-        c.connections.nats_user = Some("service".into());
-        c.connections.nats_password = Some(service_pw.clone().into());
-        c.relay.subject_prefix = "attendance".into();
-        c.relay.stream = "ATTENDANCE".into();
-    })
-    .await;
+    let RepoNats {
+        nats: _nats,
+        url,
+        app,
+        service_pw,
+        subscriber_pw,
+    } = RepoNats::start().await;
     let session = app.course_with_session().await;
     expect_json(
         app.record(&app.admin, &session, "S1", "present").await,

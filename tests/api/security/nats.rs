@@ -4,11 +4,11 @@
 //! was drained by someone else is reported, not trusted.
 
 use crate::helpers::{TestApp, expect_json, wait_until};
-use crate::nats_support::{OwnedNats, consume};
+use crate::nats_conf::RepoNats;
+use crate::nats_support::consume;
 use async_nats::jetstream::{self, consumer::pull};
 use futures::StreamExt;
 use reqwest::StatusCode;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// The inbox prefix `nats.conf` gives the subscriber user.
@@ -33,28 +33,13 @@ async fn receives_anything(subscription: &mut async_nats::Subscriber) -> bool {
 
 #[tokio::test]
 async fn the_subscriber_cannot_touch_projector_consumers_or_read_other_inboxes() {
-    let conf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("nats.conf");
-    let (service_pw, subscriber_pw) = (
-        format!("svc-{}", uuid::Uuid::new_v4()),
-        format!("sub-{}", uuid::Uuid::new_v4()),
-    );
-    let env = vec![
-        ("NATS_SERVICE_PASSWORD".to_string(), service_pw.clone()),
-        (
-            "NATS_SUBSCRIBER_PASSWORD".to_string(),
-            subscriber_pw.clone(),
-        ),
-    ];
-    let nats = OwnedNats::start_with(Some(conf), env).await;
-    let url = nats.url();
-    let app = TestApp::spawn_with(|c| {
-        c.connections.nats_url = url.clone();
-        c.connections.nats_user = Some("service".into());
-        c.connections.nats_password = Some(service_pw.clone().into());
-        c.relay.subject_prefix = "attendance".into();
-        c.relay.stream = "ATTENDANCE".into();
-    })
-    .await;
+    let RepoNats {
+        nats: _nats,
+        url,
+        app,
+        service_pw,
+        subscriber_pw,
+    } = RepoNats::start().await;
     let session = app.course_with_session().await;
     let recorded = app.record(&app.admin, &session, "S1", "present").await;
     expect_json(recorded, StatusCode::OK).await;
