@@ -20,7 +20,7 @@ mod homography;
 mod qr;
 mod rings;
 mod transform;
-mod working;
+pub(crate) mod working;
 
 pub use annotate::annotate_png;
 pub use homography::Homography;

@@ -164,29 +164,15 @@ fn otsu(image: &GrayImage) -> u8 {
 }
 
 /// Averages `k × k` blocks, `k` the smallest whole factor bringing the longer side to at
-/// most [`MAX_SIDE`].
+/// most [`MAX_SIDE`] (the working image's own block average, without a tone map).
 fn shrink(image: &GrayImage) -> GrayImage {
     let long = image.width().max(image.height());
     let k = long.div_ceil(MAX_SIDE).max(1);
     if k == 1 {
         return image.clone();
     }
-    let (w, h) = (image.width() / k, image.height() / k);
-    let stride = image.width() as usize;
-    let raw = image.as_raw();
-    let (k, area) = (k as usize, k * k);
-    let mut out = Vec::with_capacity(w as usize * h as usize);
-    let mut sums = vec![0u32; w as usize];
-    for y in 0..h as usize {
-        sums.fill(0);
-        for row in raw[y * k * stride..].chunks(stride).take(k) {
-            for (sum, block) in sums.iter_mut().zip(row.chunks_exact(k)) {
-                *sum += block.iter().map(|&v| u32::from(v)).sum::<u32>();
-            }
-        }
-        out.extend(sums.iter().map(|&s| (s / area) as u8));
-    }
-    GrayImage::from_raw(w, h, out).unwrap_or_else(|| GrayImage::new(w, h))
+    let identity: [u8; 256] = std::array::from_fn(|v| v as u8);
+    crate::omr::working::reduce(image, k, &identity)
 }
 
 #[cfg(test)]

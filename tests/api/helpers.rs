@@ -383,6 +383,34 @@ where
 }
 
 impl TestApp {
+    /// Waits until an `attendance serve` child process answers at `base`; fails loudly if it
+    /// exits first or does not answer within `deadline`.
+    pub async fn until_serving(
+        &self,
+        child: &mut std::process::Child,
+        base: &str,
+        deadline: Duration,
+    ) {
+        let started = std::time::Instant::now();
+        while self
+            .client
+            .get(format!("{base}/api/health"))
+            .send()
+            .await
+            .is_err()
+        {
+            let exited = child.try_wait().unwrap();
+            assert!(exited.is_none(), "attendance serve exited: {exited:?}");
+            assert!(
+                started.elapsed() < deadline,
+                "attendance serve never answered"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl TestApp {
     /// Sends a raw body with an explicit content type (no content type when `None`).
     pub async fn send_raw(
         &self,

@@ -87,7 +87,7 @@ fn stretch(ink: u8, paper: u8) -> [u8; 256] {
 }
 
 /// Averages `k × k` blocks and maps each through `lut`.
-fn reduce(source: &GrayImage, k: u32, lut: &[u8; 256]) -> GrayImage {
+pub(crate) fn reduce(source: &GrayImage, k: u32, lut: &[u8; 256]) -> GrayImage {
     let (w, h) = (source.width() / k, source.height() / k);
     let stride = source.width() as usize;
     let raw = source.as_raw();

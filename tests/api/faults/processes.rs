@@ -39,22 +39,7 @@ pub(super) async fn serve(app: &TestApp) -> (Child, String) {
     ];
     let mut child = attendance(app, &["serve"], &extra);
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while app
-        .client
-        .get(format!("{base}/api/health"))
-        .send()
-        .await
-        .is_err()
-    {
-        let exited = child.try_wait().unwrap();
-        assert!(exited.is_none(), "attendance serve exited: {exited:?}");
-        assert!(
-            started.elapsed() < DEADLINE,
-            "attendance serve never answered"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.until_serving(&mut child, &base, DEADLINE).await;
     (child, base)
 }
 

@@ -45,22 +45,8 @@ impl ChildServer {
             .stderr(log);
         let mut child = command.spawn().expect("the attendance binary runs");
         let base = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while app
-            .client
-            .get(format!("{base}/api/health"))
-            .send()
-            .await
-            .is_err()
-        {
-            let exited = child.try_wait().unwrap();
-            assert!(exited.is_none(), "attendance serve exited: {exited:?}");
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "attendance serve never answered"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        app.until_serving(&mut child, &base, Duration::from_secs(60))
+            .await;
         ChildServer { base, child }
     }
 
