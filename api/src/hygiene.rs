@@ -66,3 +66,23 @@ pub fn request_span(request: &Request) -> Span {
         version = ?request.version(),
     )
 }
+
+/// How a failed answer is logged: a 503 or 504 is the server refusing work it has no room or
+/// time for (a gate full, a dependency down), which the operator watches as a warning; any
+/// other 5xx is a fault and an error.
+pub fn log_failure(
+    class: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _span: &Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass::StatusCode as Status;
+    let latency = latency.as_millis();
+    match class {
+        Status(code)
+            if code == StatusCode::SERVICE_UNAVAILABLE || code == StatusCode::GATEWAY_TIMEOUT =>
+        {
+            tracing::warn!(status = code.as_u16(), latency_ms = latency, "refused")
+        }
+        other => tracing::error!(classification = %other, latency_ms = latency, "response failed"),
+    }
+}

@@ -130,7 +130,11 @@ pub fn router(state: AppState) -> Router {
             auth::rate::limit_logins,
         ))
         .layer(middleware::from_fn(hygiene::security_headers))
-        .layer(TraceLayer::new_for_http().make_span_with(hygiene::request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(hygiene::request_span)
+                .on_failure(hygiene::log_failure),
+        )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(middleware::from_fn(request_id::sanitize))
