@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod hygiene;
 pub mod idempotency;
+pub mod limit_layers;
 pub mod limits;
 mod problem;
 pub mod projector_watch;
@@ -124,10 +125,13 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(hygiene::limit_headers))
         .layer(middleware::from_fn(problem::fallback))
-        .layer(middleware::from_fn_with_state(state.clone(), limits::layer))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::rate::limit_logins,
+            limit_layers::bound_work,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit_layers::limit_logins,
         ))
         .layer(middleware::from_fn(hygiene::security_headers))
         .layer(

@@ -8,18 +8,14 @@
 //! async workers that answer everything else. Every request has a time limit.
 
 use crate::error::ApiError;
-use crate::state::AppState;
-use axum::extract::{Request, State};
 use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// What a client is told to wait before trying again when a gate is full.
-const RETRY_AFTER: Duration = Duration::from_secs(2);
+pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// The limits' settings.
 #[derive(Debug, Clone)]
@@ -137,37 +133,6 @@ pub fn is_heavy(method: &Method, path: &str, query: Option<&str>) -> bool {
         || (*method == Method::POST && path == "/api/sheets")
         || path.ends_with("/sheet.pdf")
         || as_of
-}
-
-/// Middleware: every request within the time limit; heavy ones through the heavy gate and
-/// on the blocking pool, so that a fold or a render never occupies an async worker.
-pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let limits = state.limits();
-    let timeout = limits.config.request_timeout;
-    let heavy = is_heavy(
-        request.method(),
-        request.uri().path(),
-        request.uri().query(),
-    );
-    let answer = async {
-        if !heavy {
-            return Ok(next.run(request).await);
-        }
-        let _pass = limits.heavy.enter().await?;
-        let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || runtime.block_on(next.run(request)))
-            .await
-            .map_err(ApiError::internal)
-    };
-    match tokio::time::timeout(timeout, answer).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(error)) => error.into_response(),
-        Err(_) => ApiError::Unavailable {
-            detail: format!("the request took longer than {} s", timeout.as_secs()),
-            retry_after: RETRY_AFTER,
-        }
-        .into_response(),
-    }
 }
 
 /// The gates and the login rate of one server.

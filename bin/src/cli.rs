@@ -140,7 +140,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = Application::build(&config).await?;
             app.run_until(startup::shutdown_signal()).await
         }
-        Command::Relay(args) if args.verify => crate::stream_check::run(&args).await,
+        Command::Relay(args) if args.verify => {
+            crate::stream_check::run(&args.connections, &args.relay, args.repair).await
+        }
         Command::Relay(args) => startup::run_relay(&args.connections, &args.relay).await,
         Command::Project { args, only } => {
             startup::run_projectors(&args.connections, &args.relay, &only).await

@@ -9,7 +9,7 @@
 //! is harmless: JetStream drops a message id it already holds (within its duplicate window),
 //! and outside the window the event is no longer missing, so nothing is published.
 
-use crate::cli::RelayArgs;
+use crate::config::{Connections, RelaySettings};
 use crate::relay::Relay;
 use crate::startup;
 use anyhow::Context;
@@ -218,16 +218,20 @@ pub fn print(check: &StreamCheck) {
 }
 
 /// `attendance relay --verify [--repair]`: fails when events are missing and were not repaired.
-pub async fn run(args: &RelayArgs) -> anyhow::Result<()> {
-    let config = args.relay.relay_config()?;
-    let pool = startup::database(&args.connections).await?;
-    let client = startup::nats(&args.connections).await?;
+pub async fn run(
+    connections: &Connections,
+    relay: &RelaySettings,
+    repair_missing: bool,
+) -> anyhow::Result<()> {
+    let config = relay.relay_config()?;
+    let pool = startup::database(connections).await?;
+    let client = startup::nats(connections).await?;
     let check = verify(&pool, &client, &config.stream).await?;
     print(&check);
     if check.complete() {
         return Ok(());
     }
-    if !args.repair {
+    if !repair_missing {
         anyhow::bail!(
             "{} events are missing from the stream: run `attendance relay --verify --repair`",
             check.missing.len()

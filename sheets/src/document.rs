@@ -3,6 +3,7 @@
 //! pages in order) or a phone's photo of one page (JPEG or PNG); together they are one job.
 
 use crate::input::{InputError, Limits, ScannedPdf};
+use crate::layout::hex;
 use crate::omr::{self, PageRead, ReadError, Thresholds};
 use crate::photo::{self, FileKind};
 use sha2::{Digest, Sha256};
@@ -59,11 +60,6 @@ pub fn upload_sha256(files: &[&[u8]]) -> String {
             sha256_hex(lines.join("\n").as_bytes())
         }
     }
-}
-
-/// Lower-case hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn failure(e: &ReadError) -> PageFailure {

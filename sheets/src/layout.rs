@@ -237,7 +237,7 @@ pub fn checksum(session_id: &str, page: u32, pages: u32, student_ids: &[String])
         hash.update(id.as_bytes());
         hash.update(b",");
     }
-    crate::document::hex(&hash.finalize()[..4])
+    hex(&hash.finalize()[..4])
 }
 
 /// What a page's QR code says: `ATS|1|<session>|<page>|<pages>|<rows>|<checksum>`.
@@ -324,6 +324,11 @@ impl QrPayload {
             checksum,
         })
     }
+}
+
+/// Lower-case hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

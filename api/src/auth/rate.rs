@@ -5,12 +5,7 @@
 //! configured, the last address that header names (the one the proxy itself added): a
 //! client cannot pick its own bucket by sending the header.
 
-use crate::error::ApiError;
-use crate::state::AppState;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, Method};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
@@ -89,26 +84,6 @@ pub fn client_address(
         }
     }
     peer.map(|p| p.ip())
-}
-
-/// Middleware: `POST /api/auth/login` beyond the client's rate is answered 429 with
-/// `Retry-After`, before any database work or hashing.
-pub async fn limit_logins(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST || request.uri().path() != "/api/auth/login" {
-        return next.run(request).await;
-    }
-    let limits = state.limits();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
-    let header = limits.config.trusted_proxy_header.as_deref();
-    let client =
-        client_address(request.headers(), peer, header).unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    match limits.logins.take(client, Instant::now()) {
-        Ok(()) => next.run(request).await,
-        Err(retry_after) => ApiError::TooManyAttempts { retry_after }.into_response(),
-    }
 }
 
 #[cfg(test)]

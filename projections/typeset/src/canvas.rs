@@ -3,17 +3,12 @@
 
 use crate::TypesetError;
 use crate::emit::{self, Embedded};
-use crate::text::{Face, Shaped, Shaper, Weight};
+use crate::item::Item;
+pub use crate::item::{BLACK, Rgb8};
+use crate::text::{Face, Shaper, Weight};
 use allsorts::subset::{CmapTarget, SubsetProfile, subset};
 use printpdf::{FontId, Mm, ParsedFont, PdfDocument, PdfFont, PdfPage, PdfSaveOptions, Pt};
 use std::collections::BTreeMap;
-use std::rc::Rc;
-
-/// A colour as bytes.
-pub type Rgb8 = (u8, u8, u8);
-
-/// Black.
-pub const BLACK: Rgb8 = (0, 0, 0);
 
 /// Horizontal alignment in a box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,42 +19,6 @@ pub enum Align {
     Centre,
     /// Right.
     Right,
-}
-
-/// Something drawn on a page.
-pub(crate) enum Item {
-    /// A filled rectangle.
-    Fill {
-        x: f32,
-        y: f32,
-        w: f32,
-        h: f32,
-        rgb: Rgb8,
-    },
-    /// A line; `grey` 0 is black.
-    Line {
-        from: (f32, f32),
-        to: (f32, f32),
-        width: f32,
-        grey: u8,
-    },
-    /// A circle, stroked (`fill: None`) or filled; `grey` 0 is black.
-    Circle {
-        centre: (f32, f32),
-        r: f32,
-        width: f32,
-        grey: u8,
-        fill: bool,
-    },
-    /// Shaped text at a baseline origin, turned a quarter counterclockwise if `rotated`.
-    Text {
-        shaped: Rc<Shaped>,
-        x: f32,
-        y: f32,
-        size: f32,
-        rgb: Rgb8,
-        rotated: bool,
-    },
 }
 
 /// The pages of one document, in points from the bottom left corner.

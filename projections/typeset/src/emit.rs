@@ -1,7 +1,7 @@
 //! Page items to printpdf content operations: every text is one text object with an
 //! absolute text matrix per glyph (printpdf merges a baseline's glyphs into one `TJ`).
 
-use crate::canvas::{Item, Rgb8};
+use crate::item::{Item, Rgb8};
 use crate::text::Face;
 use printpdf::{
     Codepoint, Color, FontId, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Polygon,

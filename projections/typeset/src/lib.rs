@@ -12,6 +12,7 @@
 
 pub mod canvas;
 mod emit;
+mod item;
 pub mod table;
 pub mod text;
 
