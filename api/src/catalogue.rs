@@ -79,6 +79,8 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
     problem("damaged_pdf", 422, "Damaged PDF", "the uploaded PDF is damaged or truncated"),
     problem("encrypted_pdf", 422, "Encrypted PDF", "the uploaded PDF is encrypted"),
     problem("empty_pdf", 422, "Empty PDF", "the uploaded PDF has no pages"),
+    problem("unreadable_spreadsheet", 422, "Unreadable spreadsheet", "an imported file is empty, has no header row, or is neither a workbook (XLSX, XLS, XLSB, ODS) nor UTF-8 CSV; the detail says which"),
+    problem("too_many_rows", 422, "Too many rows", "an imported spreadsheet has more rows than an import accepts (50,000): split it"),
     problem("too_many_pages", 422, "Too many pages", "the uploaded PDF has more pages than an import accepts"),
     problem("too_many_attempts", 429, "Too many attempts", "too many failed logins for this username; wait for `Retry-After`"),
     problem("internal", 500, "Internal server error", "an unexpected failure; it is logged and never shown"),

@@ -91,6 +91,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::reports::router())
         .merge(routes::sheets::router())
         .merge(routes::health::router())
+        .merge(routes::imports::router())
 }
 
 /// Removes what the API keeps only for a while: idempotent responses older than a day and

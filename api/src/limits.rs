@@ -126,11 +126,12 @@ impl Gate {
 }
 
 /// Whether a request does heavy work: rendering a report or a sheet, importing scanned
-/// sheets, or folding the history as it stood at `as_of`.
+/// sheets, importing a spreadsheet, or folding the history as it stood at `as_of`.
 pub fn is_heavy(method: &Method, path: &str, query: Option<&str>) -> bool {
     let as_of = query.is_some_and(|q| q.split('&').any(|p| p.starts_with("as_of=")));
     path.starts_with("/api/reports/") && path != "/api/reports/formats"
         || (*method == Method::POST && path == "/api/sheets")
+        || (*method == Method::POST && path.starts_with("/api/imports/"))
         || path.ends_with("/sheet.pdf")
         || as_of
 }

@@ -173,7 +173,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
 /// The first administrator, who sets the courses up: every event names a real account, so
 /// `recorded_by` resolves to a username like any other.
-async fn administrator(pool: &PgPool) -> anyhow::Result<Actor> {
+pub(crate) async fn administrator(pool: &PgPool) -> anyhow::Result<Actor> {
     let id: Option<String> = sqlx::query_scalar(
         "SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY created_at LIMIT 1",
     )

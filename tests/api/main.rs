@@ -16,6 +16,7 @@ mod idempotency;
 mod input;
 mod nats_conf;
 mod nats_support;
+mod onboarding;
 mod openapi;
 mod outbox_order;
 mod platform;

@@ -21,7 +21,8 @@ async fn a_student_round_trips_through_create_read_update_and_list() {
     assert_eq!(
         created,
         json!({"id": "2026-0001", "name": "Zoë Ñúñez", "email": "zoe@example.edu",
-               "department": "CS", "level": "L2", "erased": false})
+               "department": "CS", "level": "L2", "phone": null, "active": true,
+               "registered_on": null, "erased": false})
     );
     let read = expect_json(
         app.get("/api/students/2026-0001", &app.admin).await,
@@ -134,7 +135,8 @@ async fn erasing_a_student_removes_personal_data_but_keeps_history() {
     .await;
     assert_eq!(
         read,
-        json!({"id": "S2", "name": null, "email": null, "department": null, "level": null, "erased": true})
+        json!({"id": "S2", "name": null, "email": null, "department": null, "level": null,
+               "phone": null, "active": true, "registered_on": null, "erased": true})
     );
     // The personal data is gone from the database, not just hidden.
     let stored: (Option<String>, Option<String>) =

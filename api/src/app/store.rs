@@ -478,8 +478,8 @@ where
 
 /// The events of `commands` run one after the other on `state`, without changing it: a
 /// later command is decided on a copy with the earlier commands' events applied, made only
-/// when there is such a command.
-fn decide_all<A: Decide + Clone>(
+/// when there is such a command. A dry run (an import's preview) decides with it too.
+pub fn decide_all<A: Decide + Clone>(
     state: &A,
     commands: Vec<A::Command>,
 ) -> Result<Vec<A::Event>, A::Error> {

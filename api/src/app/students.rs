@@ -19,12 +19,29 @@ pub struct StudentView {
     pub department: Option<String>,
     /// Level or year, e.g. "L2".
     pub level: Option<String>,
+    /// Telephone.
+    pub phone: Option<String>,
+    /// Whether the student is active (an inactive student keeps their history).
+    pub active: bool,
+    /// The registration date.
+    pub registered_on: Option<chrono::NaiveDate>,
     /// Whether the personal data was erased.
     pub erased: bool,
 }
 
 /// The columns of a [`StudentView`].
-pub const COLUMNS: &str = "id, name, email, department, level, erased_at IS NOT NULL AS erased";
+pub const COLUMNS: &str = "id, name, email, department, level, phone, active, registered_on, erased_at IS NOT NULL AS erased";
+
+/// A name as search compares it: decomposed, without accents and in lower case, so that
+/// `zoe nunez` finds `Zoë Ñúñez`.
+pub fn search_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    name.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
 
 /// Loads one student.
 pub async fn find(pool: &PgPool, id: &StudentId) -> Result<Option<StudentView>, sqlx::Error> {
@@ -42,4 +59,15 @@ pub async fn find_many(pool: &PgPool, ids: &[String]) -> Result<Vec<StudentView>
     .bind(ids)
     .fetch_all(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_key_has_no_accents_and_no_capitals() {
+        assert_eq!(search_key("Zoë Ñúñez"), "zoe nunez");
+        assert_eq!(search_key("ÅSA Øre"), "asa øre");
+    }
 }

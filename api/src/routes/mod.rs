@@ -9,6 +9,7 @@ pub mod auth;
 pub mod courses;
 pub mod enrollments;
 pub mod health;
+pub mod imports;
 pub mod records;
 pub mod reports;
 pub mod sessions;

@@ -4,7 +4,7 @@
 //! which refers to the student number only.
 
 use crate::app::access::{require_student_reader, visible_courses};
-use crate::app::students::{COLUMNS, StudentView, find, find_many};
+use crate::app::students::{COLUMNS, StudentView, find, find_many, search_key};
 use crate::auth::CurrentUser;
 use crate::checks::{check_optional_text, check_text, student_id};
 use crate::error::ApiError;
@@ -97,6 +97,9 @@ fn check_details(details: &StudentDetails) -> Result<CheckedDetails, ApiError> {
                 "email": "zoe@example.edu",
                 "department": null,
                 "level": null,
+                "phone": null,
+                "active": true,
+                "registered_on": null,
                 "erased": false
             })),
         (status = 409, body = crate::error::Problem),
@@ -112,14 +115,15 @@ async fn create(
     let id = student_id("id", &body.id)?;
     let d = check_details(&body.details())?;
     let created: Option<StudentView> = sqlx::query_as(&format!(
-        "INSERT INTO students (id, name, email, department, level) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO NOTHING RETURNING {COLUMNS}"
+        "INSERT INTO students (id, name, email, department, level, search_key)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING {COLUMNS}"
     ))
     .bind(id.as_str())
     .bind(&d.name)
     .bind(&d.email)
     .bind(&d.department)
     .bind(&d.level)
+    .bind(search_key(&d.name))
     .fetch_optional(state.pool())
     .await?;
     let created = created.ok_or_else(|| {
@@ -224,7 +228,8 @@ async fn update(
         ));
     }
     let updated: StudentView = sqlx::query_as(&format!(
-        "UPDATE students SET name = $2, email = $3, department = $4, level = $5, updated_at = now()
+        "UPDATE students SET name = $2, email = $3, department = $4, level = $5, search_key = $6,
+                updated_at = now()
          WHERE id = $1 RETURNING {COLUMNS}"
     ))
     .bind(id.as_str())
@@ -232,6 +237,7 @@ async fn update(
     .bind(&d.email)
     .bind(&d.department)
     .bind(&d.level)
+    .bind(search_key(&d.name))
     .fetch_one(state.pool())
     .await?;
     Ok(Json(updated))
@@ -258,6 +264,7 @@ async fn erase(
     let mut tx = state.pool().begin().await?;
     let erased = sqlx::query(
         "UPDATE students SET name = NULL, email = NULL, department = NULL, level = NULL,
+                phone = NULL, registered_on = NULL, search_key = NULL,
                 erased_at = COALESCE(erased_at, now()), updated_at = now() WHERE id = $1",
     )
     .bind(id.as_str())
