@@ -78,6 +78,16 @@ fn assert_register_shows_the_correction(documents: &[Value]) {
         .find(|d| d["status"] == "present" && d["student_id"] == "S2001")
         .expect("step 3 printed the mark");
     assert_eq!(marked["changed"], true);
+    let preview = documents
+        .iter()
+        .find(|d| d.get("new").is_some() && d.get("enrolments").is_none())
+        .expect("step 2b printed the preview");
+    assert_eq!(preview["new"], 2, "{preview}");
+    let imported = documents
+        .iter()
+        .find(|d| d.get("enrolments").is_some())
+        .expect("step 2b printed the import");
+    assert_eq!(imported["enrolments"][0]["enrolled"], 2, "{imported}");
 }
 
 #[tokio::test]

@@ -5,8 +5,8 @@
 //! axum (a test below holds that).
 //!
 //! - [`access`]: who may do what to which course and student (the one authorization module).
-//! - [`courses`], [`register`], [`students`], [`sheets`], [`import`]: the use cases, one
-//!   module per aggregate or read model.
+//! - [`courses`], [`register`], [`students`], [`sheets`], [`import`], [`onboarding`]: the use
+//!   cases, one module per aggregate or read model (and the spreadsheet import of students).
 //! - [`store`] (aggregate cache, optimistic retries) over [`writer`] (group commit): the
 //!   write side. [`breaker`] guards calls to a dependency that may be down; [`freshness`]
 //!   waits for a read model to reach a position.
