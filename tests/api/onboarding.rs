@@ -381,3 +381,24 @@ async fn the_command_line_previews_and_imports_the_same_way() {
         .unwrap();
     assert_eq!(email.as_deref(), Some("ada@example.org"));
 }
+
+#[tokio::test]
+async fn a_sheet_past_fifty_thousand_rows_is_refused_whole() {
+    let app = TestApp::spawn().await;
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "ID").unwrap();
+    sheet.write_string(0, 1, "Name").unwrap();
+    for r in 1..=50_001u32 {
+        sheet.write_number(r, 0, f64::from(r)).unwrap();
+        sheet.write_string(r, 1, "N").unwrap();
+    }
+    let file = book.save_to_buffer().unwrap();
+    let refused = import(&app, &app.admin, file, &[]).await;
+    let problem = expect_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "too_many_rows").await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("50000"),
+        "{problem}"
+    );
+    assert_eq!(student_count(&app).await, 0);
+}

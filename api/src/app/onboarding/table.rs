@@ -5,14 +5,19 @@
 //! is ever evaluated. Reading stops with a clear error past [`MAX_ROWS`] rows.
 
 use crate::app::error::AppError;
-use calamine::{Data, Reader};
+use calamine::{Data, Reader, Sheets, Xlsx};
 use chrono::NaiveDate;
+use std::collections::BTreeMap;
 use std::io::Cursor;
 
 /// Data rows read at most from one file.
 pub const MAX_ROWS: usize = 50_000;
 /// Columns read at most.
 const MAX_COLUMNS: usize = 200;
+/// Cells (empty ones too) an XLSX sheet may hold: 50,000 rows of 80 columns.
+const MAX_CELLS: usize = 4_000_000;
+/// What the parts of a zipped workbook read whole (ODS, XLSB) may inflate to.
+const MAX_INFLATED: u64 = 200_000_000;
 
 /// One cell's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,8 +83,83 @@ fn too_many_rows() -> AppError {
 }
 
 fn read_workbook(bytes: &[u8]) -> Result<Table, AppError> {
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+    let book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| broken(format!("not a spreadsheet calamine can read: {e}")))?;
+    match book {
+        Sheets::Xlsx(mut xlsx) => read_streamed(&mut xlsx),
+        mut other => {
+            if bytes.starts_with(b"PK") {
+                check_inflated_size(bytes)?;
+            }
+            read_range(&mut other)
+        }
+    }
+}
+
+/// An XLSX sheet read cell by cell, so that a file that inflates to far more cells than an
+/// import accepts is refused as it is read, not after it filled memory.
+fn read_streamed(xlsx: &mut Xlsx<Cursor<&[u8]>>) -> Result<Table, AppError> {
+    let name = xlsx
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| broken("the workbook has no sheet"))?;
+    let mut reader = xlsx
+        .worksheet_cells_reader(&name)
+        .map_err(|e| broken(format!("the first sheet cannot be read: {e}")))?;
+    let mut grid: BTreeMap<u32, Vec<Cell>> = BTreeMap::new();
+    let mut seen = 0usize;
+    while let Some(read) = reader
+        .next_cell()
+        .map_err(|e| broken(format!("the first sheet cannot be read: {e}")))?
+    {
+        seen += 1;
+        if seen > MAX_CELLS {
+            return Err(too_many_rows());
+        }
+        let (row, column) = read.get_position();
+        let value = cell(&Data::from(read.get_value().clone()));
+        if value == Cell::Empty || column as usize >= MAX_COLUMNS {
+            continue;
+        }
+        if !grid.contains_key(&row) && grid.len() > MAX_ROWS {
+            return Err(too_many_rows());
+        }
+        let cells = grid.entry(row).or_default();
+        if cells.len() <= column as usize {
+            cells.resize(column as usize + 1, Cell::Empty);
+        }
+        cells[column as usize] = value;
+    }
+    let mut table = Table::default();
+    for (row, cells) in grid {
+        push_row(&mut table, row as usize + 1, cells)?;
+    }
+    Ok(table)
+}
+
+/// Refuses a zipped workbook (ODS, XLSB) whose parts say they inflate past
+/// [`MAX_INFLATED`]: calamine reads those whole.
+fn check_inflated_size(bytes: &[u8]) -> Result<(), AppError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| broken(format!("the workbook is not a readable ZIP file: {e}")))?;
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let part = archive
+            .by_index_raw(i)
+            .map_err(|e| broken(format!("the workbook is damaged: {e}")))?;
+        total = total.saturating_add(part.size());
+    }
+    if total > MAX_INFLATED {
+        return Err(broken(format!(
+            "the workbook inflates to more than {} MB; save it as XLSX or CSV",
+            MAX_INFLATED / 1_000_000
+        )));
+    }
+    Ok(())
+}
+
+fn read_range(book: &mut Sheets<Cursor<&[u8]>>) -> Result<Table, AppError> {
     let range = book
         .worksheet_range_at(0)
         .ok_or_else(|| broken("the workbook has no sheet"))?
