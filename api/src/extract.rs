@@ -216,6 +216,26 @@ pub fn parse_id<T, E: std::fmt::Display>(
     parse(value.to_string()).map_err(|e| ApiError::bad_param(name, e.to_string()))
 }
 
+/// A multipart body that could not be read: too large past `limit` bytes (413), else
+/// malformed (400).
+pub fn multipart_problem(
+    error: axum::extract::multipart::MultipartError,
+    limit: usize,
+) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge { limit }
+    } else {
+        ApiError::BadRequest {
+            code: "bad_multipart",
+            detail: format!(
+                "the multipart body could not be read: {}",
+                error.body_text()
+            ),
+            errors: Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

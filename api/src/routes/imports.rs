@@ -7,12 +7,11 @@ use crate::app::store::Source;
 use crate::auth::CurrentUser;
 use crate::checks::{check_date, course_id};
 use crate::error::ApiError;
-use crate::extract::RequestId;
+use crate::extract::{RequestId, multipart_problem};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -165,17 +164,7 @@ fn option(options: &mut StudentImport, name: &str, value: &str) -> Result<(), Ap
 }
 
 fn unreadable(e: MultipartError) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge {
-            limit: IMPORT_LIMIT,
-        }
-    } else {
-        ApiError::BadRequest {
-            code: "bad_multipart",
-            detail: format!("the multipart body could not be read: {}", e.body_text()),
-            errors: Vec::new(),
-        }
-    }
+    multipart_problem(e, IMPORT_LIMIT)
 }
 
 /// The routes of this area.

@@ -15,7 +15,7 @@ use crate::auth::CurrentUser;
 use crate::auth::users::usernames;
 use crate::checks::{check_optional_text, session_id, student_id};
 use crate::error::ApiError;
-use crate::extract::{AppJson, AppPath, RequestId};
+use crate::extract::{AppJson, AppPath, RequestId, multipart_problem};
 use crate::state::AppState;
 use crate::views::MarkAccepted;
 use axum::Json;
@@ -148,17 +148,7 @@ async fn upload(
 
 /// The `file` parts of the upload, in order (at most `limit` bytes together).
 async fn read_files(mut multipart: Multipart, limit: usize) -> Result<Vec<Vec<u8>>, ApiError> {
-    let too_large = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge { limit }
-        } else {
-            ApiError::BadRequest {
-                code: "bad_multipart",
-                detail: format!("the multipart body could not be read: {}", e.body_text()),
-                errors: Vec::new(),
-            }
-        }
-    };
+    let too_large = |e| multipart_problem(e, limit);
     let (mut files, mut total) = (Vec::new(), 0);
     while let Some(field) = multipart.next_field().await.map_err(too_large)? {
         if field.name() != Some("file") {

@@ -15,7 +15,7 @@ pub mod values;
 
 use crate::app::error::{AppError, FieldProblem};
 use crate::app::store::{self, CommandMeta, Source, Stores};
-use crate::app::students::search_key;
+use crate::app::students::{COLUMNS, search_key};
 use chrono::NaiveDate;
 use columns::{Field, Mapping};
 use domain::course::CourseCommand;
@@ -139,11 +139,9 @@ async fn lock_stored(
         .iter()
         .filter_map(|(_, cells)| cells.get(column).and_then(values::text))
         .collect();
-    let students: Vec<Student> = sqlx::query_as(
-        "SELECT id, name, email, department, level, phone, active, registered_on,
-                erased_at IS NOT NULL AS erased
-         FROM students WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-    )
+    let students: Vec<Student> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM students WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+    ))
     .bind(&ids)
     .fetch_all(&mut **tx)
     .await?;

@@ -6,34 +6,13 @@ use super::columns::{Field, Mapping};
 use super::table::Table;
 use super::values::{self, DateOrder};
 use crate::app::error::FieldProblem;
-use chrono::NaiveDate;
 use domain::{CourseId, StudentId};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// A student's stored fields, as an import compares and writes them.
-#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
-pub struct Student {
-    /// Student number.
-    pub id: String,
-    /// Full name.
-    pub name: Option<String>,
-    /// E-mail address.
-    pub email: Option<String>,
-    /// Department.
-    pub department: Option<String>,
-    /// Level or year.
-    pub level: Option<String>,
-    /// Telephone.
-    pub phone: Option<String>,
-    /// Active.
-    pub active: bool,
-    /// Registration date.
-    pub registered_on: Option<NaiveDate>,
-    /// Whether the personal data was erased.
-    pub erased: bool,
-}
+pub use crate::app::students::StudentView as Student;
 
 /// What an import does with one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
