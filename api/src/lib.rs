@@ -83,6 +83,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::courses::router())
         .merge(routes::enrollments::router())
         .merge(routes::sessions::router())
+        .merge(routes::calendar::router())
+        .merge(routes::timetable::router())
         .merge(routes::attendance::router())
         .merge(routes::statistics::router())
         .merge(routes::records::router())

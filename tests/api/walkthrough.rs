@@ -78,6 +78,14 @@ fn assert_register_shows_the_correction(documents: &[Value]) {
         .find(|d| d["status"] == "present" && d["student_id"] == "S2001")
         .expect("step 3 printed the mark");
     assert_eq!(marked["changed"], true);
+    // Step 2b: the term, in Berlin time across the end of daylight saving time.
+    let term = documents
+        .iter()
+        .find(|d| d.get("sessions").is_some() && d.get("first").is_some())
+        .expect("step 2b printed the term");
+    assert_eq!(term["sessions"], 27, "{term}");
+    assert_eq!(term["first"], "2026-09-14T10:00:00+02:00", "{term}");
+    assert_eq!(term["last"], "2026-12-16T10:00:00+01:00", "{term}");
 }
 
 #[tokio::test]

@@ -19,9 +19,11 @@ pub mod error;
 pub mod freshness;
 pub mod import;
 pub mod register;
+pub mod roster;
 pub mod sheets;
 pub mod store;
 pub mod students;
+pub mod timetable;
 pub mod writer;
 
 pub use domain_errors::register_code;

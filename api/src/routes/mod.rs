@@ -6,6 +6,7 @@
 pub mod attendance;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod courses;
 pub mod enrollments;
 pub mod health;
@@ -15,4 +16,5 @@ pub mod sessions;
 pub mod sheets;
 pub mod statistics;
 pub mod students;
+pub mod timetable;
 pub mod users;

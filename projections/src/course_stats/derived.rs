@@ -45,6 +45,11 @@ pub struct SessionFigures {
 }
 
 impl CourseStats {
+    /// The course's day of an instant: its local date in the course's zone.
+    pub fn day_of(&self, at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+        self.time_zone.day_of(at)
+    }
+
     /// Sessions that count (not cancelled), by start time.
     fn counted_sessions(&self) -> Vec<(&String, &super::SessionInfo)> {
         let mut sessions: Vec<_> = self.sessions.iter().filter(|(_, s)| !s.cancelled).collect();
@@ -67,7 +72,7 @@ impl CourseStats {
             .into_iter()
             .map(|(id, s)| {
                 (
-                    s.starts_at.date_naive(),
+                    self.day_of(s.starts_at),
                     marks.and_then(|m| m.get(id)).copied(),
                 )
             })
@@ -124,7 +129,7 @@ impl CourseStats {
             .sessions
             .iter()
             .map(|(id, s)| {
-                let day = s.starts_at.date_naive();
+                let day = self.day_of(s.starts_at);
                 let mut tally = Tally::default();
                 // Only students enrolled that day count, as in the student figures.
                 for (student, marks) in &self.marks {
