@@ -430,3 +430,126 @@ async fn an_admin_reopens_a_closed_register_with_a_reason() {
     let view = app.session_view(&app.admin, &session).await;
     assert_eq!(view["closed"], false, "{view}");
 }
+
+/// The rate column of a student's line in a course report CSV.
+fn csv_rate(csv: &str, student: &str) -> Option<f64> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next()?.split(',').collect();
+    let column = header.iter().position(|h| *h == "rate")?;
+    let line = lines.find(|l| l.split(',').next() == Some(student))?;
+    line.split(',').nth(column)?.parse().ok()
+}
+
+#[tokio::test]
+async fn every_route_and_report_gives_one_rate_after_a_cancellation_a_reschedule_and_an_amendment()
+{
+    let app = TestApp::spawn().await;
+    let first = app.course_with_session().await;
+    let second = app
+        .schedule("CS101", "Lecture 2", "2026-09-08T09:00:00Z")
+        .await;
+    let third = app
+        .schedule("CS101", "Lecture 3", "2026-09-09T09:00:00Z")
+        .await;
+    let fourth = app
+        .schedule("CS101", "Lecture 4", "2026-09-10T09:00:00Z")
+        .await;
+    for (session, status) in [
+        (&first, "absent"),
+        (&second, "present"),
+        (&third, "late"),
+        (&fourth, "present"),
+    ] {
+        expect_json(
+            app.record(&app.admin, session, "S1", status).await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    // Lecture 2 is cancelled, lecture 3 moves a day earlier, and S1 leaves from 10 September
+    // (a past date: lecture 4's register drops them).
+    let base = "/api/courses/CS101/sessions";
+    expect_json(
+        app.post(
+            &format!("{base}/{second}/cancel"),
+            &app.admin,
+            json!({"reason": "strike"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let moved = json!({"starts_at": "2026-09-08T14:00:00Z", "reason": "room swap"});
+    expect_json(
+        app.post(&format!("{base}/{third}/reschedule"), &app.admin, moved)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_json(
+        app.delete(
+            "/api/courses/CS101/enrollments/S1?effective_from=2026-09-10",
+            &app.admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        app.events_of("register", &fourth)
+            .await
+            .last()
+            .map(String::as_str),
+        Some("RosterAmended")
+    );
+    let position = app.latest_position().await;
+    // Counted: lecture 1 absent, lecture 3 late: 1 of 2 = 50 %. Counting the cancelled
+    // lecture 2 and lecture 4 after leaving would give 3 of 4 = 75 %.
+    let stats = read(&app, "/api/courses/CS101/statistics", &app.admin, position).await;
+    let s1 = stats["students"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["student_id"] == "S1")
+        .cloned()
+        .unwrap_or_else(|| panic!("S1 in {stats}"));
+    let summary = read(&app, "/api/students/S1/summary", &app.admin, position).await;
+    let course = summary["courses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["course_id"] == "CS101")
+        .cloned()
+        .unwrap_or_else(|| panic!("CS101 in {summary}"));
+    let records = read(
+        &app,
+        "/api/attendance/student/S1?course_id=CS101",
+        &app.admin,
+        position,
+    )
+    .await;
+    let counts = read(&app, "/api/attendance/course/CS101", &app.admin, position).await;
+    let report = app
+        .get("/api/reports/course/CS101?format=csv", &app.admin)
+        .await;
+    assert_eq!(report.status(), StatusCode::OK);
+    let report = report.text().await.unwrap();
+    assert_eq!(s1["rate"], 50.0, "statistics: {s1}");
+    assert_eq!(course["rate"], 50.0, "summary: {course}");
+    assert_eq!(
+        records["summary"]["attendance_rate"], 50.0,
+        "records: {records}"
+    );
+    assert_eq!(
+        records["summary"]["total_sessions"], 2,
+        "records: {records}"
+    );
+    assert_eq!(csv_rate(&report, "S1"), Some(50.0), "report:\n{report}");
+    // The course counts agree with the statistics' totals.
+    for status in ["present", "late", "excused", "absent"] {
+        assert_eq!(
+            counts[status], stats["totals"][status],
+            "{status}: {counts} vs {stats}"
+        );
+    }
+}

@@ -18,6 +18,7 @@ mod domain_errors;
 pub mod error;
 pub mod freshness;
 pub mod import;
+pub mod rates;
 pub mod register;
 pub mod roster;
 pub mod sheets;

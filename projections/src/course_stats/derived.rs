@@ -57,6 +57,21 @@ impl CourseStats {
         sessions
     }
 
+    /// The one definition of a mark that counts, used by every figure, route and report: its
+    /// session is not cancelled and the student was enrolled on the session's local day (so a
+    /// past-dated unenrolment or a roster amendment takes it out, and a reschedule moves it to
+    /// its new day).
+    pub fn counts(&self, student: &str, session: &super::SessionInfo) -> bool {
+        !session.cancelled && self.is_enrolled_on(student, self.day_of(session.starts_at))
+    }
+
+    /// [`CourseStats::counts`] by session id (an unknown session counts for nothing).
+    pub fn counts_in(&self, student: &str, session_id: &str) -> bool {
+        self.sessions
+            .get(session_id)
+            .is_some_and(|session| self.counts(student, session))
+    }
+
     /// Whether a student was enrolled on a day.
     pub fn is_enrolled_on(&self, student: &str, day: NaiveDate) -> bool {
         self.enrollments
@@ -70,13 +85,13 @@ impl CourseStats {
         let history: Vec<(NaiveDate, Option<Status>)> = self
             .counted_sessions()
             .into_iter()
+            .filter(|(_, s)| self.counts(student, s))
             .map(|(id, s)| {
                 (
                     self.day_of(s.starts_at),
                     marks.and_then(|m| m.get(id)).copied(),
                 )
             })
-            .filter(|(day, _)| self.is_enrolled_on(student, *day))
             .collect();
         let tally = Tally::over_sessions(history.iter().copied(), |_| true);
         let rate = tally.rate(&self.policy);
