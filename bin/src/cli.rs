@@ -60,6 +60,8 @@ pub enum Command {
     /// Paper bubble sheets: print one for a session, or read a scanned PDF offline.
     #[command(subcommand)]
     Sheet(crate::sheet::SheetCommand),
+    /// Put a term's timetable on a course's calendar (one command: all sessions or none).
+    Schedule(crate::schedule::ScheduleArgs),
     /// Load a small realistic data set (3 courses, 60 students, 6 weeks of sessions).
     Demo(crate::demo::DemoArgs),
 }
@@ -165,6 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             username,
         }) => crate::passwd::run(&connections, &username, read_password()?).await,
         Command::Demo(args) => crate::demo::run(args).await,
+        Command::Schedule(args) => crate::schedule::run(args).await,
         Command::Report(args) => crate::report::run(args).await,
         Command::Sheet(command) => crate::sheet::run(command).await,
         Command::Bench(args) => crate::bench::run(args).await,

@@ -553,3 +553,47 @@ async fn every_route_and_report_gives_one_rate_after_a_cancellation_a_reschedule
         );
     }
 }
+
+#[tokio::test]
+async fn the_schedule_command_puts_an_auckland_term_on_the_calendar_in_local_time() {
+    let app = TestApp::spawn().await;
+    let body = json!({"code": "AKL", "name": "Term", "time_zone": "Pacific/Auckland"});
+    create_course(&app, body).await;
+    let mut command = std::process::Command::new(crate::helpers::attendance_binary());
+    command
+        .args(["schedule", "AKL", "--weekdays", "mon,thu", "--at", "08:00"])
+        .args([
+            "--from",
+            "2026-09-21",
+            "--until",
+            "2026-10-01",
+            "--skip",
+            "2026-09-24",
+        ])
+        .env(
+            "DATABASE_URL",
+            format!("{}/{}", crate::helpers::postgres_base(), app.database),
+        );
+    let printed = crate::helpers::run(command).await;
+    // Auckland moves to daylight time on 27 September: 08:00 is +12:00 before, +13:00 after.
+    let starts: Vec<&str> = printed
+        .lines()
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    assert_eq!(
+        starts,
+        vec![
+            "2026-09-21T08:00:00+12:00",
+            "2026-09-28T08:00:00+13:00",
+            "2026-10-01T08:00:00+13:00"
+        ],
+        "{printed}"
+    );
+    let listed = expect_json(
+        app.get("/api/courses/AKL/sessions", &app.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    assert_eq!(listed[2]["title"], "Lecture 3", "{listed}");
+}

@@ -11,6 +11,7 @@ mod offline;
 mod server;
 mod sheet_import;
 pub mod soak;
+mod term;
 
 use crate::config::Connections;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -115,6 +116,9 @@ pub struct Figures {
     pub server_peak_rss_mib: Option<f64>,
     /// 7: the same, measured before workload 6 (the sheet import), MiB.
     pub server_peak_rss_before_sheets_mib: Option<f64>,
+    /// 8: one request scheduling a 15-week, 3-a-week term (45 sessions), milliseconds
+    /// (median of five).
+    pub term_schedule_ms: Option<f64>,
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -195,6 +199,16 @@ impl Figures {
             String::new(),
             String::new(),
         );
+        let term = self
+            .term_schedule_ms
+            .map(|ms| format!("{ms:.0} ms/request"))
+            .unwrap_or_else(|| "n/a".into());
+        line(
+            "8 term timetable (45 sessions, 1 request)",
+            term,
+            String::new(),
+            String::new(),
+        );
         let rss = self
             .server_peak_rss_mib
             .map(|m| format!("{m:.0} MiB"))
@@ -268,6 +282,7 @@ async fn measure(
     ceiling::batched_inserts(&server.pool, args, figures).await?;
     offline::rebuild(&server.pool, figures).await?;
     offline::reports(args, figures)?;
+    term::term_schedule(server, figures).await?;
     figures.server_peak_rss_before_sheets_mib = server.peak_rss_mib();
     sheet_import::sheet_import(server, figures).await
 }
