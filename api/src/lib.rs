@@ -85,6 +85,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::sessions::router())
         .merge(routes::calendar::router())
         .merge(routes::timetable::router())
+        .merge(routes::me::router())
         .merge(routes::attendance::router())
         .merge(routes::statistics::router())
         .merge(routes::records::router())

@@ -597,3 +597,40 @@ async fn the_schedule_command_puts_an_auckland_term_on_the_calendar_in_local_tim
     assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
     assert_eq!(listed[2]["title"], "Lecture 3", "{listed}");
 }
+
+#[tokio::test]
+async fn whats_on_lists_a_teachers_and_a_students_sessions_with_the_register_state() {
+    let app = TestApp::spawn().await;
+    let first = app.course_with_session().await;
+    let second = app
+        .schedule("CS101", "Lecture 2", "2026-09-09T09:00:00Z")
+        .await;
+    app.schedule("CS101", "Lecture 3", "2026-09-30T09:00:00Z")
+        .await;
+    let (_, teacher) = app.teacher_of("ada", "CS101").await;
+    let (_, student) = app.create_user("s2", "student", Some("S2")).await;
+    expect_json(
+        app.record(&teacher, &first, "S1", "present").await,
+        StatusCode::OK,
+    )
+    .await;
+    app.session_view(&teacher, &first).await;
+    let path = "/api/me/sessions?from=2026-09-07&to=2026-09-13";
+    let mine = expect_json(app.get(path, &teacher).await, StatusCode::OK).await;
+    let sessions = mine["sessions"].as_array().unwrap();
+    let ids: Vec<&str> = sessions
+        .iter()
+        .map(|s| s["session"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![first.as_str(), second.as_str()], "{mine}");
+    assert_eq!(sessions[0]["register"], "open", "{mine}");
+    assert_eq!(sessions[0]["unmarked"], 2, "{mine}");
+    assert_eq!(sessions[1]["register"], "not_taken", "{mine}");
+    let theirs = expect_json(app.get(path, &student).await, StatusCode::OK).await;
+    assert_eq!(theirs["sessions"].as_array().unwrap().len(), 2, "{theirs}");
+    assert_eq!(theirs["sessions"][0]["unmarked"], Value::Null, "{theirs}");
+    let too_long = app
+        .get("/api/me/sessions?from=2026-09-01&to=2026-12-31", &teacher)
+        .await;
+    expect_problem(too_long, StatusCode::BAD_REQUEST, "invalid_parameter").await;
+}

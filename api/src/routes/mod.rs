@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod courses;
 pub mod enrollments;
 pub mod health;
+pub mod me;
 pub mod records;
 pub mod reports;
 pub mod sessions;

@@ -199,16 +199,6 @@ impl Figures {
             String::new(),
             String::new(),
         );
-        let term = self
-            .term_schedule_ms
-            .map(|ms| format!("{ms:.0} ms/request"))
-            .unwrap_or_else(|| "n/a".into());
-        line(
-            "8 term timetable (45 sessions, 1 request)",
-            term,
-            String::new(),
-            String::new(),
-        );
         let rss = self
             .server_peak_rss_mib
             .map(|m| format!("{m:.0} MiB"))
@@ -222,6 +212,16 @@ impl Figures {
                 String::new(),
             );
         }
+        let term = self
+            .term_schedule_ms
+            .map(|ms| format!("{ms:.0} ms/request"))
+            .unwrap_or_else(|| "n/a".into());
+        line(
+            "8 term timetable (45 sessions, 1 request)",
+            term,
+            String::new(),
+            String::new(),
+        );
         out
     }
 }

@@ -124,6 +124,11 @@ fn cases(w: &World, job: &str) -> Vec<Case> {
     vec![
         Case::new(Method::GET, "/api/auth/me").allow(EVERYONE, OK),
         Case::new(Method::GET, "/api/reports/formats").allow(EVERYONE, OK),
+        Case::new(
+            Method::GET,
+            "/api/me/sessions?from=2026-09-01&to=2026-09-30",
+        )
+        .allow(EVERYONE, OK),
         Case::new(Method::GET, "/api/metrics")
             .forbid(ALL_BUT_ADMIN)
             .allow(&[Admin], OK),
