@@ -552,6 +552,8 @@ async fn every_route_and_report_gives_one_rate_after_a_cancellation_a_reschedule
             "{status}: {counts} vs {stats}"
         );
     }
+    // And the stored read models are what a fold of the whole history gives.
+    crate::read_side::assert_matches_the_event_store(&app).await;
 }
 
 #[tokio::test]
