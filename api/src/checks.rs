@@ -95,3 +95,8 @@ pub fn check_optional_text(
         Some(text) => check_text(field, text, max).map(Some),
     }
 }
+
+/// Parses an IANA time zone name from a body field (422 naming the field when unknown).
+pub fn check_zone(field: &str, value: &str) -> Result<domain::Zone, ApiError> {
+    domain::Zone::parse(value).map_err(|e| ApiError::invalid(field, e.to_string()))
+}

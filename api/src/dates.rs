@@ -61,6 +61,15 @@ pub fn option_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Ut
     }
 }
 
+/// Writes a time shown in a course's zone as RFC 3339 with its offset
+/// (`2026-11-02T09:00:00-06:00`); a zero offset is written `Z`, as UTC times always were.
+pub fn local_time<S: serde::Serializer>(
+    at: &DateTime<chrono::FixedOffset>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

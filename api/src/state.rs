@@ -24,6 +24,8 @@ pub struct ApiConfig {
     pub public_url: String,
     /// Bounds on hashing, heavy work, request time and login rate.
     pub limits: crate::limits::LimitConfig,
+    /// The institution's time zone: the zone of a course created without one.
+    pub time_zone: domain::Zone,
 }
 
 impl Default for ApiConfig {
@@ -34,6 +36,7 @@ impl Default for ApiConfig {
             import_breaker: BreakerConfig::default(),
             public_url: "http://127.0.0.1:8080".to_string(),
             limits: crate::limits::LimitConfig::default(),
+            time_zone: domain::Zone::UTC,
         }
     }
 }

@@ -2,9 +2,11 @@
 //! a course's policy, the read-your-write options. Routes share these, never each other.
 
 use crate::app::store::Committed;
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use cqrs_es::Aggregate;
+use domain::course::{Course, ScheduledSession};
 use domain::policy::StatusWeights;
-use domain::{AttendancePolicy, Status};
+use domain::{AttendancePolicy, SessionId, Status};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -117,4 +119,43 @@ pub struct FreshnessQuery {
     pub min_position: Option<i64>,
     /// How long to wait for it, in milliseconds (default 3000, at most 30000).
     pub wait_ms: Option<u64>,
+}
+
+/// A scheduled session.
+#[derive(Serialize, ToSchema)]
+pub struct SessionSummary {
+    /// Session id.
+    pub id: String,
+    /// Course code.
+    pub course_id: String,
+    /// Title.
+    pub title: String,
+    /// Start time, in the course's zone with its offset.
+    #[serde(serialize_with = "crate::dates::local_time")]
+    pub starts_at: DateTime<FixedOffset>,
+    /// The session's day: the local date of its start in the course's zone.
+    pub date: NaiveDate,
+    /// Length in minutes.
+    pub duration_minutes: u32,
+    /// Whether cancelled.
+    pub cancelled: bool,
+}
+
+impl SessionSummary {
+    /// A session of a course, its times shown in the course's zone.
+    pub fn new(id: &SessionId, course: &Course, s: &ScheduledSession) -> Self {
+        SessionSummary {
+            id: id.to_string(),
+            course_id: course
+                .id
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            title: s.title.clone(),
+            starts_at: course.time_zone.show(s.starts_at),
+            date: course.day_of(s.starts_at),
+            duration_minutes: s.duration_minutes,
+            cancelled: s.cancelled,
+        }
+    }
 }

@@ -63,6 +63,8 @@ pub enum Command {
     /// Bulk onboarding from a spreadsheet.
     #[command(subcommand)]
     Import(crate::import::ImportCommand),
+    /// Put a term's timetable on a course's calendar (one command: all sessions or none).
+    Schedule(crate::schedule::ScheduleArgs),
     /// Load a small realistic data set (3 courses, 60 students, 6 weeks of sessions).
     Demo(crate::demo::DemoArgs),
 }
@@ -171,6 +173,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => crate::passwd::run(&connections, &username, read_password()?).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Import(command) => crate::import::run(command).await,
+        Command::Schedule(args) => crate::schedule::run(args).await,
         Command::Report(args) => crate::report::run(args).await,
         Command::Sheet(command) => crate::sheet::run(command).await,
         Command::Bench(args) => crate::bench::run(args).await,

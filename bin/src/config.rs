@@ -139,6 +139,15 @@ pub struct ServeConfig {
     /// Report configuration file (default: the one built in, `projections/config/reports.toml`).
     #[arg(long, env = "REPORTS_CONFIG")]
     pub reports_config: Option<std::path::PathBuf>,
+    /// The institution's IANA time zone (e.g. `Europe/Berlin`): new courses count their days
+    /// in it unless given another. An unknown name refuses to start.
+    #[arg(long, env = "ATTENDANCE_TIMEZONE", default_value = "UTC", value_parser = time_zone)]
+    pub timezone: domain::Zone,
+}
+
+/// Reads `ATTENDANCE_TIMEZONE` / `--timezone`, naming the setting when the zone is unknown.
+pub fn time_zone(name: &str) -> Result<domain::Zone, String> {
+    domain::Zone::parse(name).map_err(|e| format!("ATTENDANCE_TIMEZONE: {e}"))
 }
 
 /// The URL clients reach the server at: the configured one without its trailing slash, or
@@ -309,6 +318,26 @@ mod tests {
             assert_eq!(serve(value), Ok((false, false)), "{value}");
         }
         assert!(serve("maybe").is_err());
+    }
+
+    #[test]
+    fn the_time_zone_defaults_to_utc_and_an_unknown_one_refuses_to_start() {
+        let serve = |args: &[&str]| {
+            let parsed = Cli::try_parse_from([&["attendance", "serve"], args].concat());
+            match parsed.map_err(|e| e.to_string())?.command {
+                crate::cli::Command::Serve(config) => Ok(config.timezone),
+                _ => Err("not serve".to_string()),
+            }
+        };
+        assert_eq!(serve(&[]), Ok(domain::Zone::UTC));
+        let chicago = serve(&["--timezone", "America/Chicago"]).unwrap();
+        assert_eq!(chicago.name(), "America/Chicago");
+        let refused = serve(&["--timezone", "Mars/Olympus"]).unwrap_err();
+        assert!(refused.contains("ATTENDANCE_TIMEZONE"), "{refused}");
+        assert!(
+            refused.contains("\"Mars/Olympus\" is not an IANA time zone"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -241,6 +241,7 @@ fn setup_commands(
         CourseCommand::CreateCourse {
             course_id: id.clone(),
             details,
+            time_zone: domain::Zone::UTC,
             by: actor.clone(),
             at: now,
         },
@@ -317,7 +318,7 @@ async fn take_attendance(
     rng: &mut impl Rng,
 ) -> anyhow::Result<()> {
     let session = &course.sessions[session_id];
-    let roster = course.roster_on(session.starts_at.date_naive());
+    let roster = course.roster_on(course.day_of(session.starts_at));
     let taken_at = session.starts_at + Duration::minutes(10);
     let mut marks = Vec::with_capacity(roster.len());
     for student in &roster {

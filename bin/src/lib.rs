@@ -15,6 +15,7 @@ pub mod projectors;
 pub mod relay;
 pub mod replay;
 pub mod report;
+pub mod schedule;
 pub mod sheet;
 pub mod startup;
 pub mod stream_check;

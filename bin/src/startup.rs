@@ -122,6 +122,7 @@ impl Application {
                 success_threshold: config.import_breaker_successes.max(1),
             },
             limits: config.limits.api_limits(),
+            time_zone: config.timezone,
         };
         let router = api::router(AppState::new(
             pool.clone(),

@@ -13,11 +13,13 @@ pub mod policy;
 pub mod register;
 pub mod status;
 pub mod upcast;
+pub mod zone;
 
 pub use actor::{Actor, Role};
 pub use ids::{CourseId, IdError, SessionId, StudentId, UserId};
 pub use policy::{AttendancePolicy, PolicyError, Tally};
 pub use status::{Method, Status};
+pub use zone::{UnknownZone, Zone};
 
 /// An aggregate that works out a command's events from its state without changing it, so
 /// that a command can be decided on shared state and only a command that changes something

@@ -294,14 +294,15 @@ async fn a_student_enrolled_after_the_session_day_is_not_on_its_roster() {
 }
 
 #[tokio::test]
-async fn the_roster_is_fixed_when_the_register_opens() {
+async fn the_roster_follows_a_backdated_enrolment_after_the_register_opens() {
     let (app, session, _, teacher) = setup().await;
     expect_json(app.record(&teacher, &session, "S1", "present").await, OK).await;
-    // A back-dated enrolment after the register opened does not change its roster.
+    // A back-dated enrolment after the register opened amends its roster (issue 17).
     app.create_student("S8", "Back Dated").await;
     app.enroll("CS101", "S8", "2026-09-01").await;
     let view = app.session_view(&teacher, &session).await;
-    assert_eq!(view["roster"].as_array().unwrap().len(), 3, "{view}");
+    assert_eq!(view["roster"].as_array().unwrap().len(), 4, "{view}");
+    assert_eq!(roster_row(&view, "S8")["status"], Value::Null, "{view}");
 }
 
 #[tokio::test]

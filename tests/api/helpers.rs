@@ -125,6 +125,7 @@ pub fn test_config(database: &str) -> ServeConfig {
         no_relay: false,
         no_projectors: false,
         reports_config: None,
+        timezone: domain::Zone::UTC,
     }
 }
 

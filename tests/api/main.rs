@@ -6,6 +6,7 @@
 mod attendance;
 mod audit;
 mod auth;
+mod calendar;
 mod concurrency;
 mod courses;
 mod faults;

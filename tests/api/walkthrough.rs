@@ -81,13 +81,21 @@ fn assert_register_shows_the_correction(documents: &[Value]) {
     let preview = documents
         .iter()
         .find(|d| d.get("new").is_some() && d.get("enrolments").is_none())
-        .expect("step 2b printed the preview");
+        .expect("step 2c printed the preview");
     assert_eq!(preview["new"], 2, "{preview}");
     let imported = documents
         .iter()
         .find(|d| d.get("enrolments").is_some())
-        .expect("step 2b printed the import");
+        .expect("step 2c printed the import");
     assert_eq!(imported["enrolments"][0]["enrolled"], 2, "{imported}");
+    // Step 2b: the term, in Berlin time across the end of daylight saving time.
+    let term = documents
+        .iter()
+        .find(|d| d.get("sessions").is_some() && d.get("first").is_some())
+        .expect("step 2b printed the term");
+    assert_eq!(term["sessions"], 27, "{term}");
+    assert_eq!(term["first"], "2026-09-14T10:00:00+02:00", "{term}");
+    assert_eq!(term["last"], "2026-12-16T10:00:00+01:00", "{term}");
 }
 
 #[tokio::test]

@@ -14,6 +14,11 @@ impl From<CourseError> for AppError {
             CourseError::TitleRequired => AppError::invalid("title", detail),
             CourseError::InvalidDuration => AppError::invalid("duration_minutes", detail),
             CourseError::InvalidPolicy(_) => AppError::invalid("policy", detail),
+            CourseError::ReasonRequired => AppError::invalid("reason", detail),
+            CourseError::EmptyTimetable => AppError::invalid("weekdays", detail),
+            CourseError::TermEndsBeforeItStarts => AppError::invalid("last_date", detail),
+            CourseError::TimetableTooLong => AppError::invalid("last_date", detail),
+            CourseError::SessionIdsMismatch { .. } => AppError::conflict("course_changed", detail),
             CourseError::AlreadyExists => AppError::conflict("course_exists", detail),
             CourseError::TeacherNotAssigned(_) => {
                 AppError::conflict("teacher_not_assigned", detail)
@@ -32,6 +37,7 @@ pub fn register_code(error: &RegisterError) -> &'static str {
         RegisterError::NotOpened => "register_not_open",
         RegisterError::AlreadyOpened => "register_already_open",
         RegisterError::NotOnRoster(_) => "not_on_roster",
+        RegisterError::RemovedFromRoster(_) => "removed_from_roster",
         RegisterError::CorrectionRequired { .. } => "correction_required",
         RegisterError::ReasonRequired => "reason_required",
         RegisterError::NotMarked(_) => "not_marked",

@@ -19,10 +19,13 @@ pub mod error;
 pub mod freshness;
 pub mod import;
 pub mod onboarding;
+pub mod rates;
 pub mod register;
+pub mod roster;
 pub mod sheets;
 pub mod store;
 pub mod students;
+pub mod timetable;
 pub mod writer;
 
 pub use domain_errors::register_code;

@@ -191,7 +191,7 @@ async fn register_command(
         session_id: ctx.session_id.clone(),
         course_id: ctx.course_id.clone(),
         starts_at,
-        roster: ctx.course.roster_on(starts_at.date_naive()),
+        roster: ctx.course.roster_on(ctx.course.day_of(starts_at)),
         by: user.actor(),
         at: Utc::now(),
     };

@@ -25,7 +25,8 @@ pub async fn sheet_info_from(
     let roster: Vec<StudentId> = if register.is_open() {
         register.roster.keys().cloned().collect()
     } else {
-        ctx.course.roster_on(ctx.session.starts_at.date_naive())
+        ctx.course
+            .roster_on(ctx.course.day_of(ctx.session.starts_at))
     };
     let ids: Vec<String> = roster.iter().map(|s| s.to_string()).collect();
     let names = names(pool, ids.clone()).await?;

@@ -140,7 +140,7 @@ async fn resolve_session(
     let candidates: Vec<_> = course
         .sessions
         .iter()
-        .filter(|(_, s)| !s.cancelled && s.starts_at.date_naive() == date)
+        .filter(|(_, s)| !s.cancelled && course.day_of(s.starts_at) == date)
         .filter(|(_, s)| wanted.is_none_or(|w| s.title.eq_ignore_ascii_case(w)))
         .collect();
     match candidates.as_slice() {

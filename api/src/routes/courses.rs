@@ -4,7 +4,7 @@ use crate::app::access::visible_courses;
 use crate::app::courses::{execute, load_course};
 use crate::auth::CurrentUser;
 use crate::auth::users;
-use crate::checks::{check_optional_text, check_text, course_id};
+use crate::checks::{check_optional_text, check_text, check_zone, course_id};
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppPath, RequestId, parse_id};
 use crate::state::AppState;
@@ -37,7 +37,9 @@ pub struct CourseView {
     pub teachers: Vec<String>,
     /// Attendance policy.
     pub policy: PolicyBody,
-    /// Students enrolled today.
+    /// The IANA time zone its days are counted in.
+    pub time_zone: String,
+    /// Students enrolled today (the course's local date).
     pub enrolled_students: usize,
     /// Scheduled sessions (cancelled ones included).
     pub sessions: usize,
@@ -48,7 +50,7 @@ pub struct CourseView {
 impl CourseView {
     /// The view of a course at a version.
     pub fn new(course: &Course, version: u64) -> Self {
-        let today = Utc::now().date_naive();
+        let today = course.day_of(Utc::now());
         CourseView {
             code: course
                 .id
@@ -61,6 +63,7 @@ impl CourseView {
             semester: course.details.semester.clone(),
             teachers: course.teachers.iter().map(|t| t.to_string()).collect(),
             policy: course.policy.into(),
+            time_zone: course.time_zone.to_string(),
             enrolled_students: course.roster_on(today).len(),
             sessions: course.sessions.len(),
             version,
@@ -82,6 +85,9 @@ pub struct NewCourse {
     pub credits: Option<u32>,
     /// Semester label.
     pub semester: Option<String>,
+    /// IANA time zone its days are counted in (default: the institution's,
+    /// `ATTENDANCE_TIMEZONE`).
+    pub time_zone: Option<String>,
 }
 
 impl NewCourse {
@@ -142,6 +148,7 @@ fn check_details(body: &DetailsBody) -> Result<CourseDetails, ApiError> {
                 "semester": "2026-autumn",
                 "teachers": [],
                 "policy": {"weights": {"present": 1.0, "late": 1.0, "excused": 1.0, "absent": 0.0}, "count_excused": false, "at_risk_below": 75.0},
+                "time_zone": "UTC",
                 "enrolled_students": 0,
                 "sessions": 0,
                 "version": 1
@@ -159,9 +166,14 @@ async fn create(
     user.require_admin()?;
     let id = course_id("code", &body.code)?;
     let details = check_details(&body.details())?;
+    let time_zone = match body.time_zone.as_deref() {
+        Some(name) => check_zone("time_zone", name)?,
+        None => state.config().time_zone,
+    };
     let command = CourseCommand::CreateCourse {
         course_id: id.clone(),
         details,
+        time_zone,
         by: user.actor(),
         at: Utc::now(),
     };

@@ -3,6 +3,7 @@
 
 use crate::app::courses::execute;
 use crate::app::courses::load_course;
+use crate::app::roster::{after_course_change, sessions_from};
 use crate::app::students::{StudentView, find, find_many};
 use crate::auth::CurrentUser;
 use crate::checks::{check_date, course_id, student_id};
@@ -25,7 +26,7 @@ use utoipa_axum::routes;
 pub struct EnrollBody {
     /// The student number (the student must exist).
     pub student_id: String,
-    /// First enrolled day (default: today, UTC).
+    /// First enrolled day (default: today in the course's time zone).
     #[serde(default, deserialize_with = "crate::dates::option_date")]
     pub effective_from: Option<NaiveDate>,
 }
@@ -55,11 +56,6 @@ async fn enroll(
     user.require_admin()?;
     let id = course_id("id", &id)?;
     let student = student_id("student_id", &body.student_id)?;
-    let effective_from = check_date(
-        "effective_from",
-        body.effective_from
-            .unwrap_or_else(|| Utc::now().date_naive()),
-    )?;
     match find(state.pool(), &student).await? {
         Some(s) if !s.erased => {}
         _ => {
@@ -69,15 +65,29 @@ async fn enroll(
             ));
         }
     }
-    load_course(&state, &id).await?;
+    let (course, _) = load_course(&state, &id).await?;
+    // "Today" is the course's local date.
+    let effective_from = check_date(
+        "effective_from",
+        body.effective_from
+            .unwrap_or_else(|| course.day_of(Utc::now())),
+    )?;
+    let reason = format!("enrolment of {student} from {effective_from}");
     let command = CourseCommand::EnrollStudent {
         student_id: student,
         effective_from,
         by: user.actor(),
         at: Utc::now(),
     };
-    let done = execute(&state, &user, request_id, &id, command).await?;
-    Ok(Json(Accepted::from(&done)))
+    let done = execute(&state, &user, request_id.clone(), &id, command).await?;
+    // A back-dated enrolment puts the student on the registers already opened since.
+    let sessions = sessions_from(&done.aggregate, effective_from);
+    let position =
+        after_course_change(&state, &user, request_id, &done, &sessions, &reason).await?;
+    Ok(Json(Accepted {
+        position,
+        ..Accepted::from(&done)
+    }))
 }
 
 /// When an enrolment ends.
@@ -85,7 +95,7 @@ async fn enroll(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UnenrollQuery {
-    /// First day no longer enrolled (default: today, UTC).
+    /// First day no longer enrolled (default: today in the course's time zone).
     #[serde(default, deserialize_with = "crate::dates::option_date")]
     pub effective_from: Option<NaiveDate>,
 }
@@ -110,21 +120,29 @@ async fn unenroll(
     user.require_admin()?;
     let id = course_id("id", &id)?;
     let student = student_id("student_id", &student)?;
+    let (course, _) = load_course(&state, &id).await?;
     let effective_from = check_date(
         "effective_from",
         query
             .effective_from
-            .unwrap_or_else(|| Utc::now().date_naive()),
+            .unwrap_or_else(|| course.day_of(Utc::now())),
     )?;
-    load_course(&state, &id).await?;
+    let reason = format!("unenrolment of {student} from {effective_from}");
     let command = CourseCommand::UnenrollStudent {
         student_id: student,
         effective_from,
         by: user.actor(),
         at: Utc::now(),
     };
-    let done = execute(&state, &user, request_id, &id, command).await?;
-    Ok(Json(Accepted::from(&done)))
+    let done = execute(&state, &user, request_id.clone(), &id, command).await?;
+    // A past-dated unenrolment takes the student off the registers opened since.
+    let sessions = sessions_from(&done.aggregate, effective_from);
+    let position =
+        after_course_change(&state, &user, request_id, &done, &sessions, &reason).await?;
+    Ok(Json(Accepted {
+        position,
+        ..Accepted::from(&done)
+    }))
 }
 
 /// A student of a course, with enrolment periods.
@@ -166,7 +184,7 @@ async fn students(
     let (course, _) = load_course(&state, &id).await?;
     user.require_course_staff(&course)?;
     let ids: Vec<String> = course.enrollments.keys().map(|s| s.to_string()).collect();
-    let today = Utc::now().date_naive();
+    let today = course.day_of(Utc::now());
     let rows = find_many(state.pool(), &ids).await?;
     let out = rows
         .into_iter()

@@ -6,14 +6,17 @@
 pub mod attendance;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod courses;
 pub mod enrollments;
 pub mod health;
 pub mod imports;
+pub mod me;
 pub mod records;
 pub mod reports;
 pub mod sessions;
 pub mod sheets;
 pub mod statistics;
 pub mod students;
+pub mod timetable;
 pub mod users;

@@ -6,6 +6,7 @@ use crate::app::access::require_student_reader;
 use crate::app::access::visible_courses;
 use crate::app::courses::load_course;
 use crate::app::freshness::{Freshness, wait_for};
+use crate::app::rates;
 use crate::auth::CurrentUser;
 use crate::checks::{check_query_date, course_id, session_id, student_id};
 use crate::error::ApiError;
@@ -15,6 +16,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Role, Status, Tally};
+use projections::course_stats::store::CourseStatsProjection;
 use projections::projector::Projection;
 use projections::register_views::store::RegisterViewsProjection;
 use serde::{Deserialize, Serialize};
@@ -307,7 +309,7 @@ async fn student_records(
         None => None,
     };
     let scope = course_scope(&state, &user).await?;
-    let freshness = wait_for(&state, PROJECTOR, q.min_position, q.wait_ms).await?;
+    let freshness = both_fresh(&state, q.min_position, q.wait_ms).await?;
     let search = SearchQuery {
         student_id: Some(id.to_string()),
         course_id: q.course_id.clone(),
@@ -317,6 +319,13 @@ async fn student_records(
     filters(&mut rows, &search, &scope);
     rows.push(" ORDER BY starts_at, session_id");
     let records: Vec<Record> = rows.build_query_as().fetch_all(state.pool()).await?;
+    // Only the records the statistics count: not cancelled, enrolled on the session's day.
+    let docs =
+        rates::course_docs(state.pool(), records.iter().map(|r| r.course_id.as_str())).await?;
+    let records: Vec<Record> = records
+        .into_iter()
+        .filter(|r| rates::counts(&docs, &r.course_id, &r.student_id, &r.session_id))
+        .collect();
     let mut tally = Tally::default();
     for status in records.iter().filter_map(|r| r.status.as_deref()) {
         if let Some(status) = Status::ALL.into_iter().find(|s| s.as_str() == status) {
@@ -380,26 +389,52 @@ async fn course_counts(
     let id = course_id("id", &id)?;
     let (course, _) = load_course(&state, &id).await?;
     user.require_course_staff(&course)?;
-    let freshness = wait_for(&state, PROJECTOR, q.min_position, q.wait_ms).await?;
-    let (present, late, excused, absent, unmarked, total): (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status = 'present'), count(*) FILTER (WHERE status = 'late'),
-                count(*) FILTER (WHERE status = 'excused'), count(*) FILTER (WHERE status = 'absent'),
-                count(*) FILTER (WHERE status IS NULL), count(*)
-           FROM rm_attendance_records WHERE course_id = $1",
+    let freshness = both_fresh(&state, q.min_position, q.wait_ms).await?;
+    let lines: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT session_id, student_id, status FROM rm_attendance_records WHERE course_id = $1",
     )
     .bind(id.as_str())
-    .fetch_one(state.pool())
+    .fetch_all(state.pool())
     .await?;
-    Ok(Json(CourseCounts {
+    let docs = rates::course_docs(state.pool(), std::iter::once(id.as_str())).await?;
+    let mut counts = CourseCounts {
         course_id: id.to_string(),
-        present,
-        late,
-        excused,
-        absent,
-        unmarked,
-        total,
+        present: 0,
+        late: 0,
+        excused: 0,
+        absent: 0,
+        unmarked: 0,
+        total: 0,
         freshness,
-    }))
+    };
+    // The lines the statistics count, as everywhere else.
+    for (session, student, status) in lines {
+        if !rates::counts(&docs, id.as_str(), &student, &session) {
+            continue;
+        }
+        counts.total += 1;
+        match status.as_deref() {
+            Some("present") => counts.present += 1,
+            Some("late") => counts.late += 1,
+            Some("excused") => counts.excused += 1,
+            Some("absent") => counts.absent += 1,
+            _ => counts.unmarked += 1,
+        }
+    }
+    Ok(Json(counts))
+}
+
+/// Waits for both read models these answers combine (the records and the statistics that
+/// say which records count); caught up only when both are.
+async fn both_fresh(
+    state: &AppState,
+    min_position: Option<i64>,
+    wait_ms: Option<u64>,
+) -> Result<Freshness, ApiError> {
+    let stats = wait_for(state, CourseStatsProjection::NAME, min_position, wait_ms).await?;
+    let mut records = wait_for(state, PROJECTOR, min_position, wait_ms).await?;
+    records.caught_up &= stats.caught_up;
+    Ok(records)
 }
 
 /// The routes of this area.

@@ -14,12 +14,12 @@ use crate::error::ApiError;
 use crate::extract::AppQuery;
 use crate::extract::{AppJson, AppPath, RequestId};
 use crate::state::AppState;
-use crate::views::Accepted;
+use crate::views::{Accepted, SessionSummary};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use domain::course::{CourseCommand, ScheduledSession};
+use domain::course::CourseCommand;
 use domain::register::{RegisterCommand, RegisterEvent};
 use domain::{Method, SessionId, Status};
 use projections::projector::Projection;
@@ -46,36 +46,6 @@ pub struct NewSession {
     pub duration_minutes: u32,
 }
 
-/// A scheduled session.
-#[derive(Serialize, ToSchema)]
-pub struct SessionSummary {
-    /// Session id.
-    pub id: String,
-    /// Course code.
-    pub course_id: String,
-    /// Title.
-    pub title: String,
-    /// Start time.
-    pub starts_at: DateTime<Utc>,
-    /// Length in minutes.
-    pub duration_minutes: u32,
-    /// Whether cancelled.
-    pub cancelled: bool,
-}
-
-impl SessionSummary {
-    fn new(id: &SessionId, course: &str, s: &ScheduledSession) -> Self {
-        SessionSummary {
-            id: id.to_string(),
-            course_id: course.to_string(),
-            title: s.title.clone(),
-            starts_at: s.starts_at,
-            duration_minutes: s.duration_minutes,
-            cancelled: s.cancelled,
-        }
-    }
-}
-
 /// The answer to scheduling: the new session and the course's version.
 #[derive(Serialize, ToSchema)]
 pub struct Scheduled {
@@ -100,7 +70,7 @@ pub struct Scheduled {
         (status = 201, description = "The session is scheduled and its register opened with the students enrolled that day.", body = Scheduled,
             example = json!({
                 "id": "01a20e97abab71d585620a59b45afc7d",
-                "session": {"id": "01a20e97abab71d585620a59b45afc7d", "course_id": "CS101", "title": "Lecture 1", "starts_at": "2026-09-07T09:00:00Z", "duration_minutes": 90, "cancelled": false},
+                "session": {"id": "01a20e97abab71d585620a59b45afc7d", "course_id": "CS101", "title": "Lecture 1", "starts_at": "2026-09-07T09:00:00Z", "date": "2026-09-07", "duration_minutes": 90, "cancelled": false},
                 "version": 5,
                 "position": 1870
             })),
@@ -135,7 +105,7 @@ async fn schedule(
         .sessions
         .get(&session_id)
         .ok_or_else(|| ApiError::internal("session missing"))?;
-    let summary = SessionSummary::new(&session_id, id.as_str(), session);
+    let summary = SessionSummary::new(&session_id, &done.aggregate, session);
     Ok((
         StatusCode::CREATED,
         Json(Scheduled {
@@ -168,7 +138,7 @@ async fn list(
     let mut sessions: Vec<_> = course
         .sessions
         .iter()
-        .map(|(sid, s)| SessionSummary::new(sid, id.as_str(), s))
+        .map(|(sid, s)| SessionSummary::new(sid, &course, s))
         .collect();
     sessions.sort_by(|a, b| a.starts_at.cmp(&b.starts_at).then_with(|| a.id.cmp(&b.id)));
     Ok(Json(sessions))
@@ -307,7 +277,7 @@ fn roster_row(
     responses(
         (status = 200, description = "The session and its register: each student on the roster with their mark.", body = SessionView,
             example = json!({
-                "session": {"id": "01a20e97abab71d585620a59b45afc7d", "course_id": "CS101", "title": "Lecture 1", "starts_at": "2026-09-07T09:00:00Z", "duration_minutes": 90, "cancelled": false},
+                "session": {"id": "01a20e97abab71d585620a59b45afc7d", "course_id": "CS101", "title": "Lecture 1", "starts_at": "2026-09-07T09:00:00Z", "date": "2026-09-07", "duration_minutes": 90, "cancelled": false},
                 "opened": true,
                 "closed": false,
                 "version": 3,
@@ -365,9 +335,13 @@ async fn view(
         }
     };
     let lines: Vec<(String, Option<RegisterRow>)> = if doc.opened {
-        doc.rows.into_iter().map(|(s, r)| (s, Some(r))).collect()
+        doc.rows
+            .into_iter()
+            .filter(|(_, r)| !r.removed)
+            .map(|(s, r)| (s, Some(r)))
+            .collect()
     } else {
-        let day = ctx.session.starts_at.date_naive();
+        let day = ctx.course.day_of(ctx.session.starts_at);
         ctx.course
             .roster_on(day)
             .into_iter()
@@ -390,7 +364,7 @@ async fn view(
             roster_row(s, name, r, &usernames)
         })
         .collect();
-    let session = SessionSummary::new(&ctx.session_id, ctx.course_id.as_str(), &ctx.session);
+    let session = SessionSummary::new(&ctx.session_id, &ctx.course, &ctx.session);
     Ok(Json(SessionView {
         session,
         opened: doc.opened,

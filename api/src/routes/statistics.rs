@@ -138,7 +138,7 @@ pub async fn statistics_of(
     doc: &CourseStats,
     freshness: Freshness,
 ) -> Result<CourseStatistics, ApiError> {
-    let figures = doc.students(Utc::now().date_naive());
+    let figures = doc.students(doc.day_of(Utc::now()));
     let names = names(
         state.pool(),
         figures.iter().map(|f| f.student_id.clone()).collect(),
@@ -335,7 +335,7 @@ async fn at_risk(
         .map(|s| (s.student_id.clone(), s))
         .collect();
     let students = doc
-        .at_risk(Utc::now().date_naive(), Some(threshold))
+        .at_risk(doc.day_of(Utc::now()), Some(threshold))
         .into_iter()
         .filter_map(|f| by_id.remove(&f.student_id))
         .collect();

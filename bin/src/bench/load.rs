@@ -61,6 +61,7 @@ pub async fn course(
     let mut commands = vec![CourseCommand::CreateCourse {
         course_id: id.clone(),
         details,
+        time_zone: domain::Zone::UTC,
         by: actor.clone(),
         at,
     }];

@@ -12,6 +12,7 @@ mod server;
 mod sheet_import;
 pub mod soak;
 mod student_import;
+mod term;
 
 use crate::config::Connections;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -112,14 +113,17 @@ pub struct Figures {
     pub report_ms: Vec<(String, f64)>,
     /// 6: sheet import pages per second (20-page scans over HTTP, median of three).
     pub sheet_pages_per_sec: Option<f64>,
-    /// 8: seconds to import 10,000 students from an XLSX and enrol them in 20 courses.
+    /// 9: seconds to import 10,000 students from an XLSX and enrol them in 20 courses.
     pub student_import_seconds: Option<f64>,
-    /// 8: raw rows per second of one batched insert of 10,000 students.
+    /// 9: raw rows per second of one batched insert of 10,000 students.
     pub raw_student_rows_per_sec: f64,
     /// 7: peak resident memory of the server process, MiB (none with `--url`).
     pub server_peak_rss_mib: Option<f64>,
     /// 7: the same, measured before workload 6 (the sheet import), MiB.
     pub server_peak_rss_before_sheets_mib: Option<f64>,
+    /// 8: one request scheduling a 15-week, 3-a-week term (45 sessions), milliseconds
+    /// (median of five).
+    pub term_schedule_ms: Option<f64>,
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -200,15 +204,6 @@ impl Figures {
             String::new(),
             String::new(),
         );
-        if let Some(seconds) = self.student_import_seconds {
-            let rows = student_import::STUDENTS as f64 / seconds;
-            line(
-                &format!("8 student import ({} rows, XLSX)", student_import::STUDENTS),
-                format!("{seconds:.1} s, {rows:.0} rows/s"),
-                format!("{:.0} rows/s", self.raw_student_rows_per_sec),
-                ratio(rows, self.raw_student_rows_per_sec),
-            );
-        }
         let rss = self
             .server_peak_rss_mib
             .map(|m| format!("{m:.0} MiB"))
@@ -220,6 +215,25 @@ impl Figures {
                 format!("{before:.0} MiB"),
                 String::new(),
                 String::new(),
+            );
+        }
+        let term = self
+            .term_schedule_ms
+            .map(|ms| format!("{ms:.0} ms/request"))
+            .unwrap_or_else(|| "n/a".into());
+        line(
+            "8 term timetable (45 sessions, 1 request)",
+            term,
+            String::new(),
+            String::new(),
+        );
+        if let Some(seconds) = self.student_import_seconds {
+            let rows = student_import::STUDENTS as f64 / seconds;
+            line(
+                &format!("9 student import ({} rows, XLSX)", student_import::STUDENTS),
+                format!("{seconds:.1} s, {rows:.0} rows/s"),
+                format!("{:.0} rows/s", self.raw_student_rows_per_sec),
+                ratio(rows, self.raw_student_rows_per_sec),
             );
         }
         out
@@ -282,6 +296,7 @@ async fn measure(
     ceiling::batched_inserts(&server.pool, args, figures).await?;
     offline::rebuild(&server.pool, figures).await?;
     offline::reports(args, figures)?;
+    term::term_schedule(server, figures).await?;
     figures.server_peak_rss_before_sheets_mib = server.peak_rss_mib();
     sheet_import::sheet_import(server, figures).await?;
     student_import::student_import(server, figures).await

@@ -39,6 +39,7 @@ async fn sheet_course(stores: &Stores) -> anyhow::Result<(Vec<String>, Vec<Strin
             name: "Benchmark sheets".into(),
             ..CourseDetails::default()
         },
+        time_zone: domain::Zone::UTC,
         by: actor.clone(),
         at,
     }];

@@ -1,4 +1,4 @@
-//! Workload 8: bulk onboarding. A 10,000-row XLSX (the seed's headers, each student with a
+//! Workload 9: bulk onboarding. A 10,000-row XLSX (the seed's headers, each student with a
 //! course of 20 in a course column) through `POST /api/imports/students`, written and enrolled
 //! (20 course commands of 500 enrolments); against one raw `INSERT ... SELECT FROM UNNEST` of
 //! the same rows into a bare table.
@@ -35,6 +35,7 @@ async fn courses(stores: &Stores) -> anyhow::Result<()> {
                 name: format!("Imported course {n}"),
                 ..CourseDetails::default()
             },
+            time_zone: domain::Zone::UTC,
             by: actor.clone(),
             at: Utc::now(),
         };
@@ -81,9 +82,9 @@ fn workbook() -> anyhow::Result<Vec<u8>> {
     Ok(book.save_to_buffer()?)
 }
 
-/// Workload 8.
+/// Workload 9.
 pub async fn student_import(server: &Server, figures: &mut Figures) -> anyhow::Result<()> {
-    let bar = step(&format!("8 student import ({STUDENTS} rows)"), None);
+    let bar = step(&format!("9 student import ({STUDENTS} rows)"), None);
     courses(&Stores::new(&server.pool)).await?;
     let file = tokio::task::spawn_blocking(workbook).await??;
     let form = reqwest::multipart::Form::new()

@@ -2,7 +2,7 @@
 
 use super::{CourseCommand, CourseError, CourseEvent};
 use crate::ids::CourseId;
-use crate::{AttendancePolicy, SessionId, StudentId, UserId};
+use crate::{AttendancePolicy, SessionId, StudentId, UserId, Zone};
 use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
@@ -67,6 +67,9 @@ pub struct Course {
     pub sessions: BTreeMap<SessionId, ScheduledSession>,
     /// The attendance policy.
     pub policy: AttendancePolicy,
+    /// The zone its days are counted in (UTC for courses created before zones existed).
+    #[serde(default)]
+    pub time_zone: Zone,
 }
 
 impl Course {
@@ -85,6 +88,11 @@ impl Course {
         self.enrollments
             .get(student)
             .is_some_and(|periods| periods.iter().any(|p| p.covers(day)))
+    }
+
+    /// The course's day of an instant: the local date in the course's zone.
+    pub fn day_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        self.time_zone.day_of(at)
     }
 
     /// Whether a student has ever been enrolled.
@@ -107,9 +115,10 @@ impl Course {
             CourseCommand::CreateCourse {
                 course_id,
                 details,
+                time_zone,
                 by,
                 at,
-            } => self.create(course_id, details, by, at),
+            } => self.create(course_id, details, time_zone, by, at),
             _ if !self.exists() => Err(CourseError::NotFound),
             CourseCommand::UpdateCourse { details, by, at } => {
                 check_details(&details)?;
@@ -148,12 +157,43 @@ impl Course {
                 by,
                 at,
             } => self.schedule(session_id, title, starts_at, duration_minutes, by, at),
+            CourseCommand::ScheduleTerm {
+                timetable,
+                session_ids,
+                by,
+                at,
+            } => self.schedule_term(&timetable, session_ids, by, at),
             CourseCommand::CancelSession {
                 session_id,
                 reason,
                 by,
                 at,
             } => self.cancel(session_id, reason, by, at),
+            CourseCommand::RescheduleSession {
+                session_id,
+                starts_at,
+                duration_minutes,
+                reason,
+                by,
+                at,
+            } => self.reschedule(session_id, starts_at, duration_minutes, &reason, (by, at)),
+            CourseCommand::RestoreSession {
+                session_id,
+                reason,
+                by,
+                at,
+            } => self.restore(session_id, &reason, (by, at)),
+            CourseCommand::RenameSession {
+                session_id,
+                title,
+                reason,
+                by,
+                at,
+            } => self.rename(session_id, &title, reason, (by, at)),
+            CourseCommand::SetTimeZone { time_zone, by, at } => Ok(changed(
+                self.time_zone != time_zone,
+                CourseEvent::TimeZoneChanged { time_zone, by, at },
+            )),
             CourseCommand::SetPolicy { policy, by, at } => {
                 policy.validate()?;
                 Ok(changed(
@@ -168,6 +208,7 @@ impl Course {
         &self,
         course_id: CourseId,
         details: CourseDetails,
+        time_zone: Zone,
         by: crate::Actor,
         at: DateTime<Utc>,
     ) -> Result<Vec<CourseEvent>, CourseError> {
@@ -175,12 +216,19 @@ impl Course {
             return Err(CourseError::AlreadyExists);
         }
         check_details(&details)?;
-        Ok(vec![CourseEvent::CourseCreated {
+        let created = CourseEvent::CourseCreated {
             course_id,
             details,
-            by,
+            by: by.clone(),
             at,
-        }])
+        };
+        // A course without a zone event counts its days in UTC (as every course did before
+        // zones existed), so only another zone needs saying.
+        let mut events = vec![created];
+        if !time_zone.is_utc() {
+            events.push(CourseEvent::TimeZoneChanged { time_zone, by, at });
+        }
+        Ok(events)
     }
 
     fn enroll(
@@ -190,12 +238,23 @@ impl Course {
         by: crate::Actor,
         at: DateTime<Utc>,
     ) -> Result<Vec<CourseEvent>, CourseError> {
-        match self
-            .enrollments
-            .get(&student_id)
-            .and_then(|periods| periods.last())
-        {
-            // Already enrolled: enrolling again changes nothing.
+        let periods = self.enrollments.get(&student_id);
+        match periods.and_then(|periods| periods.last()) {
+            // Enrolled from an earlier date than recorded: the enrolment starts earlier,
+            // unless that reaches back into the previous enrolment.
+            Some(period) if period.until.is_none() && effective_from < period.from => {
+                let previous = periods.and_then(|p| p.iter().rev().nth(1));
+                if previous.is_some_and(|p| p.until.is_some_and(|until| effective_from < until)) {
+                    return Err(CourseError::EnrollmentOverlaps(student_id));
+                }
+                Ok(vec![CourseEvent::EnrollmentBackdated {
+                    student_id,
+                    effective_from,
+                    by,
+                    at,
+                }])
+            }
+            // Already enrolled from that date or earlier: enrolling again changes nothing.
             Some(period) if period.until.is_none() => Ok(Vec::new()),
             Some(period) if period.until.is_some_and(|until| effective_from < until) => {
                 Err(CourseError::EnrollmentOverlaps(student_id))
@@ -261,6 +320,35 @@ impl Course {
             by,
             at,
         }])
+    }
+
+    /// Every session of a timetable, each checked as a single session would be; one refusal
+    /// refuses them all.
+    fn schedule_term(
+        &self,
+        timetable: &super::Timetable,
+        session_ids: Vec<SessionId>,
+        by: crate::Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<CourseEvent>, CourseError> {
+        let planned = timetable.sessions(self.time_zone)?;
+        if planned.len() != session_ids.len() {
+            return Err(CourseError::SessionIdsMismatch {
+                expected: planned.len(),
+                given: session_ids.len(),
+            });
+        }
+        let mut seen = BTreeSet::new();
+        let mut events = Vec::with_capacity(planned.len());
+        for (session, id) in planned.into_iter().zip(session_ids) {
+            if !seen.insert(id.clone()) {
+                return Err(CourseError::SessionExists(id));
+            }
+            let by = by.clone();
+            let duration = timetable.duration_minutes;
+            events.extend(self.schedule(id, session.title, session.starts_at, duration, by, at)?);
+        }
+        Ok(events)
     }
 
     fn cancel(
@@ -348,6 +436,19 @@ impl Aggregate for Course {
                     until: None,
                 });
             }
+            CourseEvent::EnrollmentBackdated {
+                student_id,
+                effective_from,
+                ..
+            } => {
+                if let Some(open) = self
+                    .enrollments
+                    .get_mut(&student_id)
+                    .and_then(|periods| periods.last_mut())
+                {
+                    open.from = effective_from;
+                }
+            }
             CourseEvent::StudentUnenrolled {
                 student_id,
                 effective_from,
@@ -382,6 +483,10 @@ impl Aggregate for Course {
                 }
             }
             CourseEvent::AttendancePolicyChanged { policy, .. } => self.policy = policy,
+            CourseEvent::TimeZoneChanged { time_zone, .. } => self.time_zone = time_zone,
+            change @ (CourseEvent::SessionRescheduled { .. }
+            | CourseEvent::SessionRestored { .. }
+            | CourseEvent::SessionRenamed { .. }) => self.apply_change(change),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::aggregate::CourseDetails;
 use crate::ids::CourseId;
-use crate::{Actor, AttendancePolicy, SessionId, StudentId, UserId};
+use crate::{Actor, AttendancePolicy, SessionId, StudentId, UserId, Zone};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// A request to change a course.
@@ -14,6 +14,8 @@ pub enum CourseCommand {
         course_id: CourseId,
         /// Name, department, credits, semester.
         details: CourseDetails,
+        /// The zone its days are counted in (the institution's unless chosen).
+        time_zone: Zone,
         /// Who asks.
         by: Actor,
         /// When.
@@ -83,12 +85,71 @@ pub enum CourseCommand {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Put a whole term's sessions on the calendar at once: all of them or none.
+    ScheduleTerm {
+        /// The timetable, in the course's local time.
+        timetable: super::Timetable,
+        /// One new id per session the timetable means, in date order.
+        session_ids: Vec<SessionId>,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Cancel a scheduled session.
     CancelSession {
         /// The session.
         session_id: SessionId,
         /// Why, if given.
         reason: Option<String>,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Move a session: a new start and/or length, with a reason.
+    RescheduleSession {
+        /// The session.
+        session_id: SessionId,
+        /// The new start (unchanged when none).
+        starts_at: Option<DateTime<Utc>>,
+        /// The new length (unchanged when none).
+        duration_minutes: Option<u32>,
+        /// Why (required).
+        reason: String,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Put a cancelled session back on the calendar, with a reason.
+    RestoreSession {
+        /// The session.
+        session_id: SessionId,
+        /// Why (required).
+        reason: String,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Give a session a new title.
+    RenameSession {
+        /// The session.
+        session_id: SessionId,
+        /// The new title.
+        title: String,
+        /// Why, if given.
+        reason: Option<String>,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Count the course's days in another time zone.
+    SetTimeZone {
+        /// The IANA zone.
+        time_zone: Zone,
         /// Who asks.
         by: Actor,
         /// When.

@@ -40,6 +40,29 @@ pub enum CourseError {
     /// Sessions last 1 to 1440 minutes.
     #[error("a session lasts between 1 and 1440 minutes")]
     InvalidDuration,
+    /// A timetable that holds no session (no weekday, or every date skipped).
+    #[error(
+        "the timetable holds no session: give at least one weekday between the first and last date"
+    )]
+    EmptyTimetable,
+    /// A timetable whose last date is before its first.
+    #[error("the last date is before the first date")]
+    TermEndsBeforeItStarts,
+    /// A timetable longer than a term can be.
+    #[error("a timetable spans at most 400 days and 730 sessions")]
+    TimetableTooLong,
+    /// A timetable given too few or too many session ids (the caller's bug, or a course
+    /// changed in between).
+    #[error("the timetable means {expected} sessions, {given} ids were given")]
+    SessionIdsMismatch {
+        /// Sessions the timetable means.
+        expected: usize,
+        /// Ids given.
+        given: usize,
+    },
+    /// A change that needs a reason was given none.
+    #[error("a reason is required")]
+    ReasonRequired,
     /// The policy is out of range.
     #[error("invalid attendance policy: {0}")]
     InvalidPolicy(#[from] PolicyError),

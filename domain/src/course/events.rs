@@ -2,7 +2,7 @@
 
 use super::aggregate::CourseDetails;
 use crate::ids::CourseId;
-use crate::{Actor, AttendancePolicy, SessionId, StudentId, UserId};
+use crate::{Actor, AttendancePolicy, SessionId, StudentId, UserId, Zone};
 use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -59,6 +59,17 @@ pub enum CourseEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A current enrolment starts earlier than recorded (a back-dated enrolment).
+    EnrollmentBackdated {
+        /// The student.
+        student_id: StudentId,
+        /// The new first day enrolled.
+        effective_from: NaiveDate,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// A student no longer belongs to the course from a date on.
     StudentUnenrolled {
         /// The student.
@@ -96,6 +107,57 @@ pub enum CourseEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A session moved (new start and/or length).
+    SessionRescheduled {
+        /// The session.
+        session_id: SessionId,
+        /// The new start.
+        starts_at: DateTime<Utc>,
+        /// The new length in minutes.
+        duration_minutes: u32,
+        /// Why.
+        reason: String,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A cancelled session is back on the calendar.
+    SessionRestored {
+        /// The session.
+        session_id: SessionId,
+        /// Why.
+        reason: String,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A session has a new title.
+    SessionRenamed {
+        /// The session.
+        session_id: SessionId,
+        /// The new title.
+        title: String,
+        /// Why, if given.
+        reason: Option<String>,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The course's time zone changed: from now on every "day" of the course (rosters, the
+    /// seed `date` look-up, reports) is the local date of a session's start in this zone.
+    // The stored name (the payload's tag too) is frozen as `CourseTimeZoneChanged`.
+    #[serde(rename = "CourseTimeZoneChanged")]
+    TimeZoneChanged {
+        /// The IANA zone.
+        time_zone: Zone,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The attendance policy changed (it applies to past sessions too).
     AttendancePolicyChanged {
         /// The new policy.
@@ -119,6 +181,11 @@ impl CourseEvent {
             | CourseEvent::StudentUnenrolled { by, .. }
             | CourseEvent::SessionScheduled { by, .. }
             | CourseEvent::SessionCancelled { by, .. }
+            | CourseEvent::EnrollmentBackdated { by, .. }
+            | CourseEvent::SessionRescheduled { by, .. }
+            | CourseEvent::SessionRestored { by, .. }
+            | CourseEvent::SessionRenamed { by, .. }
+            | CourseEvent::TimeZoneChanged { by, .. }
             | CourseEvent::AttendancePolicyChanged { by, .. } => by,
         }
     }
@@ -137,6 +204,11 @@ impl DomainEvent for CourseEvent {
             CourseEvent::SessionScheduled { .. } => "SessionScheduled",
             CourseEvent::SessionCancelled { .. } => "SessionCancelled",
             CourseEvent::AttendancePolicyChanged { .. } => "AttendancePolicyChanged",
+            CourseEvent::TimeZoneChanged { .. } => "CourseTimeZoneChanged",
+            CourseEvent::SessionRescheduled { .. } => "SessionRescheduled",
+            CourseEvent::EnrollmentBackdated { .. } => "EnrollmentBackdated",
+            CourseEvent::SessionRestored { .. } => "SessionRestored",
+            CourseEvent::SessionRenamed { .. } => "SessionRenamed",
         }
         .to_string()
     }

@@ -10,6 +10,8 @@ use cqrs_es::test::TestFramework;
 
 type CourseTest = TestFramework<Course>;
 
+mod calendar;
+
 // ---------------------------------------------------------------- helpers
 
 fn cs101() -> CourseId {
@@ -155,6 +157,7 @@ fn create(details: CourseDetails) -> CourseCommand {
     CourseCommand::CreateCourse {
         course_id: cs101(),
         details,
+        time_zone: crate::Zone::UTC,
         by: admin(),
         at: t(8, 0),
     }

@@ -52,6 +52,9 @@ pub struct Register {
     /// SHA-256 of every sheet page imported.
     #[serde(default)]
     pub sheets: BTreeSet<String>,
+    /// Students taken off the roster by an amendment.
+    #[serde(default)]
+    pub removed: BTreeSet<StudentId>,
 }
 
 pub(super) type Decision = Result<Vec<RegisterEvent>, RegisterError>;
@@ -122,6 +125,13 @@ impl Register {
                 at,
             } => self.correct(student_id, status, reason, method, by, at),
             RegisterCommand::CloseRegister { by, at } => Ok(self.close(by, at)),
+            RegisterCommand::AmendRoster {
+                roster,
+                reason,
+                by,
+                at,
+            } => Ok(self.amend_roster(roster, reason, by, at)),
+            RegisterCommand::ReopenRegister { reason, by, at } => self.reopen(reason, by, at),
             RegisterCommand::ImportSheetPage {
                 sha256,
                 page,
@@ -154,7 +164,7 @@ impl Register {
         at: DateTime<Utc>,
     ) -> Result<Option<RegisterEvent>, RegisterError> {
         let Some(mark) = self.roster.get(&student_id) else {
-            return Err(RegisterError::NotOnRoster(student_id));
+            return Err(self.not_on_roster(student_id));
         };
         match mark {
             Some(mark) if mark.status == status => Ok(None),
@@ -234,7 +244,7 @@ impl Register {
         at: DateTime<Utc>,
     ) -> Decision {
         let Some(mark) = self.roster.get(&student_id) else {
-            return Err(RegisterError::NotOnRoster(student_id));
+            return Err(self.not_on_roster(student_id));
         };
         if reason.trim().is_empty() {
             return Err(RegisterError::ReasonRequired);
@@ -375,6 +385,8 @@ impl Aggregate for Register {
                     mark.writer = Writer::Person;
                 }
             }
+            change @ (RegisterEvent::RosterAmended { .. }
+            | RegisterEvent::RegisterReopened { .. }) => self.apply_roster(change),
             RegisterEvent::RegisterClosed {
                 defaulted_absent,
                 by,

@@ -115,6 +115,26 @@ pub enum RegisterCommand {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Make the roster what the course's enrolments say for the session's day.
+    AmendRoster {
+        /// The students who should be on the roster.
+        roster: Vec<StudentId>,
+        /// Why.
+        reason: String,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Open a closed register again, with a reason.
+    ReopenRegister {
+        /// Why (required).
+        reason: String,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Close the register: unmarked students become absent; later only corrections.
     CloseRegister {
         /// Who asks.

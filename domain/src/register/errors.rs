@@ -41,6 +41,11 @@ pub enum RegisterError {
     /// Only marked students can be corrected.
     #[error("student {0} has no mark to correct yet")]
     NotMarked(StudentId),
+    /// The student was taken off the roster (their enrolment changed).
+    #[error(
+        "student {0} was removed from this session's roster (their enrolment does not cover the session's day); their earlier marks no longer count"
+    )]
+    RemovedFromRoster(StudentId),
     /// After closing, only corrections are accepted.
     #[error("the register is closed; only corrections are accepted")]
     Closed,

@@ -98,6 +98,30 @@ pub enum RegisterEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The register's roster follows the course's enrolments (a back-dated enrolment or
+    /// unenrolment, a session moved to another day). A removed student's earlier marks stay
+    /// in the history and stop counting.
+    RosterAmended {
+        /// Students now on the roster.
+        added: Vec<StudentId>,
+        /// Students no longer on it.
+        removed: Vec<StudentId>,
+        /// Why.
+        reason: String,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A closed register was opened again for marks.
+    RegisterReopened {
+        /// Why.
+        reason: String,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The register was closed; the listed unmarked students became absent.
     RegisterClosed {
         /// Students defaulted to absent.
@@ -119,6 +143,8 @@ impl RegisterEvent {
             | RegisterEvent::MarksHeldForReview { by, .. }
             | RegisterEvent::SheetImported { by, .. }
             | RegisterEvent::ReviewResolved { by, .. }
+            | RegisterEvent::RosterAmended { by, .. }
+            | RegisterEvent::RegisterReopened { by, .. }
             | RegisterEvent::RegisterClosed { by, .. } => by,
         }
     }
@@ -135,6 +161,8 @@ impl DomainEvent for RegisterEvent {
             RegisterEvent::SheetImported { .. } => "SheetImported",
             RegisterEvent::ReviewResolved { .. } => "ReviewResolved",
             RegisterEvent::RegisterClosed { .. } => "RegisterClosed",
+            RegisterEvent::RosterAmended { .. } => "RosterAmended",
+            RegisterEvent::RegisterReopened { .. } => "RegisterReopened",
         }
         .to_string()
     }

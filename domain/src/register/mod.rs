@@ -5,6 +5,7 @@ mod aggregate;
 mod commands;
 mod errors;
 mod events;
+mod roster;
 mod sheet;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
 
+mod roster;
 mod writers;
 
 type RegisterTest = TestFramework<Register>;

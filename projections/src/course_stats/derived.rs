@@ -45,11 +45,31 @@ pub struct SessionFigures {
 }
 
 impl CourseStats {
+    /// The course's day of an instant: its local date in the course's zone.
+    pub fn day_of(&self, at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+        self.time_zone.day_of(at)
+    }
+
     /// Sessions that count (not cancelled), by start time.
     fn counted_sessions(&self) -> Vec<(&String, &super::SessionInfo)> {
         let mut sessions: Vec<_> = self.sessions.iter().filter(|(_, s)| !s.cancelled).collect();
         sessions.sort_by_key(|(id, s)| (s.starts_at, *id));
         sessions
+    }
+
+    /// The one definition of a mark that counts, used by every figure, route and report: its
+    /// session is not cancelled and the student was enrolled on the session's local day (so a
+    /// past-dated unenrolment or a roster amendment takes it out, and a reschedule moves it to
+    /// its new day).
+    pub fn counts(&self, student: &str, session: &super::SessionInfo) -> bool {
+        !session.cancelled && self.is_enrolled_on(student, self.day_of(session.starts_at))
+    }
+
+    /// [`CourseStats::counts`] by session id (an unknown session counts for nothing).
+    pub fn counts_in(&self, student: &str, session_id: &str) -> bool {
+        self.sessions
+            .get(session_id)
+            .is_some_and(|session| self.counts(student, session))
     }
 
     /// Whether a student was enrolled on a day.
@@ -65,13 +85,13 @@ impl CourseStats {
         let history: Vec<(NaiveDate, Option<Status>)> = self
             .counted_sessions()
             .into_iter()
+            .filter(|(_, s)| self.counts(student, s))
             .map(|(id, s)| {
                 (
-                    s.starts_at.date_naive(),
+                    self.day_of(s.starts_at),
                     marks.and_then(|m| m.get(id)).copied(),
                 )
             })
-            .filter(|(day, _)| self.is_enrolled_on(student, *day))
             .collect();
         let tally = Tally::over_sessions(history.iter().copied(), |_| true);
         let rate = tally.rate(&self.policy);
@@ -124,7 +144,7 @@ impl CourseStats {
             .sessions
             .iter()
             .map(|(id, s)| {
-                let day = s.starts_at.date_naive();
+                let day = self.day_of(s.starts_at);
                 let mut tally = Tally::default();
                 // Only students enrolled that day count, as in the student figures.
                 for (student, marks) in &self.marks {

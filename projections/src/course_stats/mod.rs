@@ -13,7 +13,7 @@ use crate::projector::Changes;
 use chrono::{DateTime, Utc};
 use domain::course::{CourseEvent, EnrollmentPeriod};
 use domain::register::RegisterEvent;
-use domain::{AttendancePolicy, Status};
+use domain::{AttendancePolicy, Status, Zone};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -56,6 +56,8 @@ pub struct CourseStats {
     pub sessions: BTreeMap<String, SessionInfo>,
     /// Register state by session id.
     pub registers: BTreeMap<String, RegisterState>,
+    /// The zone the course's days are counted in.
+    pub time_zone: Zone,
     /// Current status per student per session.
     pub marks: BTreeMap<String, BTreeMap<String, Status>>,
     /// Global position of the last event applied.
@@ -99,6 +101,19 @@ fn apply_course(model: &mut CourseStats, event: &CourseEvent) {
                 until: None,
             });
         }
+        CourseEvent::EnrollmentBackdated {
+            student_id,
+            effective_from,
+            ..
+        } => {
+            if let Some(open) = model
+                .enrollments
+                .get_mut(student_id.as_str())
+                .and_then(|p| p.last_mut())
+            {
+                open.from = *effective_from;
+            }
+        }
         CourseEvent::StudentUnenrolled {
             student_id,
             effective_from,
@@ -131,6 +146,28 @@ fn apply_course(model: &mut CourseStats, event: &CourseEvent) {
             }
         }
         CourseEvent::AttendancePolicyChanged { policy, .. } => model.policy = *policy,
+        CourseEvent::TimeZoneChanged { time_zone, .. } => model.time_zone = *time_zone,
+        CourseEvent::SessionRescheduled {
+            session_id,
+            starts_at,
+            ..
+        } => {
+            if let Some(session) = model.sessions.get_mut(session_id.as_str()) {
+                session.starts_at = *starts_at;
+            }
+        }
+        CourseEvent::SessionRestored { session_id, .. } => {
+            if let Some(session) = model.sessions.get_mut(session_id.as_str()) {
+                session.cancelled = false;
+            }
+        }
+        CourseEvent::SessionRenamed {
+            session_id, title, ..
+        } => {
+            if let Some(session) = model.sessions.get_mut(session_id.as_str()) {
+                session.title = title.clone();
+            }
+        }
     }
 }
 
@@ -163,11 +200,25 @@ fn apply_register(model: &mut CourseStats, session: &str, event: &RegisterEvent)
                 mark(student.as_str(), Status::Absent);
             }
         }
+        RegisterEvent::RosterAmended { removed, .. } => {
+            // A removed student's mark stops counting (it stays in the history).
+            for student in removed {
+                model.changes.part(student.as_str());
+                if let Some(marks) = model.marks.get_mut(student.as_str()) {
+                    marks.remove(session);
+                }
+            }
+        }
+        RegisterEvent::RegisterReopened { .. } => {}
     }
     let register = model.registers.entry(session.to_string()).or_default();
     let before = *register;
     register.taken = true;
-    register.closed |= matches!(event, RegisterEvent::RegisterClosed { .. });
+    register.closed = match event {
+        RegisterEvent::RegisterClosed { .. } => true,
+        RegisterEvent::RegisterReopened { .. } => false,
+        _ => register.closed,
+    };
     // The register's state is in the head; no student's figures depend on it.
     if *register != before {
         model.changes.head();

@@ -7,8 +7,8 @@ use crate::event::ProjectedEvent;
 use crate::projector::{Changes, Projection, load_split};
 use chrono::Utc;
 use domain::AttendancePolicy;
-use domain::Status;
 use domain::course::EnrollmentPeriod;
+use domain::{Status, Zone};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, HashMap};
@@ -29,6 +29,7 @@ type HeadParts<'a> = (
     &'a BTreeMap<String, Vec<EnrollmentPeriod>>,
     &'a BTreeMap<String, SessionInfo>,
     &'a BTreeMap<String, RegisterState>,
+    &'a Zone,
 );
 
 fn head_parts(doc: &CourseStats) -> HeadParts<'_> {
@@ -39,16 +40,25 @@ fn head_parts(doc: &CourseStats) -> HeadParts<'_> {
         enrollments,
         sessions,
         registers,
+        time_zone,
         marks: _,
         position: _,
         changes: _,
     } = doc;
-    (course_id, name, policy, enrollments, sessions, registers)
+    (
+        course_id,
+        name,
+        policy,
+        enrollments,
+        sessions,
+        registers,
+        time_zone,
+    )
 }
 
 /// The stored head of a document: small, and written only when it changes.
 fn head(doc: &CourseStats) -> CourseStats {
-    let (course_id, name, policy, enrollments, sessions, registers) = head_parts(doc);
+    let (course_id, name, policy, enrollments, sessions, registers, time_zone) = head_parts(doc);
     CourseStats {
         course_id: course_id.clone(),
         name: name.clone(),
@@ -56,6 +66,7 @@ fn head(doc: &CourseStats) -> CourseStats {
         enrollments: enrollments.clone(),
         sessions: sessions.clone(),
         registers: registers.clone(),
+        time_zone: *time_zone,
         marks: BTreeMap::new(),
         position: 0,
         changes: Changes::default(),
@@ -100,8 +111,9 @@ impl Projection for CourseStatsProjection {
         conn: &mut PgConnection,
         models: &BTreeMap<String, CourseStats>,
     ) -> Result<(), sqlx::Error> {
-        let today = Utc::now().date_naive();
+        let now = Utc::now();
         for (course_id, doc) in models {
+            let today = doc.day_of(now);
             if !doc.changes.head_changed() {
                 sqlx::query("UPDATE rm_course_stats SET position = $2 WHERE course_id = $1")
                     .bind(course_id)

@@ -11,6 +11,8 @@ use domain::{
 };
 use std::collections::BTreeMap;
 
+mod calendar;
+
 // ---------------------------------------------------------------- helpers
 
 const COURSE: &str = "CS101";

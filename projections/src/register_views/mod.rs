@@ -36,6 +36,10 @@ pub struct RegisterRow {
     /// Why the row of a scanned sheet is held for review, while it is.
     #[serde(default)]
     pub held_for_review: Option<String>,
+    /// Taken off the roster by an amendment: the line is kept (its record row too) with no
+    /// status, so that nothing counts it and no reader shows it.
+    #[serde(default)]
+    pub removed: bool,
 }
 
 /// The view of one session's register.
@@ -75,7 +79,10 @@ pub fn session_of(event: &ProjectedEvent) -> Option<String> {
     match &event.event {
         DomainEvent::Register(_) => Some(event.aggregate_id.clone()),
         DomainEvent::Course(CourseEvent::SessionScheduled { session_id, .. })
-        | DomainEvent::Course(CourseEvent::SessionCancelled { session_id, .. }) => {
+        | DomainEvent::Course(CourseEvent::SessionCancelled { session_id, .. })
+        | DomainEvent::Course(CourseEvent::SessionRescheduled { session_id, .. })
+        | DomainEvent::Course(CourseEvent::SessionRestored { session_id, .. })
+        | DomainEvent::Course(CourseEvent::SessionRenamed { session_id, .. }) => {
             Some(session_id.to_string())
         }
         DomainEvent::Course(_) => None,
@@ -100,6 +107,18 @@ pub fn apply(view: &mut RegisterView, event: &ProjectedEvent) {
             view.duration_minutes = *duration_minutes;
         }
         DomainEvent::Course(CourseEvent::SessionCancelled { .. }) => view.cancelled = true,
+        DomainEvent::Course(CourseEvent::SessionRestored { .. }) => view.cancelled = false,
+        DomainEvent::Course(CourseEvent::SessionRescheduled {
+            starts_at,
+            duration_minutes,
+            ..
+        }) => {
+            view.starts_at = Some(*starts_at);
+            view.duration_minutes = *duration_minutes;
+        }
+        DomainEvent::Course(CourseEvent::SessionRenamed { title, .. }) => {
+            view.title = title.clone()
+        }
         DomainEvent::Course(_) => {}
         DomainEvent::Register(e) => {
             view.version = view.version.max(event.sequence);
@@ -133,7 +152,12 @@ fn note_changes(changes: &mut Changes, event: &DomainEvent) {
                 changes.part(student.as_str());
             }
         }
-        RegisterEvent::SheetImported { .. } => {}
+        RegisterEvent::SheetImported { .. } | RegisterEvent::RegisterReopened { .. } => {}
+        RegisterEvent::RosterAmended { added, removed, .. } => {
+            for student in added.iter().chain(removed) {
+                changes.part(student.as_str());
+            }
+        }
     }
 }
 
@@ -170,6 +194,7 @@ fn apply_register(view: &mut RegisterView, event: &RegisterEvent) {
                 corrected: false,
                 correction_reason: None,
                 held_for_review: None,
+                removed: false,
             };
         }
         RegisterEvent::AttendanceCorrected {
@@ -202,6 +227,22 @@ fn apply_register(view: &mut RegisterView, event: &RegisterEvent) {
             }
         }
         RegisterEvent::SheetImported { .. } => {}
+        RegisterEvent::RegisterReopened { .. } => view.closed = false,
+        RegisterEvent::RosterAmended { added, removed, .. } => {
+            for student in removed {
+                view.rows.insert(
+                    student.to_string(),
+                    RegisterRow {
+                        removed: true,
+                        ..RegisterRow::default()
+                    },
+                );
+            }
+            for student in added {
+                view.rows
+                    .insert(student.to_string(), RegisterRow::default());
+            }
+        }
         RegisterEvent::RegisterClosed {
             defaulted_absent,
             by,

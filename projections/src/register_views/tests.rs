@@ -283,6 +283,7 @@ fn attendance_recorded_fills_the_row() {
             corrected: false,
             correction_reason: None,
             held_for_review: None,
+            removed: false,
         }
     );
     // the other rows stay unmarked
@@ -309,6 +310,7 @@ fn attendance_corrected_sets_the_new_status_and_reason_keeping_the_remark() {
             corrected: true,
             correction_reason: Some("arrived after roll call".into()),
             held_for_review: None,
+            removed: false,
         }
     );
 }

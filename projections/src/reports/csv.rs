@@ -108,7 +108,7 @@ impl ReportFormat for CsvFormat {
         header.extend(r.sessions.iter().map(|s| {
             text(format!(
                 "{} {}",
-                s.starts_at.format("%Y-%m-%d %H:%M"),
+                s.local_start.format("%Y-%m-%d %H:%M"),
                 s.title
             ))
         }));

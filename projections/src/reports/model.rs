@@ -4,7 +4,7 @@
 use crate::course_stats::CourseStats;
 use crate::course_stats::derived::riskiest_first;
 use crate::register_views::RegisterView;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use domain::{Status, Tally};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -29,6 +29,8 @@ pub struct ReportSession {
     pub title: String,
     /// Start.
     pub starts_at: DateTime<Utc>,
+    /// Start on the course's wall clock (what the columns show).
+    pub local_start: NaiveDateTime,
 }
 
 /// A student row of a course report.
@@ -188,7 +190,7 @@ pub fn course_report(
     generated_at: DateTime<Utc>,
     as_of: Option<DateTime<Utc>>,
 ) -> CourseReport {
-    let today = as_of.unwrap_or(generated_at).date_naive();
+    let today = stats.day_of(as_of.unwrap_or(generated_at));
     let figures = stats.session_figures();
     let columns: Vec<_> = figures.iter().filter(|s| !s.cancelled).collect();
     let sessions = columns
@@ -197,6 +199,7 @@ pub fn course_report(
             session_id: s.session_id.clone(),
             title: s.title.clone(),
             starts_at: s.starts_at,
+            local_start: stats.time_zone.show(s.starts_at).naive_local(),
         })
         .collect();
     let session_totals = columns.iter().map(|s| s.tally).collect();
@@ -209,7 +212,7 @@ pub fn course_report(
             let statuses = columns
                 .iter()
                 .map(|c| {
-                    let enrolled = stats.is_enrolled_on(&f.student_id, c.starts_at.date_naive());
+                    let enrolled = stats.is_enrolled_on(&f.student_id, stats.day_of(c.starts_at));
                     marks
                         .and_then(|m| m.get(&c.session_id))
                         .copied()
@@ -248,7 +251,7 @@ pub fn student_report(
     generated_at: DateTime<Utc>,
     as_of: Option<DateTime<Utc>>,
 ) -> StudentReport {
-    let figures = stats.student(student_id, as_of.unwrap_or(generated_at).date_naive());
+    let figures = stats.student(student_id, stats.day_of(as_of.unwrap_or(generated_at)));
     let mut rows: Vec<_> = views
         .iter()
         .filter(|v| !v.cancelled)
@@ -257,13 +260,13 @@ pub fn student_report(
             let enrolled = stats
                 .enrollments
                 .get(student_id)
-                .is_some_and(|periods| periods.iter().any(|p| p.covers(starts_at.date_naive())));
+                .is_some_and(|periods| periods.iter().any(|p| p.covers(stats.day_of(starts_at))));
             if !enrolled {
                 return None;
             }
             let row = v.rows.get(student_id).cloned().unwrap_or_default();
             Some(StudentReportRow {
-                date: starts_at.date_naive(),
+                date: stats.day_of(starts_at),
                 starts_at,
                 title: v.title.clone(),
                 status: row.status,
@@ -303,10 +306,10 @@ pub fn at_risk_report(
     generated_at: DateTime<Utc>,
     as_of: Option<DateTime<Utc>>,
 ) -> AtRiskReport {
-    let today = as_of.unwrap_or(generated_at).date_naive();
     let mut rows: Vec<_> = courses
         .iter()
         .flat_map(|stats| {
+            let today = stats.day_of(as_of.unwrap_or(generated_at));
             stats
                 .at_risk(today, Some(threshold))
                 .into_iter()

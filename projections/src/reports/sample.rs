@@ -19,6 +19,7 @@ pub fn course_report(students: usize, sessions: usize) -> CourseReport {
             session_id: format!("s{n}"),
             title: format!("Lecture {}", n + 1),
             starts_at: start + Duration::days(n as i64),
+            local_start: (start + Duration::days(n as i64)).naive_utc(),
         })
         .collect();
     let rows: Vec<_> = (0..students)

@@ -139,7 +139,7 @@ impl XlsxFormat {
         titles.extend(
             r.sessions
                 .iter()
-                .map(|s| format!("{} {}", s.starts_at.format("%Y-%m-%d %H:%M"), s.title)),
+                .map(|s| format!("{} {}", s.local_start.format("%Y-%m-%d %H:%M"), s.title)),
         );
         titles.extend(counts_titles());
         titles.push("at risk".into());

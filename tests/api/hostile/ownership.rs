@@ -124,6 +124,11 @@ fn cases(w: &World, job: &str) -> Vec<Case> {
     vec![
         Case::new(Method::GET, "/api/auth/me").allow(EVERYONE, OK),
         Case::new(Method::GET, "/api/reports/formats").allow(EVERYONE, OK),
+        Case::new(
+            Method::GET,
+            "/api/me/sessions?from=2026-09-01&to=2026-09-30",
+        )
+        .allow(EVERYONE, OK),
         Case::new(Method::GET, "/api/metrics")
             .forbid(ALL_BUT_ADMIN)
             .allow(&[Admin], OK),
@@ -161,6 +166,44 @@ fn cases(w: &World, job: &str) -> Vec<Case> {
         // A job is visible to admins and its uploader only; others cannot tell it exists.
         job_read(format!("/api/sheets/{job}")),
         job_read(format!("/api/sheets/{job}/pages/1.png")),
+        // The calendar (issue 17): the zone and reopening are the admin's; the timetable and
+        // session changes are the course staff's.
+        Case::new(Method::PUT, "/api/courses/CS101/time-zone")
+            .body(json!({"time_zone": "UTC"}))
+            .forbid(ALL_BUT_ADMIN)
+            .allow(&[Admin], OK),
+        Case::new(Method::POST, "/api/courses/CS101/schedule")
+            .body(
+                json!({"weekdays": ["mon"], "at": "09:00", "duration_minutes": 60,
+                "first_date": "2026-10-05", "last_date": "2026-10-12"}),
+            )
+            .forbid(NOT_STAFF)
+            .allow(STAFF, StatusCode::CREATED),
+        Case::new(
+            Method::POST,
+            format!("/api/courses/CS101/sessions/{s}/rename"),
+        )
+        .body(json!({"title": "Lecture one"}))
+        .forbid(NOT_STAFF)
+        .allow(STAFF, OK),
+        Case::new(
+            Method::POST,
+            format!("/api/courses/CS101/sessions/{s}/reschedule"),
+        )
+        .body(json!({"duration_minutes": 80, "reason": "shorter"}))
+        .forbid(NOT_STAFF)
+        .allow(STAFF, OK),
+        Case::new(
+            Method::POST,
+            format!("/api/courses/CS101/sessions/{s}/restore"),
+        )
+        .body(json!({"reason": "not cancelled: nothing changes"}))
+        .forbid(NOT_STAFF)
+        .allow(STAFF, OK),
+        Case::new(Method::POST, format!("/api/sessions/{s}/reopen"))
+            .body(json!({"reason": "not closed: nothing changes"}))
+            .forbid(ALL_BUT_ADMIN)
+            .allow(&[Admin], OK),
     ]
 }
 

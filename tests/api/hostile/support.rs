@@ -220,6 +220,21 @@ impl Ids {
                 json!({"status": "late", "reason": "typo"})
             }
             ("POST", "/api/sessions/{id}/review/{student_id}") => json!({"status": "late"}),
+            ("POST", "/api/courses/{id}/schedule") => json!({
+                "weekdays": ["mon"], "at": "09:00", "duration_minutes": 60,
+                "first_date": "2026-10-05", "last_date": "2026-10-12"
+            }),
+            ("PUT", "/api/courses/{id}/time-zone") => json!({"time_zone": "Europe/Berlin"}),
+            ("POST", "/api/courses/{id}/sessions/{session_id}/reschedule") => {
+                json!({"starts_at": "2026-09-07T10:00:00Z", "reason": "room change"})
+            }
+            ("POST", "/api/courses/{id}/sessions/{session_id}/restore") => {
+                json!({"reason": "back on"})
+            }
+            ("POST", "/api/courses/{id}/sessions/{session_id}/rename") => {
+                json!({"title": "Renamed lecture"})
+            }
+            ("POST", "/api/sessions/{id}/reopen") => json!({"reason": "closed too early"}),
             _ if op.takes_json() => panic!("no valid body for {}: add one", op.name()),
             _ => return None,
         };

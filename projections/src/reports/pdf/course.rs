@@ -137,7 +137,7 @@ fn columns(canvas: &mut Canvas, r: &CourseReport) -> Columns {
     ];
     for s in &r.sessions {
         columns.push(Column::rotated(
-            &s.starts_at.format("%Y-%m-%d %H:%M").to_string(),
+            &s.local_start.format("%Y-%m-%d %H:%M").to_string(),
             &s.title,
             session_width,
             Align::Centre,

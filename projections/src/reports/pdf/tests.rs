@@ -218,6 +218,7 @@ fn course(students: usize, sessions: usize) -> CourseReport {
                 session_id: format!("sess-{j}"),
                 title: format!("Lecture {}", j + 1),
                 starts_at: at(j as i64 * 2, 9),
+                local_start: at(j as i64 * 2, 9).naive_utc(),
             })
             .collect(),
         students,
