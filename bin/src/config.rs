@@ -49,7 +49,7 @@ pub struct Connections {
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/attendance"
+        default_value = crate::embedded::DEFAULT_DATABASE_URL
     )]
     pub database_url: String,
     /// Largest number of database connections.
@@ -59,7 +59,7 @@ pub struct Connections {
     #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_SECS", default_value_t = 2)]
     pub database_acquire_timeout_secs: u64,
     /// NATS URL.
-    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    #[arg(long, env = "NATS_URL", default_value = crate::embedded::DEFAULT_NATS_URL)]
     pub nats_url: String,
     /// NATS user (for servers with authentication, e.g. the repo's nats.conf).
     #[arg(long, env = "NATS_USER")]
@@ -298,7 +298,9 @@ mod tests {
             }
             let parsed = Cli::try_parse_from(["attendance", "serve"]);
             match parsed.map_err(|e| e.to_string())?.command {
-                crate::cli::Command::Serve(config) => Ok((config.no_relay, config.no_projectors)),
+                crate::cli::Command::Serve(args) => {
+                    Ok((args.config.no_relay, args.config.no_projectors))
+                }
                 _ => Err("not serve".to_string()),
             }
         };

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod embedded;
 pub mod limit_settings;
 pub mod nats_url;
 pub mod passwd;

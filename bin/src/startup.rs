@@ -193,6 +193,24 @@ impl Application {
     }
 }
 
+/// `attendance serve`: starts the embedded Postgres and NATS when needed (see
+/// [`crate::embedded`]), builds and runs the application until Ctrl-C or SIGTERM, then stops
+/// the embedded servers, last.
+pub async fn serve(
+    mut config: ServeConfig,
+    embedded: &crate::embedded::EmbeddedArgs,
+) -> anyhow::Result<()> {
+    let servers = crate::embedded::start_if_needed(embedded, &mut config.connections).await?;
+    let served = match Application::build(&config).await {
+        Ok(app) => app.run_until(shutdown_signal()).await,
+        Err(error) => Err(error),
+    };
+    if let Some(servers) = servers {
+        tokio::task::spawn_blocking(move || servers.stop()).await?;
+    }
+    served
+}
+
 /// Every hour, removes what the API keeps only for a while (see [`api::housekeeping`]).
 async fn housekeeping(pool: PgPool, mut shutdown: watch::Receiver<bool>) {
     while !*shutdown.borrow() {

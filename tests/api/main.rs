@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod concurrency;
 mod courses;
+mod embedded;
 mod faults;
 mod group_commit;
 mod helpers;
