@@ -23,6 +23,7 @@ mod platform;
 mod proxy;
 mod read_side;
 mod relay;
+mod relay_upgrade;
 mod reports;
 mod roles;
 mod security;

@@ -60,8 +60,7 @@ async fn wait_ready(url: &str, log: &Path) -> anyhow::Result<()> {
             let client = async_nats::connect(url).await.ok()?;
             let answer = client.request("$JS.API.INFO", "".into()).await.ok()?;
             let text = String::from_utf8_lossy(&answer.payload).into_owned();
-            (text.contains("account_info_response") && !text.contains("\"error\""))
-                .then_some(())
+            (text.contains("account_info_response") && !text.contains("\"error\"")).then_some(())
         };
         if tokio::time::timeout(Duration::from_secs(2), ready)
             .await
