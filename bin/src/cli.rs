@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// Whether to start our own Postgres and NATS, and where they keep their data.
     #[command(flatten)]
     pub embedded: crate::embedded::EmbeddedArgs,
+    /// Seconds to keep serving after SIGTERM with `/api/ready` answering 503, before the
+    /// listener closes and requests in flight finish (only when a balancer asked it).
+    #[arg(long, env = "ATTENDANCE_DRAIN_SECS", default_value_t = 5.0)]
+    pub drain_secs: f64,
 }
 
 /// Options of `attendance relay`.
@@ -147,7 +151,10 @@ impl From<RoleArg> for Role {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => startup::serve(args.config, &args.embedded).await,
+        Command::Serve(args) => {
+            let drain = std::time::Duration::from_secs_f64(args.drain_secs.clamp(0.0, 600.0));
+            crate::serve::run(args.config, &args.embedded, drain).await
+        }
         Command::Relay(args) if args.verify => crate::stream_check::run(&args).await,
         Command::Relay(args) => startup::run_relay(&args.connections, &args.relay).await,
         Command::Project { args, only } => {

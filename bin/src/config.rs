@@ -192,6 +192,10 @@ pub struct RelaySettings {
     /// JetStream stream holding the events (created if missing).
     #[arg(long, env = "ATTENDANCE_STREAM", default_value = "ATTENDANCE")]
     pub stream: String,
+    /// Replicas of the stream (3 on a NATS cluster of 3); an existing stream with another
+    /// count is updated in place.
+    #[arg(long, env = "ATTENDANCE_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
     /// Events published per relay step.
     #[arg(long, env = "RELAY_BATCH_SIZE", default_value_t = 1000)]
     pub relay_batch_size: i64,
@@ -211,6 +215,7 @@ impl Default for RelaySettings {
         RelaySettings {
             subject_prefix: "attendance".into(),
             stream: "ATTENDANCE".into(),
+            stream_replicas: 1,
             relay_batch_size: 1000,
             breaker_failures: 3,
             breaker_open_secs: 15,
@@ -243,9 +248,13 @@ impl RelaySettings {
         {
             anyhow::bail!("relay batch size must be 1-10000 and breaker thresholds at least 1");
         }
+        if !(1..=5).contains(&self.stream_replicas) {
+            anyhow::bail!("ATTENDANCE_STREAM_REPLICAS must be 1 to 5 (JetStream's limit)");
+        }
         Ok(crate::relay::RelayConfig {
             subject_prefix: self.subject_prefix.clone(),
             stream: self.stream.clone(),
+            replicas: self.stream_replicas,
             batch: self.relay_batch_size,
             breaker: api::app::breaker::BreakerConfig {
                 failure_threshold: self.breaker_failures,

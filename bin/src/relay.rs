@@ -38,6 +38,8 @@ pub struct RelayConfig {
     pub subject_prefix: String,
     /// Stream name; also names the relay's checkpoint.
     pub stream: String,
+    /// Replicas of the stream.
+    pub replicas: usize,
     /// Events per step.
     pub batch: i64,
     /// The publish breaker's thresholds.
@@ -120,19 +122,35 @@ impl Relay {
         }
     }
 
-    /// Creates the stream if it does not exist (file storage, the prefix's `v1` subjects).
+    /// Creates the stream if it does not exist (file storage, the prefix's `v1` subjects, the
+    /// configured replicas), and updates an existing one in place whose replica count differs.
     pub async fn ensure_stream(&self) -> anyhow::Result<()> {
         let config = stream::Config {
             name: self.config.stream.clone(),
             subjects: vec![self.subjects.all()],
             storage: stream::StorageType::File,
             duplicate_window: DUPLICATE_WINDOW,
+            num_replicas: self.config.replicas,
             ..Default::default()
         };
-        self.js
+        let mut stream = self
+            .js
             .get_or_create_stream(config)
             .await
             .context("creating the JetStream stream")?;
+        let existing = stream.info().await?.config.clone();
+        if existing.num_replicas != self.config.replicas {
+            let from = existing.num_replicas;
+            let updated = stream::Config {
+                num_replicas: self.config.replicas,
+                ..existing
+            };
+            self.js
+                .update_stream(updated)
+                .await
+                .context("changing the stream's replicas")?;
+            tracing::info!(stream = %self.config.stream, from, to = self.config.replicas, "relay: stream replicas changed");
+        }
         outbox::ensure_checkpoint(&self.pool, &self.config.stream).await?;
         self.stream_ready.store(true, Ordering::Relaxed);
         Ok(())

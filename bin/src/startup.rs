@@ -3,6 +3,7 @@
 
 use crate::config::{Connections, RelaySettings, ServeConfig};
 use crate::projectors;
+use crate::readiness::Readiness;
 use crate::relay::Relay;
 use anyhow::Context;
 use api::auth::jwt::JwtKeys;
@@ -25,6 +26,7 @@ pub struct Application {
     projectors: Vec<&'static str>,
     nats: async_nats::Client,
     consumers: ConsumerConfig,
+    readiness: Readiness,
 }
 
 /// Connects to Postgres (creating and migrating the database) with the configured pool.
@@ -45,8 +47,15 @@ pub async fn nats(connections: &Connections) -> anyhow::Result<async_nats::Clien
     if let (Some(user), Some(password)) = (&connections.nats_user, &connections.nats_password) {
         options = options.user_and_password(user.clone(), password.expose().to_string());
     }
+    // Several servers of a cluster, comma-separated: the client picks one and fails over.
+    let servers: Vec<&str> = connections
+        .nats_url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     options
-        .connect(&connections.nats_url)
+        .connect(servers)
         .await
         .context("configuring the NATS connection")
 }
@@ -123,6 +132,7 @@ impl Application {
             },
             limits: config.limits.api_limits(),
         };
+        let readiness = Readiness::default();
         let router = api::router(AppState::new(
             pool.clone(),
             jwt,
@@ -130,7 +140,8 @@ impl Application {
             api_config,
             monitor,
             reports,
-        ));
+        ))
+        .merge(readiness.router(pool.clone()));
         Ok(Application {
             listener,
             router,
@@ -139,6 +150,7 @@ impl Application {
             projectors,
             nats,
             consumers,
+            readiness,
         })
     }
 
@@ -152,6 +164,11 @@ impl Application {
     /// The database pool.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// The readiness `/api/ready` reports (draining on a stop).
+    pub fn readiness(&self) -> Readiness {
+        self.readiness.clone()
     }
 
     /// The relay running inside this process, if any.
@@ -191,24 +208,6 @@ impl Application {
         }
         Ok(served?)
     }
-}
-
-/// `attendance serve`: starts the embedded Postgres and NATS when needed (see
-/// [`crate::embedded`]), builds and runs the application until Ctrl-C or SIGTERM, then stops
-/// the embedded servers, last.
-pub async fn serve(
-    mut config: ServeConfig,
-    embedded: &crate::embedded::EmbeddedArgs,
-) -> anyhow::Result<()> {
-    let servers = crate::embedded::start_if_needed(embedded, &mut config.connections).await?;
-    let served = match Application::build(&config).await {
-        Ok(app) => app.run_until(shutdown_signal()).await,
-        Err(error) => Err(error),
-    };
-    if let Some(servers) = servers {
-        tokio::task::spawn_blocking(move || servers.stop()).await?;
-    }
-    served
 }
 
 /// Every hour, removes what the API keeps only for a while (see [`api::housekeeping`]).

@@ -26,6 +26,7 @@ mod relay;
 mod relay_upgrade;
 mod reports;
 mod roles;
+mod scale_out;
 mod security;
 mod sheets;
 mod smoke;
