@@ -15,6 +15,7 @@ mod helpers;
 mod hostile;
 mod idempotency;
 mod input;
+mod nats_cluster;
 mod nats_conf;
 mod nats_support;
 mod openapi;
