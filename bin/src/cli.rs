@@ -1,7 +1,7 @@
 //! The `attendance` command line.
 
 use crate::config::{Connections, RelaySettings, ServeConfig};
-use crate::startup::{self, Application};
+use crate::startup;
 use anyhow::{Context, bail};
 use api::auth::{password, users};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP API, the relay to NATS and the projectors (migrates the database first).
-    Serve(ServeConfig),
+    Serve(ServeArgs),
     /// Create the database if needed and apply migrations.
     Migrate(Connections),
     /// Run only the relay from the event store to NATS JetStream.
@@ -67,6 +67,21 @@ pub enum Command {
     Schedule(crate::schedule::ScheduleArgs),
     /// Load a small realistic data set (3 courses, 60 students, 6 weeks of sessions).
     Demo(crate::demo::DemoArgs),
+}
+
+/// Options of `attendance serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The application's settings.
+    #[command(flatten)]
+    pub config: ServeConfig,
+    /// Whether to start our own Postgres and NATS, and where they keep their data.
+    #[command(flatten)]
+    pub embedded: crate::embedded::EmbeddedArgs,
+    /// Seconds to keep serving after SIGTERM with `/api/ready` answering 503, before the
+    /// listener closes and requests in flight finish (only when a balancer asked it).
+    #[arg(long, env = "ATTENDANCE_DRAIN_SECS", default_value_t = 5.0)]
+    pub drain_secs: f64,
 }
 
 /// Options of `attendance relay`.
@@ -141,9 +156,9 @@ impl From<RoleArg> for Role {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(config) => {
-            let app = Application::build(&config).await?;
-            app.run_until(startup::shutdown_signal()).await
+        Command::Serve(args) => {
+            let drain = std::time::Duration::from_secs_f64(args.drain_secs.clamp(0.0, 600.0));
+            crate::serve::run(args.config, &args.embedded, drain).await
         }
         Command::Relay(args) if args.verify => {
             crate::stream_check::run(&args.connections, &args.relay, args.repair).await

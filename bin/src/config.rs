@@ -49,7 +49,7 @@ pub struct Connections {
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/attendance"
+        default_value = crate::embedded::DEFAULT_DATABASE_URL
     )]
     pub database_url: String,
     /// Largest number of database connections.
@@ -59,7 +59,7 @@ pub struct Connections {
     #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_SECS", default_value_t = 2)]
     pub database_acquire_timeout_secs: u64,
     /// NATS URL.
-    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    #[arg(long, env = "NATS_URL", default_value = crate::embedded::DEFAULT_NATS_URL)]
     pub nats_url: String,
     /// NATS user (for servers with authentication, e.g. the repo's nats.conf).
     #[arg(long, env = "NATS_USER")]
@@ -201,6 +201,10 @@ pub struct RelaySettings {
     /// JetStream stream holding the events (created if missing).
     #[arg(long, env = "ATTENDANCE_STREAM", default_value = "ATTENDANCE")]
     pub stream: String,
+    /// Replicas of the stream (3 on a NATS cluster of 3); an existing stream with another
+    /// count is updated in place.
+    #[arg(long, env = "ATTENDANCE_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
     /// Events published per relay step.
     #[arg(long, env = "RELAY_BATCH_SIZE", default_value_t = 1000)]
     pub relay_batch_size: i64,
@@ -220,6 +224,7 @@ impl Default for RelaySettings {
         RelaySettings {
             subject_prefix: "attendance".into(),
             stream: "ATTENDANCE".into(),
+            stream_replicas: 1,
             relay_batch_size: 1000,
             breaker_failures: 3,
             breaker_open_secs: 15,
@@ -252,9 +257,13 @@ impl RelaySettings {
         {
             anyhow::bail!("relay batch size must be 1-10000 and breaker thresholds at least 1");
         }
+        if !(1..=5).contains(&self.stream_replicas) {
+            anyhow::bail!("ATTENDANCE_STREAM_REPLICAS must be 1 to 5 (JetStream's limit)");
+        }
         Ok(crate::relay::RelayConfig {
             subject_prefix: self.subject_prefix.clone(),
             stream: self.stream.clone(),
+            replicas: self.stream_replicas,
             batch: self.relay_batch_size,
             breaker: api::app::breaker::BreakerConfig {
                 failure_threshold: self.breaker_failures,
@@ -307,7 +316,9 @@ mod tests {
             }
             let parsed = Cli::try_parse_from(["attendance", "serve"]);
             match parsed.map_err(|e| e.to_string())?.command {
-                crate::cli::Command::Serve(config) => Ok((config.no_relay, config.no_projectors)),
+                crate::cli::Command::Serve(args) => {
+                    Ok((args.config.no_relay, args.config.no_projectors))
+                }
                 _ => Err("not serve".to_string()),
             }
         };
@@ -325,7 +336,7 @@ mod tests {
         let serve = |args: &[&str]| {
             let parsed = Cli::try_parse_from([&["attendance", "serve"], args].concat());
             match parsed.map_err(|e| e.to_string())?.command {
-                crate::cli::Command::Serve(config) => Ok(config.timezone),
+                crate::cli::Command::Serve(args) => Ok(args.config.timezone),
                 _ => Err("not serve".to_string()),
             }
         };

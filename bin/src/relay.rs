@@ -2,7 +2,9 @@
 //! stream, in commit order, exactly once as seen by subscribers.
 //!
 //! Each step locks the relay's checkpoint row (one leader per stream; others wait), reads
-//! the next committed events after it, publishes them with `Nats-Msg-Id` =
+//! the next committed events after it in position order, which is commit order (see
+//! [`event_store::outbox`]: no transaction elsewhere on the cluster can hold it back),
+//! publishes them with `Nats-Msg-Id` =
 //! `<aggregate_type>:<aggregate_id>:<sequence>`, awaits every ack (in windows), and only
 //! then moves the checkpoint, in the same transaction as the lock. A crash between publish
 //! and checkpoint republishes the batch, and JetStream drops the duplicates by id.
@@ -12,7 +14,7 @@ use anyhow::Context as _;
 use api::app::breaker::{BreakerConfig, CircuitBreaker};
 use async_nats::jetstream::{self, message::PublishMessage, stream};
 use event_store::envelope::{CloudEvent, Subjects, message_id};
-use event_store::outbox::{self, StoredEvent};
+use event_store::outbox::{self, Checkpoint, RelayMark, StoredEvent};
 use futures::future::join_all;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -36,6 +38,8 @@ pub struct RelayConfig {
     pub subject_prefix: String,
     /// Stream name; also names the relay's checkpoint.
     pub stream: String,
+    /// Replicas of the stream.
+    pub replicas: usize,
     /// Events per step.
     pub batch: i64,
     /// The publish breaker's thresholds.
@@ -118,19 +122,35 @@ impl Relay {
         }
     }
 
-    /// Creates the stream if it does not exist (file storage, the prefix's `v1` subjects).
+    /// Creates the stream if it does not exist (file storage, the prefix's `v1` subjects, the
+    /// configured replicas), and updates an existing one in place whose replica count differs.
     pub async fn ensure_stream(&self) -> anyhow::Result<()> {
         let config = stream::Config {
             name: self.config.stream.clone(),
             subjects: vec![self.subjects.all()],
             storage: stream::StorageType::File,
             duplicate_window: DUPLICATE_WINDOW,
+            num_replicas: self.config.replicas,
             ..Default::default()
         };
-        self.js
+        let mut stream = self
+            .js
             .get_or_create_stream(config)
             .await
             .context("creating the JetStream stream")?;
+        let existing = stream.info().await?.config.clone();
+        if existing.num_replicas != self.config.replicas {
+            let from = existing.num_replicas;
+            let updated = stream::Config {
+                num_replicas: self.config.replicas,
+                ..existing
+            };
+            self.js
+                .update_stream(updated)
+                .await
+                .context("changing the stream's replicas")?;
+            tracing::info!(stream = %self.config.stream, from, to = self.config.replicas, "relay: stream replicas changed");
+        }
         outbox::ensure_checkpoint(&self.pool, &self.config.stream).await?;
         self.stream_ready.store(true, Ordering::Relaxed);
         Ok(())
@@ -151,7 +171,7 @@ impl Relay {
             permit.succeeded();
         }
         let mut tx = self.pool.begin().await?;
-        let Some(checkpoint) = outbox::lock_checkpoint(&mut tx, &self.config.stream).await? else {
+        let Some(mark) = outbox::lock_relay(&mut tx, &self.config.stream).await? else {
             return Ok(Step::Follower);
         };
         // The leader asks the breaker before reading a batch, so an outage of NATS does not
@@ -162,7 +182,7 @@ impl Relay {
             Ok(permit) => permit,
             Err(rejected) => return Ok(Step::Unavailable(rejected.retry_after)),
         };
-        let events = outbox::events_after(&mut tx, checkpoint, self.config.batch).await?;
+        let (checkpoint, events) = self.next_batch(&mut tx, mark).await?;
         if events.is_empty() {
             permit.unused();
             tx.commit().await?;
@@ -199,6 +219,26 @@ impl Relay {
                 Ok(Step::Unavailable(Duration::from_millis(500)))
             }
         }
+    }
+
+    /// The events after the relay's mark; a mark from before position order first finishes
+    /// the older events in their `(tx_id, global_position)` order, then switches.
+    async fn next_batch(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        mark: RelayMark,
+    ) -> anyhow::Result<(Checkpoint, Vec<StoredEvent>)> {
+        let batch = self.config.batch;
+        let Some(until) = mark.commit_order_until else {
+            return Ok((mark.at, outbox::events_after(conn, mark.at, batch).await?));
+        };
+        let older = outbox::events_in_commit_order(conn, mark.at, until, batch).await?;
+        if !older.is_empty() {
+            return Ok((mark.at, older));
+        }
+        let from = outbox::switch_to_position_order(conn, &self.config.stream, until).await?;
+        tracing::info!(stream = %self.config.stream, position = until, "relay: events before position order published; reading in position order from here");
+        Ok((from, outbox::events_after(conn, from, batch).await?))
     }
 
     /// Publishes events in order, awaiting acks in windows; reports how many from the

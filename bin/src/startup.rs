@@ -3,6 +3,7 @@
 
 use crate::config::{Connections, RelaySettings, ServeConfig};
 use crate::projectors;
+use crate::readiness::Readiness;
 use crate::relay::Relay;
 use anyhow::Context;
 use api::auth::jwt::JwtKeys;
@@ -25,6 +26,7 @@ pub struct Application {
     projectors: Vec<&'static str>,
     nats: async_nats::Client,
     consumers: ConsumerConfig,
+    readiness: Readiness,
 }
 
 /// Connects to Postgres (creating and migrating the database) with the configured pool.
@@ -45,8 +47,15 @@ pub async fn nats(connections: &Connections) -> anyhow::Result<async_nats::Clien
     if let (Some(user), Some(password)) = (&connections.nats_user, &connections.nats_password) {
         options = options.user_and_password(user.clone(), password.expose().to_string());
     }
+    // Several servers of a cluster, comma-separated: the client picks one and fails over.
+    let servers: Vec<&str> = connections
+        .nats_url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     options
-        .connect(&connections.nats_url)
+        .connect(servers)
         .await
         .context("configuring the NATS connection")
 }
@@ -124,6 +133,7 @@ impl Application {
             limits: config.limits.api_limits(),
             time_zone: config.timezone,
         };
+        let readiness = Readiness::default();
         let router = api::router(AppState::new(
             pool.clone(),
             jwt,
@@ -131,7 +141,8 @@ impl Application {
             api_config,
             monitor,
             reports,
-        ));
+        ))
+        .merge(readiness.router(pool.clone()));
         Ok(Application {
             listener,
             router,
@@ -140,6 +151,7 @@ impl Application {
             projectors,
             nats,
             consumers,
+            readiness,
         })
     }
 
@@ -153,6 +165,11 @@ impl Application {
     /// The database pool.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// The readiness `/api/ready` reports (draining on a stop).
+    pub fn readiness(&self) -> Readiness {
+        self.readiness.clone()
     }
 
     /// The relay running inside this process, if any.

@@ -119,16 +119,21 @@ pub async fn verify(
     stream: &str,
 ) -> anyhow::Result<StreamCheck> {
     let lag = outbox::lag(pool, stream).await?;
-    let at = outbox::read_checkpoint(pool, stream).await?;
+    let (mark, _) = outbox::read_relay(pool, stream).await?;
     let (held, in_stream) = held_ids(client, stream).await?;
     let progress = bar(lag.published.max(0) as u64, "comparing events");
+    // What the relay's mark covers: by position, or (a mark from before position order) in
+    // `(tx_id, global_position)` order among the events up to its switch.
     let mut rows = sqlx::query_as::<_, (String, String, i64, i64)>(
         "SELECT aggregate_type, aggregate_id, sequence, global_position FROM events
-          WHERE (tx_id, global_position) <= ($1::text::xid8, $2)
-          ORDER BY tx_id, global_position",
+          WHERE CASE WHEN $3::bigint IS NULL THEN global_position <= $2
+                     ELSE (tx_id, global_position) <= ($1::text::xid8, $2)
+                          AND global_position <= $3 END
+          ORDER BY global_position",
     )
-    .bind(at.tx_id.to_string())
-    .bind(at.position)
+    .bind(mark.at.tx_id.to_string())
+    .bind(mark.at.position)
+    .bind(mark.commit_order_until)
     .fetch(pool);
     let (mut expected, mut found, mut missing) = (0u64, 0u64, Vec::new());
     while let Some((aggregate_type, aggregate_id, sequence, position)) = rows.try_next().await? {
@@ -158,13 +163,14 @@ pub async fn verify(
     })
 }
 
-/// The events at these global positions, in commit order.
+/// The events at these global positions, in position order (commit order since migration
+/// 0020; per aggregate, sequence order always).
 async fn stored_events(pool: &PgPool, positions: &[i64]) -> anyhow::Result<Vec<StoredEvent>> {
     let mut events = Vec::with_capacity(positions.len());
     for chunk in positions.chunks(5_000) {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE global_position = ANY($1)
-              ORDER BY tx_id, global_position"
+              ORDER BY global_position"
         ))
         .bind(chunk)
         .fetch_all(pool)

@@ -49,7 +49,7 @@ async fn burn_xids_past(app: &TestApp, xid: u64) {
 }
 
 /// Stores an event as if transaction `tx` had written it.
-async fn insert_as(app: &TestApp, tx: u64, row: (&str, &str, i64, &str, Value, Value)) {
+pub(crate) async fn insert_as(app: &TestApp, tx: u64, row: (&str, &str, i64, &str, Value, Value)) {
     let (aggregate_type, aggregate_id, sequence, event_type, payload, metadata) = row;
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
@@ -69,7 +69,7 @@ async fn insert_as(app: &TestApp, tx: u64, row: (&str, &str, i64, &str, Value, V
 }
 
 /// A course event for course `id` with sequence `sequence`.
-fn course_event(id: &str, sequence: i64) -> (String, i64, Value, Value) {
+pub(crate) fn course_event(id: &str, sequence: i64) -> (String, i64, Value, Value) {
     let by = json!({"user_id": "cli", "role": "admin"});
     let payload = json!({"TeacherAssigned": {"teacher": format!("t{sequence}"), "by": by, "at": "2026-09-01T00:00:00Z"}});
     (id.to_string(), sequence, payload, json!({"course_id": id}))

@@ -67,9 +67,8 @@ pub(crate) async fn manual_relay(app: &TestApp) -> Relay {
     relay
 }
 
-/// Steps the relay until it has published `expected` events. Transactions of other tests
-/// on the same Postgres cluster hold back `pg_snapshot_xmin` for a moment, so an idle step
-/// can come before the last events become eligible.
+/// Steps the relay until it has published `expected` events (an idle step may come first
+/// while a command is still committing).
 pub(crate) async fn drain(relay: &Relay, expected: usize) -> usize {
     let mut total = 0;
     let started = std::time::Instant::now();
@@ -245,8 +244,8 @@ async fn a_relay_killed_between_publish_and_checkpoint_leaves_no_duplicate() {
         if batch.len() == events {
             break (tx, batch);
         }
-        // Older transactions elsewhere on the cluster still hold back some events: release
-        // the lock (explicitly, so the next attempt can take it) and look again.
+        // A command may still be committing: release the lock (explicitly, so the next
+        // attempt can take it) and look again.
         tx.rollback().await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
@@ -263,6 +262,19 @@ async fn a_relay_killed_between_publish_and_checkpoint_leaves_no_duplicate() {
 
 const LATE_COURSE: &str = r#"{"CourseCreated": {"course_id": "LATE1", "details": {"name": "Late", "department": null, "credits": null, "semester": null}, "by": {"user_id": "cli", "role": "admin"}, "at": "2026-09-01T00:00:00Z"}}"#;
 
+/// Whether some connection to the app's database waits for an advisory lock: a command
+/// waiting for an earlier event-writing transaction to commit.
+async fn a_writer_waits(app: &TestApp) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                         WHERE l.locktype = 'advisory' AND NOT l.granted
+                           AND d.datname = current_database())",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn an_event_committed_late_by_an_earlier_transaction_is_not_skipped() {
     let app = TestApp::spawn_with(|c| c.no_relay = true).await;
@@ -270,7 +282,7 @@ async fn an_event_committed_late_by_an_earlier_transaction_is_not_skipped() {
     let url = format!("{}/{}", crate::helpers::postgres_base(), app.database);
     let mut early = PgConnection::connect(&url).await.unwrap();
 
-    // Transaction A writes first but commits last.
+    // Transaction A writes first and stays open.
     sqlx::query("BEGIN").execute(&mut early).await.unwrap();
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
@@ -280,23 +292,72 @@ async fn an_event_committed_late_by_an_earlier_transaction_is_not_skipped() {
     .execute(&mut early)
     .await
     .unwrap();
-    // Transaction B (a command) starts later and commits first.
-    app.create_course("CS101").await;
-    for _ in 0..5 {
-        let step = relay.step().await.unwrap();
-        assert_eq!(
-            step,
-            Step::Idle,
-            "B waits while the older A is still running"
-        );
-    }
+    // Transaction B (a command) starts later: its events wait for A's commit, so that
+    // events commit in position order and the relay never sees B without A.
+    let command = app.create_course("CS101");
+    let meanwhile = async {
+        wait_until(DEADLINE, || a_writer_waits(&app)).await;
+        for _ in 0..5 {
+            let step = relay.step().await.unwrap();
+            assert_eq!(step, Step::Idle, "nothing is published while A is open");
+        }
+        sqlx::query("COMMIT").execute(&mut early).await.unwrap();
+    };
+    tokio::join!(command, meanwhile);
 
-    sqlx::query("COMMIT").execute(&mut early).await.unwrap();
     assert_eq!(drain(&relay, 2).await, 2);
     let client = connect(&app.config.connections.nats_url).await;
     let published = read_stream(&client, &app.config.relay.stream).await;
     let ids: Vec<_> = published.iter().map(|p| p.msg_id.as_str()).collect();
     assert_eq!(ids, ["course:LATE1:1", "course:CS101:1"]);
+}
+
+/// A transaction left open in another database of the same cluster (a long report, an idle
+/// client of another application on a shared Postgres) holds the cluster's snapshot horizon
+/// back; the relay does not wait for it: marks recorded meanwhile reach the stream and the
+/// read models while it is still open.
+#[tokio::test]
+async fn a_transaction_open_in_another_database_does_not_hold_the_relay_back() {
+    let app = TestApp::spawn().await;
+    let other = format!("{}/postgres", crate::helpers::postgres_base());
+    let mut stranger = PgConnection::connect(&other).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut stranger).await.unwrap();
+    // With a transaction id of its own it holds back pg_snapshot_xmin in every database.
+    let xid: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text")
+        .fetch_one(&mut stranger)
+        .await
+        .unwrap();
+
+    let session = app.course_with_session().await;
+    let marks = [("S1", "present"), ("S2", "late"), ("S3", "absent")];
+    for (student, status) in marks {
+        let recorded = app.record(&app.admin, &session, student, status).await;
+        expect_json(recorded, StatusCode::OK).await;
+    }
+    let view = app.session_view(&app.admin, &session).await;
+    for (student, status) in marks {
+        assert_eq!(crate::helpers::roster_row(&view, student)["status"], status);
+    }
+    let stream = app.config.relay.stream.clone();
+    wait_until(DEADLINE, || async {
+        outbox::lag(&app.pool, &stream).await.unwrap().pending == 0
+    })
+    .await;
+
+    let horizon: String =
+        sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let (horizon, xid): (u64, u64) = (horizon.parse().unwrap(), xid.parse().unwrap());
+    assert!(
+        horizon <= xid,
+        "the stranger still holds the horizon ({horizon} <= {xid})"
+    );
+    sqlx::query("ROLLBACK")
+        .execute(&mut stranger)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

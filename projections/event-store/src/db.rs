@@ -54,8 +54,10 @@ pub async fn create_database_if_missing(url: &str) -> Result<(), DbError> {
             .await
         {
             Ok(_) => tracing::info!(database = %name, "created database"),
-            // Another process created it between the check and now.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            // Another process created it between the check and now: duplicate_database, or
+            // the catalogue's unique index when both inserted at the same moment.
+            Err(sqlx::Error::Database(e))
+                if matches!(e.code().as_deref(), Some("42P04") | Some("23505")) => {}
             Err(e) => return Err(e.into()),
         }
     }

@@ -1,13 +1,22 @@
 //! The event table read as an outbox, in commit order.
 //!
-//! Order is `(tx_id, global_position)`: the writing transaction's id, then the position
-//! within it. Only events of transactions older than every running transaction
-//! (`tx_id < pg_snapshot_xmin(pg_current_snapshot())`) are read, so an event committed late
-//! by a transaction that started early is never skipped. Ids are compared and sorted as
-//! `xid8` in SQL and only cast to text to cross into Rust, under the output name `tx_text`:
-//! were that text column named `tx_id`, an `ORDER BY tx_id` would sort by it (Postgres
-//! resolves an `ORDER BY` name to an output column first), `"1000000"` would come before
-//! `"999999"`, and a relay cutting a batch in that order skips every event behind the cut.
+//! Events commit in global-position order: every statement inserting events takes one
+//! transaction-scoped advisory lock first (migration 0020), draws its positions under it and
+//! keeps it until its commit is visible. So whenever an event is visible, every event with a
+//! lower position is visible too (or was rolled back and never will be), and the relay reads
+//! `global_position > checkpoint` in position order with no horizon: a long transaction
+//! elsewhere on the cluster (another database, a report, an idle client) holds nothing back,
+//! where the previous rule, "transactions older than every running one"
+//! (`pg_snapshot_xmin`), waited for any transaction of the whole cluster.
+//!
+//! A relay checkpoint older than that migration counts in `(tx_id, global_position)` order up
+//! to `commit_order_until` (every event there is committed); the relay finishes those events
+//! in that order ([`events_in_commit_order`]) and then switches to position order
+//! ([`switch_to_position_order`]). The transaction id is compared and sorted as `xid8` in SQL
+//! and only cast to text to cross into Rust, under the output name `tx_text`: were that text
+//! column named `tx_id`, an `ORDER BY tx_id` would sort by it (Postgres resolves an `ORDER BY`
+//! name to an output column first), `"1000000"` would come before `"999999"`, and a relay
+//! cutting a batch in that order would skip every event behind the cut.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -138,70 +147,139 @@ pub async fn ensure_checkpoint(pool: &PgPool, name: &str) -> Result<(), sqlx::Er
     Ok(())
 }
 
+/// Where a relay stands: its checkpoint, and until which position it still counts in
+/// `(tx_id, global_position)` order (`None`: in position order).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RelayMark {
+    /// The last event published.
+    pub at: Checkpoint,
+    /// Set for a checkpoint made before events committed in position order.
+    pub commit_order_until: Option<i64>,
+}
+
+type MarkRow = (String, i64, i64, Option<i64>);
+
+fn mark_from(row: MarkRow) -> Result<(RelayMark, i64), sqlx::Error> {
+    let (tx, position, published, commit_order_until) = row;
+    let tx_id = tx.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let at = Checkpoint { tx_id, position };
+    Ok((
+        RelayMark {
+            at,
+            commit_order_until,
+        },
+        published,
+    ))
+}
+
+const MARK_COLUMNS: &str = "tx_id::text, position, published, commit_order_until";
+
+/// Locks the relay's checkpoint for this transaction; `None` while another relay holds it.
+pub async fn lock_relay(
+    conn: &mut PgConnection,
+    name: &str,
+) -> Result<Option<RelayMark>, sqlx::Error> {
+    let row: Option<MarkRow> = sqlx::query_as(&format!(
+        "SELECT {MARK_COLUMNS} FROM relay_checkpoints WHERE name = $1 FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(name)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| Ok(mark_from(row)?.0)).transpose()
+}
+
 /// Locks the relay's checkpoint for this transaction; `None` while another relay holds it.
 pub async fn lock_checkpoint(
     conn: &mut PgConnection,
     name: &str,
 ) -> Result<Option<Checkpoint>, sqlx::Error> {
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT tx_id::text, position FROM relay_checkpoints WHERE name = $1 FOR UPDATE SKIP LOCKED",
-    )
-    .bind(name)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|(tx, position)| {
-        let tx_id = tx.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        Ok(Checkpoint { tx_id, position })
-    })
-    .transpose()
+    Ok(lock_relay(conn, name).await?.map(|mark| mark.at))
 }
 
 /// Reads the relay's checkpoint without locking it.
 pub async fn read_checkpoint(pool: &PgPool, name: &str) -> Result<Checkpoint, sqlx::Error> {
-    Ok(read_checkpoint_and_count(pool, name).await?.0)
+    Ok(read_relay(pool, name).await?.0.at)
 }
 
-/// The relay's checkpoint and how many events stand at or before it.
-async fn read_checkpoint_and_count(
-    pool: &PgPool,
-    name: &str,
-) -> Result<(Checkpoint, i64), sqlx::Error> {
-    let row: Option<(String, i64, i64)> = sqlx::query_as(
-        "SELECT tx_id::text, position, published FROM relay_checkpoints WHERE name = $1",
-    )
+/// The relay's mark and how many events stand at or before it (zero before its first step).
+pub async fn read_relay(pool: &PgPool, name: &str) -> Result<(RelayMark, i64), sqlx::Error> {
+    let row: Option<MarkRow> = sqlx::query_as(&format!(
+        "SELECT {MARK_COLUMNS} FROM relay_checkpoints WHERE name = $1"
+    ))
     .bind(name)
     .fetch_optional(pool)
     .await?;
-    let Some((tx, position, published)) = row else {
-        return Ok((Checkpoint::default(), 0));
-    };
-    let tx_id = tx.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    Ok((Checkpoint { tx_id, position }, published))
+    row.map(mark_from)
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 fn events_after_sql() -> String {
     format!(
         "SELECT {EVENT_COLUMNS} FROM events
-          WHERE (tx_id, global_position) > ($1::text::xid8, $2)
-            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY tx_id, global_position
-          LIMIT $3"
+          WHERE global_position > $1
+          ORDER BY global_position
+          LIMIT $2"
     )
 }
 
-/// Up to `limit` committed events after `after`, in commit order.
+/// Up to `limit` committed events after `after`, in commit order (= position order).
 pub async fn events_after(
     conn: &mut PgConnection,
     after: Checkpoint,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(&events_after_sql())
-        .bind(after.tx_id.to_string())
         .bind(after.position)
         .bind(limit)
         .fetch_all(conn)
         .await?;
     rows.into_iter().map(from_row).collect()
+}
+
+/// Up to `limit` events after `after` in `(tx_id, global_position)` order, among those at or
+/// below `until` (all committed before events were committed in position order).
+pub async fn events_in_commit_order(
+    conn: &mut PgConnection,
+    after: Checkpoint,
+    until: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events
+          WHERE (tx_id, global_position) > ($1::text::xid8, $2) AND global_position <= $3
+          ORDER BY tx_id, global_position
+          LIMIT $4"
+    ))
+    .bind(after.tx_id.to_string())
+    .bind(after.position)
+    .bind(until)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(from_row).collect()
+}
+
+/// Once a relay has published every event up to `until` in the old order, it counts by
+/// position from `until` on; returns its checkpoint from then.
+pub async fn switch_to_position_order(
+    conn: &mut PgConnection,
+    name: &str,
+    until: i64,
+) -> Result<Checkpoint, sqlx::Error> {
+    let tx: String = sqlx::query_scalar(
+        "UPDATE relay_checkpoints SET position = $2, commit_order_until = NULL, updated_at = now()
+          WHERE name = $1 RETURNING tx_id::text",
+    )
+    .bind(name)
+    .bind(until)
+    .fetch_one(conn)
+    .await?;
+    let tx_id = tx.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(Checkpoint {
+        tx_id,
+        position: until,
+    })
 }
 
 /// Moves the relay's checkpoint from `from` (where it stood) to `to`, and adds the events
@@ -217,10 +295,16 @@ pub async fn save_checkpoint(
     sqlx::query(
         "UPDATE relay_checkpoints
             SET tx_id = $4::text::xid8, position = $5, updated_at = now(),
-                published = published + (
+                published = published + CASE
+                  WHEN commit_order_until IS NULL THEN (
+                    SELECT count(*) FROM events
+                     WHERE global_position > $3 AND global_position <= $5)
+                  ELSE (
                     SELECT count(*) FROM events
                      WHERE (tx_id, global_position) > ($2::text::xid8, $3)
-                       AND (tx_id, global_position) <= ($4::text::xid8, $5))
+                       AND (tx_id, global_position) <= ($4::text::xid8, $5)
+                       AND global_position <= commit_order_until)
+                END
           WHERE name = $1",
     )
     .bind(name)
@@ -247,18 +331,35 @@ pub struct Lag {
 
 /// How far a relay is behind.
 pub async fn lag(pool: &PgPool, name: &str) -> Result<Lag, sqlx::Error> {
-    let (at, published) = read_checkpoint_and_count(pool, name).await?;
+    let (mark, published) = read_relay(pool, name).await?;
+    let at = mark.at;
     // Planned with the checkpoint's values each time (not a cached generic plan): a generic
     // plan cannot tell that few events follow the checkpoint and counts them with a
     // sequential scan of the whole table (335 ms at 743,000 events).
-    let (pending, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-        "SELECT count(*), min(recorded_at) FROM events WHERE (tx_id, global_position) > ($1::text::xid8, $2)",
-    )
-    .bind(at.tx_id.to_string())
-    .bind(at.position)
-    .persistent(false)
-    .fetch_one(pool)
-    .await?;
+    let (pending, oldest): (i64, Option<DateTime<Utc>>) = match mark.commit_order_until {
+        None => {
+            sqlx::query_as(
+                "SELECT count(*), min(recorded_at) FROM events WHERE global_position > $1",
+            )
+            .bind(at.position)
+            .persistent(false)
+            .fetch_one(pool)
+            .await?
+        }
+        Some(until) => {
+            sqlx::query_as(
+                "SELECT count(*), min(recorded_at) FROM events
+                  WHERE ((tx_id, global_position) > ($1::text::xid8, $2) AND global_position <= $3)
+                     OR global_position > $3",
+            )
+            .bind(at.tx_id.to_string())
+            .bind(at.position)
+            .bind(until)
+            .persistent(false)
+            .fetch_one(pool)
+            .await?
+        }
+    };
     let oldest_age_secs =
         oldest.map(|t| (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0);
     Ok(Lag {
@@ -268,15 +369,14 @@ pub async fn lag(pool: &PgPool, name: &str) -> Result<Lag, sqlx::Error> {
     })
 }
 
-/// The query of [`events_after`], for `EXPLAIN`: its plan must walk the
-/// `(tx_id, global_position)` index with no sort, so a batch costs the same at any backlog.
+/// The query of [`events_after`], for `EXPLAIN`: its plan must walk the position index
+/// with no sort, so a batch costs the same at any backlog.
 pub async fn explain_events_after(
     conn: &mut PgConnection,
     after: Checkpoint,
     limit: i64,
 ) -> Result<Value, sqlx::Error> {
     sqlx::query_scalar(&format!("EXPLAIN (FORMAT JSON) {}", events_after_sql()))
-        .bind(after.tx_id.to_string())
         .bind(after.position)
         .bind(limit)
         .fetch_one(conn)

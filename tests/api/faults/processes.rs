@@ -18,6 +18,8 @@ pub(super) fn attendance(app: &TestApp, args: &[&str], extra: &[(&str, String)])
             app.config.relay.subject_prefix.clone(),
         ),
         ("RUST_LOG", "warn".to_string()),
+        // A missing service fails loudly instead of starting an embedded one.
+        ("ATTENDANCE_EMBEDDED", "never".to_string()),
     ];
     Command::new(attendance_binary())
         .args(args)

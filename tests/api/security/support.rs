@@ -40,6 +40,8 @@ impl ChildServer {
             .env("ATTENDANCE_ADDR", format!("127.0.0.1:{port}"))
             .env("JWT_SECRET", secret)
             .env("RUST_LOG", "error")
+            // A missing service fails loudly instead of starting an embedded one.
+            .env("ATTENDANCE_EMBEDDED", "never")
             .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(log);
