@@ -94,7 +94,9 @@ pub fn client_address(
 /// Middleware: `POST /api/auth/login` beyond the client's rate is answered 429 with
 /// `Retry-After`, before any database work or hashing.
 pub async fn limit_logins(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST || request.uri().path() != "/api/auth/login" {
+    // The web pages' sign-in form spends the same budget as the JSON login.
+    let path = request.uri().path();
+    if request.method() != Method::POST || !matches!(path, "/api/auth/login" | "/sign-in") {
         return next.run(request).await;
     }
     let limits = state.limits();
