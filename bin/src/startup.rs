@@ -123,14 +123,18 @@ impl Application {
             },
             limits: config.limits.api_limits(),
         };
-        let router = api::router(AppState::new(
-            pool.clone(),
-            jwt,
-            Some(nats.clone()),
-            api_config,
-            monitor,
-            reports,
-        ));
+        // The JSON API under /api and the web pages beside it, one application.
+        let router = api::router_with(
+            AppState::new(
+                pool.clone(),
+                jwt,
+                Some(nats.clone()),
+                api_config,
+                monitor,
+                reports,
+            ),
+            web::pages(),
+        );
         Ok(Application {
             listener,
             router,

@@ -29,3 +29,4 @@ mod sheets;
 mod smoke;
 mod students;
 mod walkthrough;
+mod web;
