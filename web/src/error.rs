@@ -2,6 +2,7 @@
 //! message from the catalogue. A business refusal says what was refused (its detail names
 //! no internals); an unexpected failure is logged and shown only as a reference number.
 
+use crate::i18n::Catalogue as Labels;
 use crate::i18n::{Catalogue, EN};
 use crate::templates::ErrorPage;
 use api::app::AppError;
@@ -165,5 +166,39 @@ pub async fn not_found(headers: axum::http::HeaderMap) -> Response {
             .into_response()
     } else {
         StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+/// A request id for commands sent from a page.
+pub fn uuid_like() -> String {
+    format!("web-{}", crate::session::random_token())
+}
+
+/// The message for a refused command: its detail and the rows it names, then that nothing
+/// of it was recorded. Unexpected failures say only that.
+pub fn refusal(t: &'static Labels, error: AppError) -> String {
+    format!("{} {}", refused_because(t, error), t.nothing_recorded)
+}
+
+/// What refused a command, without saying what was recorded.
+pub fn refused_because(t: &'static Labels, error: AppError) -> String {
+    match error {
+        AppError::Conflict { detail, errors, .. } | AppError::Invalid { detail, errors, .. } => {
+            let rows: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.detail))
+                .collect();
+            let rows = if rows.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", rows.join("; "))
+            };
+            format!("{}: {detail}{rows}.", t.refused)
+        }
+        AppError::Unavailable { .. } => t.unavailable.to_string(),
+        other => {
+            tracing::error!(error = %other, "a page's command failed");
+            t.internal.to_string()
+        }
     }
 }

@@ -214,6 +214,109 @@ pub static EN: Catalogue = Catalogue {
     csrf_refused: "This form was not sent from this site or has expired. Reload the page and try again.",
 };
 
+/// Arabic, right to left (the seed system was built for an Arabic-speaking university).
+pub static AR: Catalogue = Catalogue {
+    lang: "ar",
+    dir: "rtl",
+    app_name: "الحضور",
+    skip_to_content: "انتقل إلى المحتوى",
+    main_menu: "القائمة الرئيسية",
+    home: "الرئيسية",
+    sign_in: "تسجيل الدخول",
+    sign_out: "تسجيل الخروج",
+    signed_in_as: "مسجّل الدخول باسم",
+    username: "اسم المستخدم",
+    password: "كلمة المرور",
+    wrong_credentials: "اسم المستخدم أو كلمة المرور غير صحيحة.",
+    too_many_attempts: "محاولات فاشلة كثيرة لهذا الاسم. انتظر قليلًا ثم حاول مجددًا.",
+    sessions_today: "محاضرات اليوم",
+    sessions_this_week: "محاضرات هذا الأسبوع",
+    no_sessions: "لا توجد محاضرات.",
+    course: "المقرر",
+    courses: "المقررات",
+    session: "المحاضرة",
+    starts: "البداية (UTC)",
+    register: "كشف الحضور",
+    state_not_open: "لم يُسجَّل بعد",
+    state_open: "مفتوح",
+    state_closed: "مغلق",
+    state_cancelled: "ملغاة",
+    marked_of: "مسجّل من",
+    student: "الطالب",
+    number: "الرقم",
+    status: "الحالة",
+    unmarked: "غير مسجّل",
+    present: "حاضر",
+    late: "متأخر",
+    excused: "معذور",
+    absent: "غائب",
+    status_of: "حالة",
+    reason_if_changed: "السبب عند التغيير",
+    keys_help: "المفاتيح: P حاضر، L متأخر، E معذور، A غائب؛ J أو السهم للأسفل للطالب التالي، K أو السهم للأعلى للسابق.",
+    rest_present: "كل من لم يُسجَّل بعد حاضر",
+    save_roll_call: "حفظ كشف الحضور",
+    close_register: "إغلاق الكشف",
+    close_help: "الإغلاق يسجّل كل من لم يُسجَّل غائبًا؛ بعده تُقبل التصحيحات فقط.",
+    saved: "تم الحفظ.",
+    closed_done: "أُغلق الكشف.",
+    nothing_recorded: "لم يُسجَّل شيء. ما أدخلته محفوظ أدناه.",
+    saved_but_refused: "حُفظ كشف الحضور، لكن رُفض تصحيح:",
+    reason_needed: "تغيير حالة مسجّلة تصحيحٌ يحتاج إلى سبب",
+    history: "السجل",
+    history_of: "سجل حالة",
+    when: "متى",
+    by: "بواسطة",
+    how: "كيف",
+    why: "لماذا",
+    previous: "السابقة",
+    no_history: "لا توجد حالة بعد.",
+    correct_mark: "تصحيح هذه الحالة",
+    new_status: "الحالة الجديدة",
+    reason: "السبب",
+    save_correction: "حفظ التصحيح",
+    corrected: "مصحّح",
+    back_to_register: "العودة إلى الكشف",
+    statistics: "الإحصاءات",
+    rate: "نسبة الحضور",
+    at_risk: "في خطر",
+    not_at_risk: "على المسار",
+    my_courses: "مقرراتي",
+    no_courses: "لا توجد مقررات.",
+    no_rate: "لا توجد حالات بعد",
+    sessions: "المحاضرات",
+    admin: "الإدارة",
+    students: "الطلاب",
+    search: "بحث",
+    search_students: "ابحث بالرقم أو الاسم",
+    name: "الاسم",
+    email: "البريد الإلكتروني",
+    no_students: "لم يُعثر على طلاب.",
+    create_course: "إنشاء مقرر",
+    course_code: "رمز المقرر",
+    course_name: "اسم المقرر",
+    credits: "الساعات المعتمدة",
+    create: "إنشاء",
+    teachers: "المدرّسون",
+    no_teachers: "لا يوجد مدرّسون.",
+    assign_teacher: "تعيين مدرّس",
+    teacher: "المدرّس",
+    assign: "تعيين",
+    enrolled: "الطلاب المسجّلون",
+    enrol_student: "تسجيل طالب",
+    student_number: "الرقم الجامعي",
+    from_date: "من تاريخ (YYYY-MM-DD)",
+    enrol: "تسجيل",
+    done: "تم.",
+    error_title: "حدث خطأ",
+    forbidden: "لا يُسمح لك بذلك.",
+    not_found: "هذه الصفحة غير موجودة أو ليست لك.",
+    refused: "رُفض الطلب",
+    unavailable: "الخدمة مشغولة أو جزء منها متوقف. حاول بعد قليل.",
+    internal: "حدث خطأ غير متوقع وتم تسجيله.",
+    reference: "المرجع",
+    csrf_refused: "لم يُرسل هذا النموذج من هذا الموقع أو انتهت صلاحيته. أعد تحميل الصفحة وحاول مجددًا.",
+};
+
 /// The catalogue for a request: the first of its `Accept-Language` tags we have.
 pub fn choose(headers: &HeaderMap) -> &'static Catalogue {
     let wanted = headers
@@ -225,6 +328,9 @@ pub fn choose(headers: &HeaderMap) -> &'static Catalogue {
         let primary = primary.split('-').next().unwrap_or("");
         if primary.eq_ignore_ascii_case("en") {
             return &EN;
+        }
+        if primary.eq_ignore_ascii_case("ar") {
+            return &AR;
         }
     }
     &EN
@@ -240,5 +346,24 @@ impl Catalogue {
             "absent" => self.absent,
             _ => self.unmarked,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::choose;
+    use axum::http::HeaderMap;
+
+    fn wanting(languages: &str) -> &'static str {
+        let mut headers = HeaderMap::new();
+        headers.insert("accept-language", languages.parse().unwrap());
+        choose(&headers).lang
+    }
+
+    #[test]
+    fn the_first_language_of_the_browser_that_we_have_wins() {
+        assert_eq!(wanting("ar-EG,ar;q=0.9,en;q=0.8"), "ar");
+        assert_eq!(wanting("fr-FR,en;q=0.8,ar;q=0.5"), "en");
+        assert_eq!(wanting("de"), "en");
     }
 }

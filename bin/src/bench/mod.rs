@@ -8,6 +8,7 @@ mod ceiling;
 mod district;
 mod load;
 mod offline;
+mod pages;
 mod server;
 mod sheet_import;
 pub mod soak;
@@ -115,6 +116,12 @@ pub struct Figures {
     pub server_peak_rss_mib: Option<f64>,
     /// 7: the same, measured before workload 6 (the sheet import), MiB.
     pub server_peak_rss_before_sheets_mib: Option<f64>,
+    /// 8: the 500-student roll-call page, time per page.
+    pub page_latency: Latency,
+    /// 8: its HTML in bytes.
+    pub page_bytes: usize,
+    /// 8: the same gzipped, as served to a browser.
+    pub page_gzip_bytes: usize,
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -208,6 +215,23 @@ impl Figures {
                 String::new(),
             );
         }
+        let page = self.page_latency;
+        line(
+            "8 roll-call page, 500 students p50 / p99",
+            format!("{:.1} / {:.1} ms", page.p50_ms, page.p99_ms),
+            String::new(),
+            String::new(),
+        );
+        line(
+            "  size gzipped / HTML",
+            format!(
+                "{:.0} / {:.0} KB",
+                self.page_gzip_bytes as f64 / 1000.0,
+                self.page_bytes as f64 / 1000.0
+            ),
+            String::new(),
+            String::new(),
+        );
         out
     }
 }
@@ -263,6 +287,7 @@ async fn measure(
 ) -> anyhow::Result<()> {
     let data = load::prepare(server, args).await?;
     load::single_marks(server, &data, args, figures).await?;
+    pages::roll_call_page(server, &data, figures).await?;
     ceiling::single_inserts(&server.pool, args, figures).await?;
     load::roll_calls(server, &data, args, figures).await?;
     ceiling::batched_inserts(&server.pool, args, figures).await?;

@@ -1,28 +1,26 @@
-//! Administration: courses (create, assign a teacher, enrol students) and the students list
-//! with search. Administrators only (`CurrentUser::require_admin`); everyone else gets a
+//! Administration of courses: create one, assign a teacher, enrol students (the students
+//! list is in [`super::students`]). Administrators only (`CurrentUser::require_admin`); everyone else gets a
 //! 403 page. Each form runs the same course command as the JSON API.
 
 use crate::error::PageError;
+use crate::error::{refusal, uuid_like};
 use crate::form::Fields;
 use crate::i18n::Catalogue;
-use crate::pages::register::{refusal, uuid_like};
 use crate::session::SignedIn;
 use crate::templates::{Nav, html, html_with};
 use api::AppState;
 use api::app::AppError;
 use api::app::access::visible_courses;
 use api::app::courses::{execute, load_course};
-use api::app::students::{StudentView, search};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
 use domain::course::{CourseCommand, CourseDetails};
 use domain::{CourseId, Role, StudentId, UserId};
-use serde::Deserialize;
 
 /// The administration routes.
 pub fn routes() -> Router<AppState> {
@@ -31,10 +29,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/courses/{id}", get(course))
         .route("/admin/courses/{id}/teachers", post(assign_teacher))
         .route("/admin/courses/{id}/enrolments", post(enrol))
-        .route("/admin/students", get(students))
 }
 
-fn admin(page: &SignedIn) -> Result<(), PageError> {
+pub fn admin(page: &SignedIn) -> Result<(), PageError> {
     page.user
         .require_admin()
         .map_err(|_| PageError::forbidden().in_language(page.t))
@@ -293,43 +290,4 @@ async fn enrol(
     }
     .await;
     course_form(&state, &page, &id, command).await
-}
-
-#[derive(Template)]
-#[template(path = "admin_students.html")]
-struct StudentsPage {
-    t: &'static Catalogue,
-    nav: Option<Nav>,
-    q: String,
-    students: Vec<StudentView>,
-}
-
-/// `?q=` of the students list.
-#[derive(Deserialize)]
-struct Search {
-    q: Option<String>,
-}
-
-async fn students(
-    State(state): State<AppState>,
-    page: SignedIn,
-    Query(query): Query<Search>,
-) -> Result<Response, PageError> {
-    admin(&page)?;
-    let q: String = query
-        .q
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .take(100)
-        .collect();
-    let students = search(state.pool(), &q, 200)
-        .await
-        .map_err(|e| page.fail(e))?;
-    html(&StudentsPage {
-        t: page.t,
-        nav: Nav::of(&page),
-        q,
-        students,
-    })
 }

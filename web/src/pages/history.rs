@@ -3,9 +3,10 @@
 //! themself); and, for staff, `POST` the same path to correct the mark with a reason.
 
 use crate::error::PageError;
+use crate::error::{refusal, uuid_like};
 use crate::form::Fields;
 use crate::i18n::Catalogue;
-use crate::pages::register::{refusal, statuses, uuid_like};
+use crate::pages::register::statuses;
 use crate::session::SignedIn;
 use crate::templates::{Nav, html, html_with};
 use api::AppState;

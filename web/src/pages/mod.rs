@@ -6,4 +6,6 @@ pub mod course;
 pub mod history;
 pub mod home;
 pub mod register;
+pub mod roll_call;
 pub mod sign_in;
+pub mod students;

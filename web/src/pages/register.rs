@@ -5,14 +5,15 @@
 //! again with what was entered and why nothing was recorded. Staff of the course only:
 //! anyone else gets the page of a session that does not exist, as from the JSON API.
 
-use crate::error::PageError;
+use crate::error::{PageError, refusal, uuid_like};
 use crate::form::Fields;
 use crate::i18n::Catalogue;
+use crate::pages::roll_call::{Entered, apply, plan, was_of};
 use crate::session::SignedIn;
 use crate::templates::{Nav, html, html_with};
 use api::AppState;
 use api::app::register::{self, SessionContext, load_session, load_session_to_write};
-use api::app::{AppError, store};
+use api::app::store;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -20,10 +21,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use domain::register::{Register, RegisterCommand, RollCallMark};
-use domain::{Method, SessionId, Status, StudentId};
+use domain::register::{Register, RegisterCommand};
+use domain::{SessionId, Status, StudentId};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 /// The register's routes (the mark history's are in [`super::history`]).
 pub fn routes() -> Router<AppState> {
@@ -109,36 +109,6 @@ async fn show(
     };
     let view = render(&state, &page, &ctx, None, notice, None).await?;
     html(&view)
-}
-
-/// What the form holds: the chosen status, the status shown, the reason, per student.
-struct Entered {
-    chosen: HashMap<String, String>,
-    was: HashMap<String, String>,
-    reasons: HashMap<String, String>,
-    rest_present: bool,
-}
-
-impl Entered {
-    fn read(form: &Fields) -> Entered {
-        let mut entered = Entered {
-            chosen: HashMap::new(),
-            was: HashMap::new(),
-            reasons: HashMap::new(),
-            rest_present: form.get("rest").is_some(),
-        };
-        for (key, value) in &form.0 {
-            let value = value.trim().to_string();
-            if let Some(id) = key.strip_prefix("m.") {
-                entered.chosen.insert(id.to_string(), value);
-            } else if let Some(id) = key.strip_prefix("w.") {
-                entered.was.insert(id.to_string(), value);
-            } else if let Some(id) = key.strip_prefix("r.") {
-                entered.reasons.insert(id.to_string(), value);
-            }
-        }
-        entered
-    }
 }
 
 async fn render(
@@ -233,15 +203,6 @@ pub fn statuses(t: &'static Catalogue) -> [(&'static str, &'static str); 4] {
     ]
 }
 
-/// A status name as sent back in the form, kept only if it is one.
-fn was_of(value: &str) -> &'static str {
-    parse_status(value).map_or("", Status::as_str)
-}
-
-fn parse_status(value: &str) -> Option<Status> {
-    Status::ALL.into_iter().find(|s| s.as_str() == value)
-}
-
 fn state_label(t: &'static Catalogue, cancelled: bool, register: &Register) -> &'static str {
     match (cancelled, register.is_open(), register.closed) {
         (true, _, _) => t.state_cancelled,
@@ -249,46 +210,6 @@ fn state_label(t: &'static Catalogue, cancelled: bool, register: &Register) -> &
         (_, _, true) => t.state_closed,
         _ => t.state_open,
     }
-}
-
-/// What a submitted form asks for: new marks (one roll call) and corrections.
-struct Plan {
-    marks: Vec<RollCallMark>,
-    corrections: Vec<(StudentId, Status, String)>,
-    missing_reasons: Vec<String>,
-}
-
-fn plan(entered: &Entered) -> Result<Plan, String> {
-    let mut plan = Plan {
-        marks: Vec::new(),
-        corrections: Vec::new(),
-        missing_reasons: Vec::new(),
-    };
-    let mut ids: Vec<&String> = entered.chosen.keys().collect();
-    ids.sort();
-    for id in ids {
-        let chosen = entered.chosen[id].as_str();
-        let was = entered.was.get(id).map(String::as_str).unwrap_or("");
-        let student = StudentId::parse(id.clone()).map_err(|e| format!("{id}: {e}"))?;
-        let status = match (chosen, was) {
-            ("", "") if entered.rest_present => Status::Present,
-            ("", _) => continue,
-            (value, _) => parse_status(value).ok_or_else(|| format!("{id}: {value}"))?,
-        };
-        if was.is_empty() {
-            plan.marks.push(RollCallMark {
-                student_id: student,
-                status,
-                remark: None,
-            });
-        } else if status.as_str() != was {
-            match entered.reasons.get(id).filter(|r| !r.is_empty()) {
-                Some(reason) => plan.corrections.push((student, status, reason.clone())),
-                None => plan.missing_reasons.push(id.clone()),
-            }
-        }
-    }
-    Ok(plan)
 }
 
 async fn submit(
@@ -317,96 +238,6 @@ async fn submit(
     };
     let view = render(&state, &page, &ctx, Some(&entered), None, Some(problem)).await?;
     html_with(StatusCode::CONFLICT, &view)
-}
-
-/// Records the roll call, then the corrections; stops at the first refusal and says what
-/// was recorded before it.
-async fn apply(
-    state: &AppState,
-    page: &SignedIn,
-    ctx: &SessionContext,
-    plan: Plan,
-) -> Result<(), String> {
-    let t = page.t;
-    match record(state, page, ctx, plan).await {
-        Ok(()) => Ok(()),
-        Err((error, false)) => Err(refusal(t, error)),
-        Err((error, true)) => Err(format!(
-            "{} {}",
-            t.saved_but_refused,
-            refused_because(t, error)
-        )),
-    }
-}
-
-/// The roll call, then each correction; on a refusal, whether the roll call was recorded.
-async fn record(
-    state: &AppState,
-    page: &SignedIn,
-    ctx: &SessionContext,
-    plan: Plan,
-) -> Result<(), (AppError, bool)> {
-    let request_id = uuid_like;
-    let recorded = !plan.marks.is_empty();
-    if recorded {
-        let command = RegisterCommand::RecordRollCall {
-            marks: plan.marks,
-            only_unmarked: false,
-            by: page.user.actor(),
-            at: Utc::now(),
-        };
-        register::execute(state, &page.user, request_id(), ctx, command)
-            .await
-            .map_err(|e| (e, false))?;
-    }
-    for (student_id, status, reason) in plan.corrections {
-        let command = RegisterCommand::CorrectAttendance {
-            student_id,
-            status,
-            reason,
-            method: Method::Manual,
-            by: page.user.actor(),
-            at: Utc::now(),
-        };
-        register::execute(state, &page.user, request_id(), ctx, command)
-            .await
-            .map_err(|e| (e, recorded))?;
-    }
-    Ok(())
-}
-
-/// A request id for commands sent from a page.
-pub fn uuid_like() -> String {
-    format!("web-{}", crate::session::random_token())
-}
-
-/// The message for a refused command: its detail and the rows it names, then that nothing
-/// of it was recorded. Unexpected failures say only that.
-pub fn refusal(t: &'static Catalogue, error: AppError) -> String {
-    format!("{} {}", refused_because(t, error), t.nothing_recorded)
-}
-
-/// What refused a command, without saying what was recorded.
-fn refused_because(t: &'static Catalogue, error: AppError) -> String {
-    match error {
-        AppError::Conflict { detail, errors, .. } | AppError::Invalid { detail, errors, .. } => {
-            let rows: Vec<String> = errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.detail))
-                .collect();
-            let rows = if rows.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", rows.join("; "))
-            };
-            format!("{}: {detail}{rows}.", t.refused)
-        }
-        AppError::Unavailable { .. } => t.unavailable.to_string(),
-        other => {
-            tracing::error!(error = %other, "a page's command failed");
-            t.internal.to_string()
-        }
-    }
 }
 
 async fn close(
