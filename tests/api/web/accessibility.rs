@@ -1,5 +1,6 @@
 //! axe-core (WCAG 2.1 A and AA rules) on every page: signed out, as a teacher, as a
-//! student, as an administrator, an error page, and a refused form.
+//! student, as an administrator, an error page, and a refused form; each at 360 px wide
+//! without sideways scrolling.
 
 use super::browser::Browser;
 use super::{COURSE, TEACHER, school};
@@ -15,6 +16,23 @@ async fn check_here(browser: &Browser, what: &str, found: &mut Vec<String>) {
     for violation in browser.accessibility_violations().await {
         found.push(format!("{what}: {violation}"));
     }
+    // At a phone's 360 px the page itself never scrolls sideways (wide tables scroll in
+    // their own box).
+    let wide = browser
+        .client
+        .execute("return document.documentElement.scrollWidth", Vec::new())
+        .await
+        .unwrap();
+    if wide.as_u64().is_none_or(|w| w > 360) {
+        let culprits = browser
+            .client
+            .execute("return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > 361 && !e.closest('[tabindex], table')).slice(0, 6).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right)).join(', ')", Vec::new())
+            .await
+            .unwrap();
+        found.push(format!(
+            "{what}: {wide} px wide at a 360 px window: {culprits}"
+        ));
+    }
 }
 
 #[tokio::test]
@@ -29,6 +47,7 @@ async fn no_page_has_a_wcag_2_1_a_or_aa_violation() {
     .await;
     let mut found = Vec::new();
     let browser = Browser::start(&app.base).await;
+    browser.client.set_window_size(360, 800).await.unwrap();
 
     check(&browser, "/sign-in", &mut found).await;
     browser.fill("Username", TEACHER).await;
