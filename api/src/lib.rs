@@ -102,7 +102,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 pub async fn housekeeping(pool: &sqlx::PgPool) -> Result<(u64, u64), sqlx::Error> {
     Ok((
         idempotency::forget_old(pool).await?,
-        auth::throttle::forget_stale(pool).await?,
+        auth::throttle::forget_stale(pool).await? + auth::revoked::forget_expired(pool).await?,
     ))
 }
 
@@ -113,15 +113,24 @@ pub fn openapi(public_url: &str) -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application: the JSON API alone (every unknown path a problem document).
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new().fallback(problem::not_found))
+}
+
+/// The whole HTTP application with `pages` (the web pages, outside `/api`, with the
+/// fallback for unknown paths outside `/api`) beside the JSON API, under the same request
+/// ids, limits, security headers and logs. Error answers the pages render as HTML stay
+/// HTML; everything else is a problem document, and so is every unknown path under `/api`.
+pub fn router_with(state: AppState, pages: Router<AppState>) -> Router {
     let (router, mut openapi) = api_router().split_for_parts();
     docs::finish(&mut openapi, &state.config().public_url);
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.config().body_limit;
     router
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
-        .fallback(problem::not_found)
+        .route("/api/{*rest}", axum::routing::any(problem::not_found))
+        .merge(pages)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::layer,

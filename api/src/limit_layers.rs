@@ -1,6 +1,6 @@
 //! The HTTP side of the limits ([`crate::limits`]): the middleware that puts heavy requests
 //! through the heavy gate with a time limit on every request, and the one that holds
-//! `POST /api/auth/login` to each client's rate ([`crate::auth::rate`]).
+//! `POST /api/auth/login` (and the pages' sign-in form) to each client's rate ([`crate::auth::rate`]).
 
 use crate::auth::rate::client_address;
 use crate::error::ApiError;
@@ -47,7 +47,9 @@ pub async fn bound_work(State(state): State<AppState>, request: Request, next: N
 /// Middleware: `POST /api/auth/login` beyond the client's rate is answered 429 with
 /// `Retry-After`, before any database work or hashing.
 pub async fn limit_logins(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST || request.uri().path() != "/api/auth/login" {
+    // The web pages' sign-in form spends the same budget as the JSON login.
+    let path = request.uri().path();
+    if request.method() != Method::POST || !matches!(path, "/api/auth/login" | "/sign-in") {
         return next.run(request).await;
     }
     let limits = state.limits();

@@ -12,10 +12,14 @@ use axum::response::{IntoResponse, Response};
 pub async fn fallback(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
+    // The web pages answer their errors as HTML pages of their own.
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"text/html")
+        });
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return response;
     }

@@ -134,14 +134,18 @@ impl Application {
             time_zone: config.timezone,
         };
         let readiness = Readiness::default();
-        let router = api::router(AppState::new(
-            pool.clone(),
-            jwt,
-            Some(nats.clone()),
-            api_config,
-            monitor,
-            reports,
-        ))
+        // The JSON API under /api and the web pages beside it, one application.
+        let router = api::router_with(
+            AppState::new(
+                pool.clone(),
+                jwt,
+                Some(nats.clone()),
+                api_config,
+                monitor,
+                reports,
+            ),
+            web::pages(),
+        )
         .merge(readiness.router(pool.clone()));
         Ok(Application {
             listener,

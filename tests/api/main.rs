@@ -35,3 +35,4 @@ mod sheets;
 mod smoke;
 mod students;
 mod walkthrough;
+mod web;

@@ -61,6 +61,29 @@ pub async fn find_many(pool: &PgPool, ids: &[String]) -> Result<Vec<StudentView>
     .await
 }
 
+/// Students whose number or name contains `text` (without regard to case or accents), by
+/// number, at most `limit` of them; all of them (up to `limit`) for an empty text.
+pub async fn search(
+    pool: &PgPool,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<StudentView>, sqlx::Error> {
+    // LIKE's own wildcards in the text are searched for as themselves.
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM students
+         WHERE id ILIKE $1 OR name ILIKE $1 OR search_key LIKE $3 ORDER BY id LIMIT $2"
+    ))
+    .bind(format!("%{escaped}%"))
+    .bind(limit)
+    .bind(format!("%{}%", search_key(&escaped)))
+    .fetch_all(pool)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

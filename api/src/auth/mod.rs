@@ -6,7 +6,9 @@ pub mod caller;
 pub mod jwt;
 pub mod password;
 pub mod rate;
+pub mod revoked;
 pub mod secret;
+pub mod sign_in;
 pub mod throttle;
 pub mod username;
 pub mod users;
@@ -33,27 +35,37 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(parts).ok_or(ApiError::Unauthorized("missing bearer token"))?;
-        let claims = state
-            .jwt()
-            .verify(token)
-            .ok_or(ApiError::Unauthorized("invalid or expired token"))?;
-        let user = state
-            .accounts()
-            .active(state.pool(), &claims.sub)
-            .await?
-            .ok_or(ApiError::Unauthorized(
-                "the account no longer exists or is disabled",
-            ))?;
-        if user.tokens_valid_after.is_some_and(|t| claims.iat < t) {
-            return Err(ApiError::Unauthorized(
-                "the token was issued before the password changed",
-            ));
-        }
-        Ok(CurrentUser {
-            id: user.id,
-            username: user.username,
-            role: user.role,
-            student_id: user.student_id,
-        })
+        user_of_token(state, token).await
     }
+}
+
+/// The account a token stands for, as it stands now: refused when the token is invalid,
+/// expired or revoked (signed out), or the account is gone, disabled, or changed its
+/// password since. The bearer header and the web pages' cookie both come here.
+pub async fn user_of_token(state: &AppState, token: &str) -> Result<CurrentUser, ApiError> {
+    let claims = state
+        .jwt()
+        .verify(token)
+        .ok_or(ApiError::Unauthorized("invalid or expired token"))?;
+    let user = state
+        .accounts()
+        .active(state.pool(), &claims.sub)
+        .await?
+        .ok_or(ApiError::Unauthorized(
+            "the account no longer exists or is disabled",
+        ))?;
+    if user.tokens_valid_after.is_some_and(|t| claims.iat < t) {
+        return Err(ApiError::Unauthorized(
+            "the token was issued before the password changed",
+        ));
+    }
+    if revoked::is_revoked(state.pool(), token).await? {
+        return Err(ApiError::Unauthorized("the token was revoked (signed out)"));
+    }
+    Ok(CurrentUser {
+        id: user.id,
+        username: user.username,
+        role: user.role,
+        student_id: user.student_id,
+    })
 }

@@ -1,7 +1,7 @@
 //! `POST /api/auth/login` and `GET /api/auth/me`.
 
-use crate::auth::users::{self, UserView};
-use crate::auth::{CurrentUser, password, throttle};
+use crate::auth::users::UserView;
+use crate::auth::{CurrentUser, sign_in};
 use crate::error::ApiError;
 use crate::extract::AppJson;
 use crate::state::AppState;
@@ -57,27 +57,7 @@ async fn login(
     State(state): State<AppState>,
     AppJson(body): AppJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let username = body.username.trim().to_string();
-    let _turn = state.limits().hashing.enter().await?;
-    if let Err(retry_after) = throttle::reserve(state.pool(), &username).await? {
-        return Err(ApiError::TooManyAttempts { retry_after });
-    }
-    let stored = users::by_username(state.pool(), &username)
-        .await?
-        .filter(|u| !u.view.disabled);
-    let hash = stored.as_ref().map(|user| user.password_hash.clone());
-    if !password::verify(body.password, hash).await {
-        return Err(ApiError::Unauthorized("wrong username or password"));
-    }
-    throttle::record_success(state.pool(), &username).await?;
-    let user = stored
-        .map(|user| user.view)
-        .ok_or_else(|| ApiError::internal("verified user vanished"))?;
-    let token = state
-        .jwt()
-        .issue(user.id.as_str(), &user.username, user.role)
-        .map_err(ApiError::internal)?;
-    tracing::info!(user_id = %user.id, role = %user.role, "login");
+    let (token, user) = sign_in::sign_in(&state, &body.username, body.password).await?;
     Ok(Json(LoginResponse {
         token,
         token_type: "Bearer",

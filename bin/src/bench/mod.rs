@@ -8,6 +8,7 @@ mod ceiling;
 mod district;
 mod load;
 mod offline;
+mod pages;
 mod server;
 mod sheet_import;
 pub mod soak;
@@ -124,6 +125,12 @@ pub struct Figures {
     /// 8: one request scheduling a 15-week, 3-a-week term (45 sessions), milliseconds
     /// (median of five).
     pub term_schedule_ms: Option<f64>,
+    /// 10: the 500-student roll-call page, time per page.
+    pub page_latency: Latency,
+    /// 10: its HTML in bytes.
+    pub page_bytes: usize,
+    /// 10: the same gzipped, as served to a browser.
+    pub page_gzip_bytes: usize,
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -236,6 +243,23 @@ impl Figures {
                 ratio(rows, self.raw_student_rows_per_sec),
             );
         }
+        let page = self.page_latency;
+        line(
+            "10 roll-call page, 500 students p50 / p99",
+            format!("{:.1} / {:.1} ms", page.p50_ms, page.p99_ms),
+            String::new(),
+            String::new(),
+        );
+        line(
+            "  size gzipped / HTML",
+            format!(
+                "{:.0} / {:.0} KB",
+                self.page_gzip_bytes as f64 / 1000.0,
+                self.page_bytes as f64 / 1000.0
+            ),
+            String::new(),
+            String::new(),
+        );
         out
     }
 }
@@ -291,6 +315,7 @@ async fn measure(
 ) -> anyhow::Result<()> {
     let data = load::prepare(server, args).await?;
     load::single_marks(server, &data, args, figures).await?;
+    pages::roll_call_page(server, &data, figures).await?;
     ceiling::single_inserts(&server.pool, args, figures).await?;
     load::roll_calls(server, &data, args, figures).await?;
     ceiling::batched_inserts(&server.pool, args, figures).await?;

@@ -1,0 +1,11 @@
+//! One module per area of the pages; each handler parses, authorizes through `api::app`,
+//! calls one use case and renders one template.
+
+pub mod admin;
+pub mod course;
+pub mod history;
+pub mod home;
+pub mod register;
+pub mod roll_call;
+pub mod sign_in;
+pub mod students;
