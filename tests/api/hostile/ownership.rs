@@ -44,6 +44,8 @@ const ELSEWHERE: &[(&str, &str)] = &[
     ("GET", "/api/sessions/{id}"),
     // Multipart: checked by `sheet_uploads_by_role` below.
     ("POST", "/api/sheets"),
+    // Multipart: checked by `spreadsheet_imports_are_the_admins` below.
+    ("POST", "/api/imports/students"),
 ];
 
 const EVERYONE: &[Who] = &[Admin, Teacher, OtherTeacher, Student, Classmate, Outsider];
@@ -295,4 +297,44 @@ async fn sheet_uploads_by_role() {
         "the course's teacher imports: {job}"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn spreadsheet_imports_are_the_admins() {
+    let w = World::new().await;
+    let csv = b"ID,Name\nS90,Ninety\n".to_vec();
+    let import = |who: Who| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.clone()).file_name("s.csv"),
+        );
+        let request = w
+            .app
+            .request(Method::POST, "/api/imports/students", w.token(who));
+        async move { request.multipart(form).send().await.expect("request sent") }
+    };
+    let mut failures = Vec::new();
+    for (who, status) in [
+        (Anonymous, StatusCode::UNAUTHORIZED),
+        (Teacher, StatusCode::FORBIDDEN),
+        (OtherTeacher, StatusCode::FORBIDDEN),
+        (Student, StatusCode::FORBIDDEN),
+        (Classmate, StatusCode::FORBIDDEN),
+        (Outsider, StatusCode::FORBIDDEN),
+        (Admin, OK),
+    ] {
+        let answer = Answer::of(import(who).await).await;
+        if answer.status != status || answer.flaw().is_some() {
+            failures.push(format!(
+                "{who:?}: expected {status}, got {} {}",
+                answer.status, answer.body
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let imported: i64 = sqlx::query_scalar("SELECT count(*) FROM students WHERE id = 'S90'")
+        .fetch_one(&w.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(imported, 1, "only the admin's import wrote the student");
 }
