@@ -124,8 +124,10 @@ pub async fn student_import(server: &Server, figures: &mut Figures) -> anyhow::R
 
 /// The same rows in one statement into a table without keys, triggers or history.
 async fn raw_rows_per_sec(server: &Server) -> anyhow::Result<f64> {
+    // A temporary table lives in one session: create and fill it on one connection.
+    let mut connection = server.pool.acquire().await?;
     sqlx::query("CREATE TEMP TABLE IF NOT EXISTS bench_students (LIKE students)")
-        .execute(&server.pool)
+        .execute(&mut *connection)
         .await?;
     let ids: Vec<String> = (0..STUDENTS).map(|i| format!("R{i:05}")).collect();
     let names: Vec<String> = (0..STUDENTS)
@@ -138,7 +140,7 @@ async fn raw_rows_per_sec(server: &Server) -> anyhow::Result<f64> {
     )
     .bind(&ids)
     .bind(&names)
-    .execute(&server.pool)
+    .execute(&mut *connection)
     .await?;
     Ok(STUDENTS as f64 / started.elapsed().as_secs_f64())
 }
