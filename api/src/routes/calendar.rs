@@ -5,6 +5,7 @@
 use crate::app::courses::{execute, load_course};
 use crate::app::register;
 use crate::app::roster::after_course_change;
+use crate::app::store::Committed;
 use crate::auth::CurrentUser;
 use crate::checks::{
     check_optional_text, check_text, check_time, check_zone, course_id, session_id,
@@ -16,7 +17,8 @@ use crate::views::Accepted;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use domain::course::CourseCommand;
+use domain::SessionId;
+use domain::course::{Course, CourseCommand};
 use domain::register::RegisterCommand;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -100,24 +102,22 @@ async fn reschedule(
     AppPath((id, sid)): AppPath<(String, String)>,
     AppJson(body): AppJson<RescheduleBody>,
 ) -> Result<Json<Accepted>, ApiError> {
-    let id = course_id("id", &id)?;
-    let sid = session_id("session_id", &sid)?;
-    let (course, _) = load_course(&state, &id).await?;
-    user.require_course_staff(&course)?;
-    let starts_at = body
-        .starts_at
-        .map(|t| check_time("starts_at", t))
-        .transpose()?;
-    let reason = check_text("reason", &body.reason, 500)?;
-    let command = CourseCommand::RescheduleSession {
-        session_id: sid.clone(),
-        starts_at,
-        duration_minutes: body.duration_minutes,
-        reason: reason.clone(),
-        by: user.actor(),
-        at: Utc::now(),
-    };
-    let done = execute(&state, &user, request_id.clone(), &id, command).await?;
+    let mut reason = String::new();
+    let (done, sid) = session_change(&state, &user, &request_id, (id, sid), |session_id| {
+        reason = check_text("reason", &body.reason, 500)?;
+        Ok(CourseCommand::RescheduleSession {
+            session_id,
+            starts_at: body
+                .starts_at
+                .map(|t| check_time("starts_at", t))
+                .transpose()?,
+            duration_minutes: body.duration_minutes,
+            reason: reason.clone(),
+            by: user.actor(),
+            at: Utc::now(),
+        })
+    })
+    .await?;
     // Moved to another day, the register's roster follows who is enrolled that day.
     let why = format!("session rescheduled: {reason}");
     let position = after_course_change(&state, &user, request_id, &done, &[sid], &why).await?;
@@ -154,17 +154,15 @@ async fn restore(
     AppPath((id, sid)): AppPath<(String, String)>,
     AppJson(body): AppJson<RestoreBody>,
 ) -> Result<Json<Accepted>, ApiError> {
-    let id = course_id("id", &id)?;
-    let sid = session_id("session_id", &sid)?;
-    let (course, _) = load_course(&state, &id).await?;
-    user.require_course_staff(&course)?;
-    let command = CourseCommand::RestoreSession {
-        session_id: sid,
-        reason: check_text("reason", &body.reason, 500)?,
-        by: user.actor(),
-        at: Utc::now(),
-    };
-    let done = execute(&state, &user, request_id, &id, command).await?;
+    let (done, _) = session_change(&state, &user, &request_id, (id, sid), |session_id| {
+        Ok(CourseCommand::RestoreSession {
+            session_id,
+            reason: check_text("reason", &body.reason, 500)?,
+            by: user.actor(),
+            at: Utc::now(),
+        })
+    })
+    .await?;
     Ok(Json(Accepted::from(&done)))
 }
 
@@ -197,18 +195,16 @@ async fn rename(
     AppPath((id, sid)): AppPath<(String, String)>,
     AppJson(body): AppJson<RenameBody>,
 ) -> Result<Json<Accepted>, ApiError> {
-    let id = course_id("id", &id)?;
-    let sid = session_id("session_id", &sid)?;
-    let (course, _) = load_course(&state, &id).await?;
-    user.require_course_staff(&course)?;
-    let command = CourseCommand::RenameSession {
-        session_id: sid,
-        title: check_text("title", &body.title, 200)?,
-        reason: check_optional_text("reason", body.reason.as_deref(), 500)?,
-        by: user.actor(),
-        at: Utc::now(),
-    };
-    let done = execute(&state, &user, request_id, &id, command).await?;
+    let (done, _) = session_change(&state, &user, &request_id, (id, sid), |session_id| {
+        Ok(CourseCommand::RenameSession {
+            session_id,
+            title: check_text("title", &body.title, 200)?,
+            reason: check_optional_text("reason", body.reason.as_deref(), 500)?,
+            by: user.actor(),
+            at: Utc::now(),
+        })
+    })
+    .await?;
     Ok(Json(Accepted::from(&done)))
 }
 
@@ -251,6 +247,25 @@ async fn reopen(
     };
     let done = register::execute(&state, &user, request_id, &ctx, command).await?;
     Ok(Json(Accepted::from(&done)))
+}
+
+/// A change to one session of a course, by the course's staff: the ids are checked and the
+/// caller's right to change the course is checked before `command` reads the body, so that
+/// someone who may not change the course learns nothing from a bad body.
+async fn session_change(
+    state: &AppState,
+    user: &CurrentUser,
+    request_id: &str,
+    (id, sid): (String, String),
+    command: impl FnOnce(SessionId) -> Result<CourseCommand, ApiError>,
+) -> Result<(Committed<Course>, SessionId), ApiError> {
+    let id = course_id("id", &id)?;
+    let sid = session_id("session_id", &sid)?;
+    let (course, _) = load_course(state, &id).await?;
+    user.require_course_staff(&course)?;
+    let command = command(sid.clone())?;
+    let done = execute(state, user, request_id.to_string(), &id, command).await?;
+    Ok((done, sid))
 }
 
 /// The routes of this area.
