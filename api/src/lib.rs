@@ -51,6 +51,7 @@ pub use state::{ApiConfig, AppState, Monitor};
         (name = "students", description = "Students' personal data; erasing it keeps their attendance history under the student number."),
         (name = "courses", description = "Courses, their teachers and their attendance policy (status weights, at-risk threshold)."),
         (name = "enrollments", description = "Who is enrolled in a course, from which day: a session's roster is the enrolment on its day."),
+        (name = "calendar", description = "The institution's closed days (holidays) and secret iCalendar feeds of a person's or a course's sessions."),
         (name = "sessions", description = "Scheduled sessions of a course and their registers (the roster with each student's mark)."),
         (name = "attendance", description = "Marks: one student, a whole roll call, corrections with a reason, closing the register."),
         (name = "statistics", description = "Read models: rates and counts per course and student, at-risk lists, attendance records."),
@@ -85,6 +86,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::enrollments::router())
         .merge(routes::sessions::router())
         .merge(routes::calendar::router())
+        .merge(routes::closures::router())
+        .merge(routes::feeds::router())
         .merge(routes::timetable::router())
         .merge(routes::me::router())
         .merge(routes::attendance::router())

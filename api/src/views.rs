@@ -74,6 +74,12 @@ pub struct PolicyBody {
     pub count_excused: bool,
     /// At-risk threshold in percent (default 75).
     pub at_risk_below: f64,
+    /// Close each register automatically this many minutes after its session ends, the
+    /// students still unmarked becoming absent (actor `system`); absent or null: never.
+    /// At most 43200 (30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = 120)]
+    pub close_after_minutes: Option<u32>,
 }
 
 impl From<AttendancePolicy> for PolicyBody {
@@ -89,6 +95,7 @@ impl From<AttendancePolicy> for PolicyBody {
             weights,
             count_excused: p.count_excused,
             at_risk_below: p.at_risk_below,
+            close_after_minutes: p.close_after_minutes,
         }
     }
 }
@@ -106,6 +113,7 @@ impl From<PolicyBody> for AttendancePolicy {
             weights,
             count_excused: p.count_excused,
             at_risk_below: p.at_risk_below,
+            close_after_minutes: p.close_after_minutes,
         }
     }
 }

@@ -136,6 +136,13 @@ pub struct ServeConfig {
     /// Do not run the projectors in this process (run `attendance project` elsewhere).
     #[arg(long, env = "ATTENDANCE_NO_PROJECTORS", value_parser = BoolishValueParser::new())]
     pub no_projectors: bool,
+    /// Do not run the scheduler (the automatic close of registers) in this process. Several
+    /// processes may run it: one leads at a time.
+    #[arg(long, env = "ATTENDANCE_NO_SCHEDULER", value_parser = BoolishValueParser::new())]
+    pub no_scheduler: bool,
+    /// Seconds between the scheduler's rounds (a register closes at most this late).
+    #[arg(long, env = "ATTENDANCE_SCHEDULER_EVERY_SECS", default_value_t = 60.0)]
+    pub scheduler_every_secs: f64,
     /// Report configuration file (default: the one built in, `projections/config/reports.toml`).
     #[arg(long, env = "REPORTS_CONFIG")]
     pub reports_config: Option<std::path::PathBuf>,

@@ -103,7 +103,7 @@ pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
         source: Source::Cli,
         course_id: course_id.clone(),
     };
-    let done = schedule_term(&stores, &meta, timetable, Utc::now()).await?;
+    let done = schedule_term(&stores, &pool, &meta, timetable, Utc::now()).await?;
     let course = &done.committed.aggregate;
     for id in &done.session_ids {
         if let Some(session) = course.sessions.get(id) {
@@ -116,5 +116,8 @@ pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
         done.session_ids.len(),
         course.time_zone
     );
+    for day in &done.closed_days {
+        eprintln!("skipped {day}: the institution is closed");
+    }
     Ok(())
 }

@@ -27,6 +27,7 @@ pub struct Application {
     nats: async_nats::Client,
     consumers: ConsumerConfig,
     readiness: Readiness,
+    scheduler: Option<Scheduler>,
 }
 
 /// Connects to Postgres (creating and migrating the database) with the configured pool.
@@ -134,19 +135,20 @@ impl Application {
             time_zone: config.timezone,
         };
         let readiness = Readiness::default();
+        let state = AppState::new(
+            pool.clone(),
+            jwt,
+            Some(nats.clone()),
+            api_config,
+            monitor,
+            reports,
+        );
+        let scheduler = (!config.no_scheduler).then(|| Scheduler {
+            state: state.clone(),
+            every: Duration::from_secs_f64(config.scheduler_every_secs.clamp(0.1, 3600.0)),
+        });
         // The JSON API under /api and the web pages beside it, one application.
-        let router = api::router_with(
-            AppState::new(
-                pool.clone(),
-                jwt,
-                Some(nats.clone()),
-                api_config,
-                monitor,
-                reports,
-            ),
-            web::pages(),
-        )
-        .merge(readiness.router(pool.clone()));
+        let router = api::router_with(state, web::pages()).merge(readiness.router(pool.clone()));
         Ok(Application {
             listener,
             router,
@@ -156,6 +158,7 @@ impl Application {
             nats,
             consumers,
             readiness,
+            scheduler,
         })
     }
 
@@ -199,6 +202,9 @@ impl Application {
             self.pool.clone(),
             stopped.clone(),
         )));
+        if let Some(scheduler) = self.scheduler {
+            tasks.push(tokio::spawn(scheduler.run(stopped.clone())));
+        }
         tasks.extend(self.relay.map(|relay| tokio::spawn(relay.run(stopped))));
         // The peer address feeds the login rate per client address.
         let router = self
@@ -212,6 +218,37 @@ impl Application {
             let _ = task.await;
         }
         Ok(served?)
+    }
+}
+
+/// The scheduler: closes registers on their courses' policy (see [`api::app::auto_close`]).
+struct Scheduler {
+    state: AppState,
+    every: Duration,
+}
+
+impl Scheduler {
+    async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let auto_close = api::app::auto_close::AutoClose::new();
+        while !*shutdown.borrow() {
+            match auto_close.round(&self.state, chrono::Utc::now()).await {
+                Ok(round) if !round.closed.is_empty() => {
+                    let absent: usize = round.closed.iter().map(|(_, n)| n).sum();
+                    tracing::info!(
+                        registers = round.closed.len(),
+                        defaulted_absent = absent,
+                        failed = round.failed,
+                        "closed registers on schedule"
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "the scheduler's round failed; trying again"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.every) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
     }
 }
 

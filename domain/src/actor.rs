@@ -51,3 +51,22 @@ pub struct Actor {
     /// The user's role when acting.
     pub role: Role,
 }
+
+impl Actor {
+    /// The id of the scheduler's actor. User ids are 32 hex digits, so no account has it.
+    pub const SYSTEM_ID: &'static str = "system";
+
+    /// The actor of automatic work nobody asked for at that moment (the scheduler's close of
+    /// a register): user id `system`, with an administrator's rights.
+    pub fn system() -> Actor {
+        Actor {
+            user_id: UserId::parse(Self::SYSTEM_ID).expect("`system` is a valid id"),
+            role: Role::Admin,
+        }
+    }
+
+    /// Whether this is [`Actor::system`].
+    pub fn is_system(&self) -> bool {
+        self.user_id.as_str() == Self::SYSTEM_ID
+    }
+}

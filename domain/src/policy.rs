@@ -32,6 +32,10 @@ pub struct AttendancePolicy {
     pub count_excused: bool,
     /// A student whose rate is below this percentage is at risk.
     pub at_risk_below: f64,
+    /// Close each register automatically this many minutes after its session ends (the
+    /// students still unmarked become absent); `None` (the default) leaves it to people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_after_minutes: Option<u32>,
 }
 
 impl Default for AttendancePolicy {
@@ -45,6 +49,7 @@ impl Default for AttendancePolicy {
             },
             count_excused: false,
             at_risk_below: 75.0,
+            close_after_minutes: None,
         }
     }
 }
@@ -61,9 +66,25 @@ pub enum PolicyError {
     /// The at-risk threshold is outside 0..=100.
     #[error("at_risk_below must be between 0 and 100")]
     ThresholdOutOfRange,
+    /// The automatic close is set to more than a month after the session.
+    #[error("close_after_minutes must be at most {max} (30 days)", max = AttendancePolicy::MAX_CLOSE_AFTER_MINUTES)]
+    CloseAfterOutOfRange,
 }
 
 impl AttendancePolicy {
+    /// The latest automatic close: 30 days after the session ends.
+    pub const MAX_CLOSE_AFTER_MINUTES: u32 = 30 * 24 * 60;
+
+    /// When the scheduler closes a register of a session that ends at `ends_at`, if the
+    /// policy closes registers at all.
+    pub fn closes_at(
+        &self,
+        ends_at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.close_after_minutes
+            .map(|minutes| ends_at + chrono::Duration::minutes(i64::from(minutes)))
+    }
+
     /// Checks that weights and threshold are in range.
     pub fn validate(&self) -> Result<(), PolicyError> {
         for status in Status::ALL {
@@ -74,6 +95,12 @@ impl AttendancePolicy {
         }
         if !(0.0..=100.0).contains(&self.at_risk_below) {
             return Err(PolicyError::ThresholdOutOfRange);
+        }
+        if self
+            .close_after_minutes
+            .is_some_and(|minutes| minutes > Self::MAX_CLOSE_AFTER_MINUTES)
+        {
+            return Err(PolicyError::CloseAfterOutOfRange);
         }
         Ok(())
     }
@@ -191,6 +218,36 @@ mod tests {
             excused,
             absent,
         }
+    }
+
+    #[test]
+    fn the_automatic_close_is_off_by_default_and_comes_that_long_after_the_end() {
+        let mut policy = AttendancePolicy::default();
+        let ends: chrono::DateTime<chrono::Utc> = "2026-09-01T10:00:00Z".parse().unwrap();
+        assert_eq!(policy.closes_at(ends), None);
+        policy.close_after_minutes = Some(90);
+        assert_eq!(
+            policy.closes_at(ends),
+            Some("2026-09-01T11:30:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn an_automatic_close_later_than_thirty_days_is_refused() {
+        let mut policy = AttendancePolicy {
+            close_after_minutes: Some(AttendancePolicy::MAX_CLOSE_AFTER_MINUTES),
+            ..AttendancePolicy::default()
+        };
+        assert_eq!(policy.validate(), Ok(()));
+        policy.close_after_minutes = Some(AttendancePolicy::MAX_CLOSE_AFTER_MINUTES + 1);
+        assert_eq!(policy.validate(), Err(PolicyError::CloseAfterOutOfRange));
+    }
+
+    #[test]
+    fn a_policy_stored_before_the_automatic_close_reads_as_off() {
+        let stored = r#"{"weights":{"present":1.0,"late":1.0,"excused":1.0,"absent":0.0},"count_excused":false,"at_risk_below":75.0}"#;
+        let policy: AttendancePolicy = serde_json::from_str(stored).unwrap();
+        assert_eq!(policy, AttendancePolicy::default());
     }
 
     #[test]

@@ -60,6 +60,78 @@ impl Zone {
             LocalResult::None => self.instant(local + chrono::Duration::hours(1)),
         }
     }
+
+    /// The offset in force at an instant: its UTC offset, whether it is daylight-saving time,
+    /// and its abbreviation (`CST`, `NZDT`; `+0545` style when the database has none).
+    pub fn offset_at(&self, at: DateTime<Utc>) -> ZoneOffset {
+        use chrono::Offset;
+        use chrono_tz::{OffsetComponents, OffsetName};
+        let offset = self.0.offset_from_utc_datetime(&at.naive_utc());
+        let utc = offset.fix();
+        ZoneOffset {
+            utc,
+            daylight: !offset.dst_offset().is_zero(),
+            name: offset
+                .abbreviation()
+                .map(str::to_string)
+                .unwrap_or_else(|| utc.to_string().replace(':', "")),
+        }
+    }
+
+    /// Every change of offset between two instants, in order (clock changes are at whole
+    /// minutes: found hour by hour, then to the minute).
+    pub fn transitions(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Transition> {
+        let hour = chrono::Duration::hours(1);
+        let mut found = Vec::new();
+        let mut at = from;
+        let mut before = self.offset_at(at);
+        while at < to {
+            let next = at + hour;
+            let after = self.offset_at(next);
+            if after != before {
+                // The first minute of `after` lies in (at, next].
+                let (mut low, mut high) = (at, next);
+                while high - low > chrono::Duration::minutes(1) {
+                    let middle = low + (high - low) / 2;
+                    if self.offset_at(middle) == before {
+                        low = middle;
+                    } else {
+                        high = middle;
+                    }
+                }
+                found.push(Transition {
+                    at: high,
+                    from: before.clone(),
+                    to: after.clone(),
+                });
+                before = after;
+            }
+            at = next;
+        }
+        found
+    }
+}
+
+/// The offset a zone applies at some instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneOffset {
+    /// Offset from UTC.
+    pub utc: FixedOffset,
+    /// Whether this is daylight-saving (summer) time.
+    pub daylight: bool,
+    /// Abbreviation, e.g. `CDT`.
+    pub name: String,
+}
+
+/// A change of a zone's offset (a clock change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// The first instant of the new offset.
+    pub at: DateTime<Utc>,
+    /// The offset until then.
+    pub from: ZoneOffset,
+    /// The offset from then on.
+    pub to: ZoneOffset,
 }
 
 impl fmt::Display for Zone {
@@ -96,6 +168,44 @@ mod tests {
 
     fn utc(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn chicago_changes_its_clocks_twice_in_2026_at_2am_local() {
+        let changes =
+            chicago().transitions(utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"));
+        let found: Vec<_> = changes
+            .iter()
+            .map(|t| {
+                (
+                    t.at.to_rfc3339(),
+                    t.from.name.as_str(),
+                    t.to.name.as_str(),
+                    t.to.daylight,
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("2026-03-08T08:00:00+00:00".to_string(), "CST", "CDT", true),
+                ("2026-11-01T07:00:00+00:00".to_string(), "CDT", "CST", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_zone_without_clock_changes_has_no_transitions() {
+        let tokyo = Zone::parse("Asia/Tokyo").unwrap();
+        let changes = tokyo.transitions(utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"));
+        assert!(changes.is_empty());
+        assert_eq!(
+            tokyo
+                .offset_at(utc("2026-06-01T00:00:00Z"))
+                .utc
+                .local_minus_utc(),
+            9 * 3600
+        );
     }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {

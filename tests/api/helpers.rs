@@ -124,6 +124,8 @@ pub fn test_config(database: &str) -> ServeConfig {
         },
         no_relay: false,
         no_projectors: false,
+        no_scheduler: false,
+        scheduler_every_secs: 1.0,
         reports_config: None,
         timezone: domain::Zone::UTC,
     }

@@ -29,6 +29,18 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The scheduler acting on its own (`Actor::system()`, an administrator's rights): only
+    /// for work a policy asked for in advance, such as the automatic close of registers.
+    pub fn system() -> CurrentUser {
+        let actor = Actor::system();
+        CurrentUser {
+            id: actor.user_id,
+            username: Actor::SYSTEM_ID.to_string(),
+            role: actor.role,
+            student_id: None,
+        }
+    }
+
     /// The actor recorded in events.
     pub fn actor(&self) -> Actor {
         Actor {

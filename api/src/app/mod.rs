@@ -12,11 +12,15 @@
 //!   waits for a read model to reach a position.
 
 pub mod access;
+pub mod auto_close;
 pub mod breaker;
+pub mod closures;
 pub mod courses;
 mod domain_errors;
 pub mod error;
+pub mod feeds;
 pub mod freshness;
+pub mod ical;
 pub mod import;
 pub mod onboarding;
 pub mod rates;
@@ -26,6 +30,7 @@ pub mod sheets;
 pub mod store;
 pub mod students;
 pub mod timetable;
+pub mod whats_on;
 pub mod writer;
 
 pub use domain_errors::register_code;

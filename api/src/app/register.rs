@@ -129,11 +129,22 @@ pub async fn execute(
     command: RegisterCommand,
 ) -> Result<Committed<Register>, AppError> {
     let meta = api_meta(user, request_id, &ctx.course_id);
+    execute_with(state, user, &meta, ctx, command).await
+}
+
+/// [`execute`] with the metadata given (the scheduler's source).
+pub async fn execute_with(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &CommandMeta,
+    ctx: &SessionContext,
+    command: RegisterCommand,
+) -> Result<Committed<Register>, AppError> {
     let mut read: Option<SessionContext> = None;
     for _ in 0..store::MAX_ATTEMPTS {
         let ctx = read.as_ref().unwrap_or(ctx);
         let outcome = match may_write(user, ctx) {
-            Ok(()) => register_command(state, user, &meta, ctx, &command).await,
+            Ok(()) => register_command(state, user, meta, ctx, &command).await,
             Err(refusal) => Err(refusal),
         };
         let outcome = match outcome {

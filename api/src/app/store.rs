@@ -253,6 +253,8 @@ pub enum Source {
     Sheet,
     /// The command line.
     Cli,
+    /// The scheduler (the automatic close of registers).
+    Scheduler,
 }
 
 impl Source {
@@ -261,6 +263,7 @@ impl Source {
             Source::Api => "api",
             Source::Sheet => "sheet",
             Source::Cli => "cli",
+            Source::Scheduler => "scheduler",
         }
     }
 }

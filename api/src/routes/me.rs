@@ -2,8 +2,8 @@
 //! (a teacher's courses, a student's enrolments, every course for an admin) with each
 //! register's state, days counted in each course's zone.
 
-use crate::app::access::visible_courses;
 use crate::app::freshness::{Freshness, wait_for};
+use crate::app::whats_on::sessions_of;
 use crate::auth::CurrentUser;
 use crate::checks::check_query_date;
 use crate::error::ApiError;
@@ -89,38 +89,27 @@ async fn my_sessions(
     let (from, to) = range(&q)?;
     let freshness = wait_for(&state, RegisterViewsProjection::NAME, None, None).await?;
     let mut sessions = Vec::new();
-    for (course, _) in visible_courses(&state, &user).await? {
-        for (id, session) in &course.sessions {
-            let day = course.day_of(session.starts_at);
-            let mine = match &user.student_id {
-                Some(student) if user.role == Role::Student => course.is_enrolled_on(student, day),
-                _ => true,
-            };
-            if day < from || day > to || !mine {
-                continue;
-            }
-            let view = find::<RegisterViewsProjection>(state.pool(), id.as_str()).await?;
-            let view = view.unwrap_or_default();
-            let register = match (view.opened, view.closed) {
-                (false, _) => "not_taken",
-                (true, false) => "open",
-                (true, true) => "closed",
-            };
-            let unmarked = view
-                .rows
-                .values()
-                .filter(|r| !r.removed && r.status.is_none())
-                .count();
-            sessions.push(MySession {
-                session: SessionSummary::new(id, &course, session),
-                register,
-                unmarked: (user.role != Role::Student).then_some(unmarked),
-            });
-        }
+    for listed in sessions_of(&state, &user, from, to).await? {
+        let (course, id) = (&listed.course, &listed.session_id);
+        let session = &course.sessions[id];
+        let view = find::<RegisterViewsProjection>(state.pool(), id.as_str()).await?;
+        let view = view.unwrap_or_default();
+        let register = match (view.opened, view.closed) {
+            (false, _) => "not_taken",
+            (true, false) => "open",
+            (true, true) => "closed",
+        };
+        let unmarked = view
+            .rows
+            .values()
+            .filter(|r| !r.removed && r.status.is_none())
+            .count();
+        sessions.push(MySession {
+            session: SessionSummary::new(id, course, session),
+            register,
+            unmarked: (user.role != Role::Student).then_some(unmarked),
+        });
     }
-    sessions.sort_by(|a, b| {
-        (a.session.starts_at, &a.session.id).cmp(&(b.session.starts_at, &b.session.id))
-    });
     Ok(Json(MySessions {
         sessions,
         freshness,

@@ -48,6 +48,10 @@ pub struct TimetableBody {
 pub struct TermSchedule {
     /// The new sessions in date order, times in the course's zone.
     pub sessions: Vec<SessionSummary>,
+    /// Class days left out because the institution declared them closed
+    /// (`/api/calendar/closures`), besides the `skip_dates` given.
+    #[schema(value_type = Vec<String>, example = json!(["2026-11-26"]))]
+    pub skipped_closures: Vec<chrono::NaiveDate>,
     /// The course's version after scheduling.
     pub version: u64,
     /// Global position of the last event: pass it as `min_position` to read your write.
@@ -121,7 +125,7 @@ async fn schedule(
     user.require_course_staff(&course)?;
     let timetable = timetable(body)?;
     let meta = api_meta(&user, request_id, &id);
-    let done = schedule_term(state.stores(), &meta, timetable, Utc::now()).await?;
+    let done = schedule_term(state.stores(), state.pool(), &meta, timetable, Utc::now()).await?;
     let course = &done.committed.aggregate;
     let sessions = done
         .session_ids
@@ -130,6 +134,7 @@ async fn schedule(
         .collect();
     let answer = TermSchedule {
         sessions,
+        skipped_closures: done.closed_days,
         version: done.committed.version,
         position: done.committed.position,
     };

@@ -55,6 +55,9 @@ pub struct Register {
     /// Students taken off the roster by an amendment.
     #[serde(default)]
     pub removed: BTreeSet<StudentId>,
+    /// Whether a person ever reopened the register (the scheduler then leaves it alone).
+    #[serde(default)]
+    pub reopened: bool,
 }
 
 pub(super) type Decision = Result<Vec<RegisterEvent>, RegisterError>;
@@ -125,6 +128,13 @@ impl Register {
                 at,
             } => self.correct(student_id, status, reason, method, by, at),
             RegisterCommand::CloseRegister { by, at } => Ok(self.close(by, at)),
+            RegisterCommand::CloseRegisterOnSchedule { by, at } => {
+                // A register someone reopened stays open until a person closes it again.
+                if self.reopened {
+                    return Ok(Vec::new());
+                }
+                Ok(self.close(by, at))
+            }
             RegisterCommand::AmendRoster {
                 roster,
                 reason,

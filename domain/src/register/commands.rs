@@ -142,6 +142,15 @@ pub enum RegisterCommand {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The scheduler's close, once the course's `close_after_minutes` have passed since the
+    /// session ended: like [`RegisterCommand::CloseRegister`], except that it changes nothing
+    /// on a register that is closed or that a person ever reopened (it never closes twice).
+    CloseRegisterOnSchedule {
+        /// The scheduler (`Actor::system()`).
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 /// What the reader made of one row of a sheet.

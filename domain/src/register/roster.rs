@@ -80,7 +80,10 @@ impl Register {
                     self.roster.insert(student, None);
                 }
             }
-            RegisterEvent::RegisterReopened { .. } => self.closed = false,
+            RegisterEvent::RegisterReopened { .. } => {
+                self.closed = false;
+                self.reopened = true;
+            }
             _ => {}
         }
     }

@@ -9,6 +9,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
 
 mod roster;
+mod schedule;
 mod writers;
 
 type RegisterTest = TestFramework<Register>;

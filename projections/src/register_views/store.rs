@@ -205,3 +205,15 @@ pub async fn of_course(pool: &PgPool, course_id: &str) -> Result<Vec<RegisterVie
     views.sort_by(|a, b| a.session_id.cmp(&b.session_id));
     Ok(views)
 }
+
+/// Of these sessions, those whose register the view shows closed (one indexed look-up by
+/// primary key; the view may lag the store, so a session missing here may be closed too).
+pub async fn closed_among(pool: &PgPool, sessions: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT session_id FROM rm_register_views \
+         WHERE session_id = ANY($1) AND (doc->>'closed')::boolean",
+    )
+    .bind(sessions)
+    .fetch_all(pool)
+    .await
+}

@@ -46,6 +46,9 @@ const ELSEWHERE: &[(&str, &str)] = &[
     ("POST", "/api/sheets"),
     // Multipart: checked by `spreadsheet_imports_are_the_admins` below.
     ("POST", "/api/imports/students"),
+    // No sign-in by design (the token in the path is the secret): checked by
+    // `calendar_life::a_calendar_feed_lists_a_students_sessions_in_local_time_until_it_is_revoked`.
+    ("GET", "/api/calendar/ics/{file}"),
 ];
 
 const EVERYONE: &[Who] = &[Admin, Teacher, OtherTeacher, Student, Classmate, Outsider];
@@ -206,6 +209,23 @@ fn cases(w: &World, job: &str) -> Vec<Case> {
             .body(json!({"reason": "not closed: nothing changes"}))
             .forbid(ALL_BUT_ADMIN)
             .allow(&[Admin], OK),
+        // The institution's closed days are the admin's to declare and everyone's to read;
+        // a course's calendar feed is for those who may read the course.
+        Case::new(Method::GET, "/api/calendar/closures").allow(EVERYONE, OK),
+        Case::new(Method::POST, "/api/calendar/closures")
+            .body(json!({"date": "2026-12-25", "reason": "Christmas", "dry_run": true}))
+            .forbid(ALL_BUT_ADMIN)
+            .allow(&[Admin], OK),
+        Case::new(Method::DELETE, "/api/calendar/closures/2026-12-25")
+            .forbid(ALL_BUT_ADMIN)
+            .allow(&[Admin], OK),
+        Case::new(Method::GET, "/api/calendar/feeds").allow(EVERYONE, OK),
+        Case::new(Method::POST, "/api/calendar/feeds")
+            .body(json!({"course_id": "CS101"}))
+            .forbid(&[OtherTeacher, Outsider])
+            .allow(&[Admin, Teacher, Student, Classmate], StatusCode::CREATED),
+        Case::new(Method::DELETE, "/api/calendar/feeds/0123456789abcdef")
+            .allow(EVERYONE, StatusCode::NOT_FOUND),
     ]
 }
 
