@@ -7,6 +7,7 @@ mod attendance;
 mod audit;
 mod auth;
 mod calendar;
+mod cluster_soak;
 mod concurrency;
 mod courses;
 mod embedded;
