@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod calendar_life;
+mod cluster_soak;
 mod concurrency;
 mod courses;
 mod embedded;

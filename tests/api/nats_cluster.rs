@@ -2,71 +2,9 @@
 //! relay becomes three replicas when `ATTENDANCE_STREAM_REPLICAS` says so, in place.
 
 use crate::helpers::{TestApp, wait_until};
-use crate::nats_support::free_port;
+use crate::nats_support::Cluster;
 use attendance::relay::Relay;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// Three nats-servers routed to each other; killed when dropped.
-struct Cluster {
-    ports: Vec<u16>,
-    children: Vec<Child>,
-    store: std::path::PathBuf,
-}
-
-impl Cluster {
-    fn start() -> Cluster {
-        let store =
-            std::env::temp_dir().join(format!("att-cluster-{}", uuid::Uuid::new_v4().simple()));
-        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let all_routes: Vec<String> = routes
-            .iter()
-            .map(|p| format!("nats://127.0.0.1:{p}"))
-            .collect();
-        let children = (0..3)
-            .map(|n| {
-                let dir = store.join(format!("n{n}"));
-                std::fs::create_dir_all(&dir).unwrap();
-                Command::new("nats-server")
-                    .args(["-a", "127.0.0.1", "-p", &ports[n].to_string(), "-js", "-sd"])
-                    .arg(&dir)
-                    .args(["-n", &format!("n{n}"), "--cluster_name", "attendance"])
-                    .args(["--cluster", &format!("nats://127.0.0.1:{}", routes[n])])
-                    .args(["--routes", &all_routes.join(",")])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .expect("nats-server is installed")
-            })
-            .collect();
-        Cluster {
-            ports,
-            children,
-            store,
-        }
-    }
-
-    /// Every server, comma-separated, as `NATS_URL` takes them.
-    fn url(&self) -> String {
-        let urls: Vec<String> = self
-            .ports
-            .iter()
-            .map(|p| format!("nats://127.0.0.1:{p}"))
-            .collect();
-        urls.join(",")
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for child in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.store);
-    }
-}
 
 #[tokio::test]
 async fn an_existing_stream_becomes_three_replicas_in_place_on_a_cluster() {

@@ -175,3 +175,81 @@ pub async fn consume(consumer: &jetstream::consumer::PullConsumer, expected: usi
     }
     subjects
 }
+
+/// Three nats-servers with JetStream routed to each other as one cluster (`n0`, `n1`, `n2`),
+/// each on free ports with its own store; killed when dropped.
+pub struct Cluster {
+    ports: Vec<u16>,
+    children: Vec<Option<Child>>,
+    store: PathBuf,
+}
+
+impl Cluster {
+    /// Starts the three servers (the cluster elects its JetStream leader on its own time).
+    pub fn start() -> Cluster {
+        let store =
+            std::env::temp_dir().join(format!("att-cluster-{}", uuid::Uuid::new_v4().simple()));
+        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let all_routes: Vec<String> = routes
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect();
+        let children = (0..3)
+            .map(|n| {
+                let dir = store.join(format!("n{n}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                let child = Command::new("nats-server")
+                    .args(["-a", "127.0.0.1", "-p", &ports[n].to_string(), "-js", "-sd"])
+                    .arg(&dir)
+                    .args(["-n", &format!("n{n}"), "--cluster_name", "attendance"])
+                    .args(["--cluster", &format!("nats://127.0.0.1:{}", routes[n])])
+                    .args(["--routes", &all_routes.join(",")])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("nats-server is installed");
+                Some(child)
+            })
+            .collect();
+        Cluster {
+            ports,
+            children,
+            store,
+        }
+    }
+
+    /// Every server, comma-separated, as `NATS_URL` takes them.
+    pub fn url(&self) -> String {
+        let urls: Vec<String> = self
+            .ports
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect();
+        urls.join(",")
+    }
+
+    /// Kills the server named `name` (`n0`, `n1`, `n2`) with SIGKILL, as a crash would.
+    pub fn kill(&mut self, name: &str) {
+        let n: usize = name
+            .strip_prefix('n')
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n < self.children.len())
+            .unwrap_or_else(|| panic!("no server {name} in the cluster"));
+        let mut child = self.children[n]
+            .take()
+            .unwrap_or_else(|| panic!("{name} was killed already"));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for mut child in self.children.iter_mut().filter_map(Option::take) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.store);
+    }
+}

@@ -48,6 +48,13 @@ pub struct BenchArgs {
     /// and the server's `DATABASE_URL`).
     #[arg(long)]
     pub url: Option<String>,
+    /// With `--url`: the password of its `admin` account.
+    #[arg(long, env = "BENCH_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<crate::config::Secret>,
+    /// With `url`: the server's stream (`ATTENDANCE_STREAM`), whose messages are counted (on
+    /// the servers of `NATS_URL`); set by `attendance soak --stream`.
+    #[arg(skip)]
+    pub stream: Option<String>,
     /// Run only the district workload instead: 4,000 students in 80 courses of 200, a term
     /// of 45 sessions each (720,000 marks), and the same with an eighth of the courses.
     #[arg(long)]

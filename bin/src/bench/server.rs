@@ -2,6 +2,7 @@
 //! and stream (so that its memory is measured alone), or a running server given with `--url`.
 
 use super::BenchArgs;
+use crate::config::Connections;
 use anyhow::{Context, bail};
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -21,8 +22,14 @@ pub struct Server {
     /// An HTTP client.
     pub http: reqwest::Client,
     child: Option<Child>,
+    /// The database made for this run (server URL, name), removed by `stop`.
     database: Option<(String, String)>,
+    /// The stream made for this run (NATS URL, name), removed by `stop`.
     stream: Option<(String, String)>,
+    /// The stream whose messages are counted: the child's, or the running server's
+    /// (`--stream`), on the servers of `nats`.
+    counted: Option<String>,
+    nats: Connections,
 }
 
 fn random(n: usize) -> String {
@@ -60,10 +67,16 @@ impl Server {
             .pool_max_idle_per_host(args.clients * 2)
             .build()?;
         if let Some(url) = &args.url {
-            let password = std::env::var("BENCH_ADMIN_PASSWORD")
+            let password = args
+                .admin_password
+                .as_ref()
                 .context("--url needs BENCH_ADMIN_PASSWORD")?;
-            let pool = crate::startup::database(&args.connections).await?;
-            let token = login(&http, url, &password).await?;
+            let pool = crate::startup::database(&Connections {
+                database_max_connections: (args.clients as u32 + 4).max(20),
+                ..args.connections.clone()
+            })
+            .await?;
+            let token = login(&http, url, password.expose()).await?;
             return Ok(Server {
                 url: url.clone(),
                 pool,
@@ -72,6 +85,8 @@ impl Server {
                 child: None,
                 database: None,
                 stream: None,
+                counted: args.stream.clone(),
+                nats: args.connections.clone(),
             });
         }
         let (base, _) = split_database(&args.connections.database_url)?;
@@ -108,7 +123,9 @@ impl Server {
             http,
             child: Some(child),
             database: Some((base, database)),
-            stream: Some((args.connections.nats_url.clone(), stream)),
+            stream: Some((args.connections.nats_url.clone(), stream.clone())),
+            counted: Some(stream),
+            nats: args.connections.clone(),
         };
         server.wait_healthy().await?;
         server.pool = crate::startup::database(&crate::config::Connections {
@@ -162,16 +179,23 @@ impl Server {
         self.child.as_ref().map(|c| c.id())
     }
 
-    /// Messages in the benchmark's stream (0 with `--url`).
+    /// Messages in the benchmark's stream (0 with `--url` without `--stream`).
     pub async fn stream_messages(&self) -> anyhow::Result<u64> {
-        let Some((url, stream)) = &self.stream else {
+        let Some(stream) = &self.counted else {
             return Ok(0);
         };
-        let client = async_nats::connect(url).await?;
-        let mut stream = async_nats::jetstream::new(client)
-            .get_stream(stream)
-            .await?;
-        Ok(stream.info().await?.state.messages)
+        // The servers may be a cluster (a comma-separated list) that is failing over: the
+        // client picks one that answers, and a count that takes too long is an error.
+        let count = async {
+            let client = crate::startup::nats(&self.nats).await?;
+            let mut stream = async_nats::jetstream::new(client)
+                .get_stream(stream)
+                .await?;
+            anyhow::Ok(stream.info().await?.state.messages)
+        };
+        tokio::time::timeout(Duration::from_secs(10), count)
+            .await
+            .context("counting the stream's messages took more than 10 s")?
     }
 
     /// Stops the child and removes the benchmark's database and stream.

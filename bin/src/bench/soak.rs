@@ -2,10 +2,16 @@
 //! against a fresh server, then proof that nothing was lost: zero 5xx, resident memory
 //! sampled over the run, and at the end commands accepted = events stored = messages in the
 //! stream = marks in the read models.
+//!
+//! With `--url` it soaks a running deployment instead (several `serve` processes behind a
+//! load balancer, say, while a test kills some of them). Every request carries its own
+//! `X-Request-Id`, which the events it writes keep: a command whose answer was lost (a 5xx
+//! or a dropped connection) is looked up in the store afterwards, so the accounting stays
+//! exact when a process dies with requests in flight.
 
 use super::server::Server;
 use super::{BenchArgs, load};
-use crate::config::Connections;
+use crate::config::{Connections, Secret};
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
@@ -30,6 +36,20 @@ pub struct SoakArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Roll calls of 200 students in the mix (each taken once; then the mix reads instead).
+    #[arg(long, default_value_t = 600)]
+    pub roll_calls: usize,
+    /// Soak a running deployment at this URL instead of starting a server: a fresh one (its
+    /// database and stream hold nothing else), given with its `DATABASE_URL`, `NATS_URL`,
+    /// `BENCH_ADMIN_PASSWORD` and `--stream`.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// With `--url`: the password of its `admin` account.
+    #[arg(long, env = "BENCH_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+    /// With `--url`: its stream (`ATTENDANCE_STREAM`), whose messages are counted.
+    #[arg(long, requires = "url")]
+    pub stream: Option<String>,
 }
 
 /// What one client did.
@@ -45,8 +65,23 @@ struct Tally {
     roll_marks: u64,
     /// 5xx answers and transport errors, with a sample.
     failures: Vec<String>,
+    /// Requests without an answer: every 5xx and transport error.
+    unanswered: Vec<Unanswered>,
     /// (session, student) pairs this client marked.
     marked: Vec<(String, String)>,
+}
+
+/// A request answered 5xx, or not at all: whatever it did is found by its request id.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unanswered {
+    /// Its kind in the mix (`mark`, `roll call`, `statistics`...).
+    pub kind: String,
+    /// The `X-Request-Id` it was sent with.
+    pub request_id: String,
+    /// The status (e.g. `502`) or the transport error.
+    pub answer: String,
+    /// When it was sent.
+    pub sent_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The outcome of a soak run.
@@ -62,6 +97,13 @@ pub struct Soak {
     pub requests_per_sec: f64,
     /// 5xx answers and transport errors.
     pub server_errors: u64,
+    /// Those requests, each with its request id.
+    pub unanswered: Vec<Unanswered>,
+    /// `AttendanceRecorded` events written by unanswered requests (committed, and then the
+    /// answer was lost).
+    pub unanswered_recorded: i64,
+    /// `AttendanceCorrected` events written by unanswered requests.
+    pub unanswered_corrected: i64,
     /// Resident memory of the server every 10 s (MiB).
     pub rss_mib: Vec<f64>,
     /// Marks accepted (single and roll call) = `AttendanceRecorded` events.
@@ -82,34 +124,28 @@ pub struct Soak {
     pub corrected_events: i64,
 }
 
+impl Soak {
+    /// Whether nothing was lost or counted twice: marks and corrections accepted (plus those
+    /// of unanswered requests found in the store) = events stored by type, events stored =
+    /// messages in the stream, and marks stored = marks in both read models.
+    pub fn counts_equal(&self) -> bool {
+        self.marks_accepted as i64 + self.unanswered_recorded == self.recorded_events
+            && self.corrections_accepted as i64 + self.unanswered_corrected == self.corrected_events
+            && self.stream_messages as i64 == self.events_stored
+            && self.read_model_marks == self.recorded_events
+            && self.record_rows_marked == self.recorded_events
+    }
+}
+
 /// Runs the soak test; fails if anything was lost or a 5xx was seen.
 pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
-    let bench = BenchArgs {
-        connections: args.connections.clone(),
-        clients: args.clients,
-        seconds: 0,
-        students: 200,
-        sessions: 200,
-        roll_calls: 600,
-        json: args.json,
-        url: None,
-        district: false,
-        district_scale: 1.0,
-    };
-    let server = Server::start(&bench).await?;
-    let outcome = soak(&server, &bench, args.minutes).await;
-    server.stop().await;
-    let soak = outcome?;
+    let soak = measure(&args).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&soak)?);
     } else {
         println!("{soak:#?}");
     }
-    let counts_equal = soak.marks_accepted as i64 == soak.recorded_events
-        && soak.corrections_accepted as i64 == soak.corrected_events
-        && soak.stream_messages as i64 == soak.events_stored
-        && soak.read_model_marks == soak.recorded_events
-        && soak.record_rows_marked == soak.recorded_events;
+    let counts_equal = soak.counts_equal();
     if soak.server_errors > 0 || !counts_equal {
         bail!(
             "soak failed: {} server errors; counts equal: {counts_equal}",
@@ -118,6 +154,40 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     }
     eprintln!("soak passed: zero 5xx, every accepted command stored, published and projected");
     Ok(())
+}
+
+/// An error with its causes (reqwest's own says only "error sending request").
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// Runs the traffic (against a fresh server of its own, or the deployment at `args.url`)
+/// and counts; judges nothing.
+pub async fn measure(args: &SoakArgs) -> anyhow::Result<Soak> {
+    let bench = BenchArgs {
+        connections: args.connections.clone(),
+        clients: args.clients,
+        seconds: 0,
+        students: 200,
+        sessions: 200,
+        roll_calls: args.roll_calls,
+        json: args.json,
+        url: args.url.clone(),
+        admin_password: args.admin_password.clone(),
+        stream: args.stream.clone(),
+        district: false,
+        district_scale: 1.0,
+    };
+    let server = Server::start(&bench).await?;
+    let outcome = soak(&server, &bench, args.minutes).await;
+    server.stop().await;
+    outcome
 }
 
 async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Result<Soak> {
@@ -147,14 +217,31 @@ async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Resul
                         Some(body) => http.post(format!("{url}{}", request.path)).json(body),
                         None => http.get(format!("{url}{}", request.path)),
                     };
-                    let answer = builder.bearer_auth(&token).send().await;
-                    let (class, body) = match answer {
+                    let request_id = format!("soak-{}", uuid::Uuid::new_v4().simple());
+                    let sent_at = chrono::Utc::now();
+                    let answer = builder
+                        .bearer_auth(&token)
+                        .header("x-request-id", &request_id)
+                        .send()
+                        .await;
+                    let (class, status, body) = match answer {
                         Ok(r) => {
-                            let class = format!("{}xx", r.status().as_u16() / 100);
-                            let body: Value = r.json().await.unwrap_or_default();
-                            (class, body)
+                            let status = r.status().as_u16();
+                            match r.bytes().await {
+                                Ok(bytes) => (
+                                    format!("{}xx", status / 100),
+                                    status.to_string(),
+                                    serde_json::from_slice(&bytes).unwrap_or_default(),
+                                ),
+                                // The connection broke in the middle of the answer.
+                                Err(e) => (
+                                    "transport error".into(),
+                                    format!("{status}, then {}", causes(&e)),
+                                    Value::Null,
+                                ),
+                            }
                         }
-                        Err(e) => ("transport error".into(), json!(e.to_string())),
+                        Err(e) => ("transport error".into(), causes(&e), Value::Null),
                     };
                     *tally
                         .requests
@@ -183,10 +270,17 @@ async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Resul
                         "4xx" => {}
                         _ => {
                             if tally.failures.len() < 5 {
-                                tally
-                                    .failures
-                                    .push(format!("{} {}: {body}", request.kind, request.path));
+                                tally.failures.push(format!(
+                                    "{} {} ({request_id}): {status} {body}",
+                                    request.kind, request.path
+                                ));
                             }
+                            tally.unanswered.push(Unanswered {
+                                kind: request.kind.to_string(),
+                                request_id,
+                                answer: status,
+                                sent_at,
+                            });
                         }
                     }
                 }
@@ -214,6 +308,7 @@ async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Resul
         total.corrections += t.corrections;
         total.roll_marks += t.roll_marks;
         total.failures.extend(t.failures);
+        total.unanswered.extend(t.unanswered);
     }
     let elapsed = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
@@ -233,12 +328,30 @@ async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Resul
             .fetch_one(&server.pool)
             .await
     };
+    let ids: Vec<&str> = total
+        .unanswered
+        .iter()
+        .map(|u| u.request_id.as_str())
+        .collect();
+    let written_by_unanswered = |event_type: &'static str| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM events WHERE event_type = $1 AND metadata ->> 'request_id' = ANY($2)",
+        )
+        .bind(event_type)
+        .bind(&ids)
+        .fetch_one(&server.pool)
+    };
+    let unanswered_recorded = written_by_unanswered("AttendanceRecorded").await?;
+    let unanswered_corrected = written_by_unanswered("AttendanceCorrected").await?;
     Ok(Soak {
         minutes: elapsed / 60.0,
         clients: bench.clients,
         requests_per_sec: requests as f64 / elapsed,
         requests: total.requests,
         server_errors,
+        unanswered: total.unanswered,
+        unanswered_recorded,
+        unanswered_corrected,
         rss_mib: rss,
         marks_accepted: total.marks + total.roll_marks,
         corrections_accepted: total.corrections,
