@@ -42,6 +42,11 @@ impl From<&str> for Secret {
     }
 }
 
+/// The database URL `serve` uses when none is configured.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/attendance";
+/// The NATS URL `serve` uses when none is configured.
+pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
+
 /// Where the database and the broker are.
 #[derive(Debug, Clone, Args)]
 pub struct Connections {
@@ -49,7 +54,7 @@ pub struct Connections {
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = crate::embedded::DEFAULT_DATABASE_URL
+        default_value = DEFAULT_DATABASE_URL
     )]
     pub database_url: String,
     /// Largest number of database connections.
@@ -59,7 +64,7 @@ pub struct Connections {
     #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_SECS", default_value_t = 2)]
     pub database_acquire_timeout_secs: u64,
     /// NATS URL.
-    #[arg(long, env = "NATS_URL", default_value = crate::embedded::DEFAULT_NATS_URL)]
+    #[arg(long, env = "NATS_URL", default_value = DEFAULT_NATS_URL)]
     pub nats_url: String,
     /// NATS user (for servers with authentication, e.g. the repo's nats.conf).
     #[arg(long, env = "NATS_USER")]

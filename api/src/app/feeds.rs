@@ -134,6 +134,12 @@ pub async fn list(state: &AppState, user: &CurrentUser) -> Result<Vec<Feed>, App
 /// Revokes a feed (its owner, or an administrator): its URL answers nothing from now on.
 /// Whether it was active before.
 pub async fn revoke(state: &AppState, user: &CurrentUser, id: &str) -> Result<bool, AppError> {
+    // Feed ids are 32 hex digits: anything else names no feed (and is not sent to Postgres).
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::NotFound(format!(
+            "calendar feed {id:?} does not exist"
+        )));
+    }
     let row: Option<Row> = sqlx::query_as(
         "SELECT id, course_id, owner, created_at, revoked_at FROM calendar_feeds WHERE id = $1",
     )

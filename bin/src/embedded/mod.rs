@@ -10,15 +10,10 @@ mod child;
 mod nats;
 mod postgres;
 
-use crate::config::Connections;
+use crate::config::{Connections, DEFAULT_DATABASE_URL, DEFAULT_NATS_URL};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
-
-/// The database URL `serve` uses when none is configured.
-pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/attendance";
-/// The NATS URL `serve` uses when none is configured.
-pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 
 /// When `serve` starts its own Postgres and NATS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,5 +1,6 @@
 //! The embedded nats-server: JetStream with its store in `<data dir>/nats`, listening on
-//! 127.0.0.1 on a port free at start (so no clash with a NATS of the machine).
+//! 127.0.0.1 on a port free at start (so no clash with a NATS of the machine), chosen below the
+//! kernel's ephemeral range so that no "any free port" bind elsewhere can take it.
 
 use super::child::{Spec, Supervised};
 use anyhow::{Context, bail};
@@ -13,9 +14,7 @@ pub async fn start(dir: &Path) -> anyhow::Result<(Supervised, String)> {
     )?;
     let store = dir.join("nats");
     std::fs::create_dir_all(&store)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let port = free_port_below_ephemeral()?;
     let log = dir.join("nats.log");
     let server = Supervised::start(Spec {
         name: "nats-server",
@@ -40,6 +39,22 @@ pub async fn start(dir: &Path) -> anyhow::Result<(Supervised, String)> {
     tracing::info!(url = %url, store = %store.display(), log = %log.display(),
         "started the embedded nats-server with JetStream");
     Ok((server, url))
+}
+
+/// A port free now, below Linux's ephemeral range (32768-60999). A port the kernel hands out
+/// for "any free port" (what `--addr 127.0.0.1:0`-style callers and other programs get) can
+/// be handed out again once its first owner closes it, so the embedded server, which keeps
+/// its port across restarts, picks one from the range the kernel never hands out itself.
+fn free_port_below_ephemeral() -> anyhow::Result<u16> {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    for _ in 0..200 {
+        let port = rng.random_range(20_000..32_768);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no free port found between 20000 and 32767 for the embedded nats-server")
 }
 
 /// The first executable named `name` on PATH (and in /usr/sbin, where Debian puts it).

@@ -160,6 +160,11 @@ impl Ids {
             ("session_id", _) => &self.spare_session,
             ("job_id", _) => &self.job,
             ("page", _) => return ("1.png".into(), Kind::Checked),
+            // A closed day: anything but a date is 400.
+            ("date", _) => return ("2026-12-25".into(), Kind::Checked),
+            // A calendar feed's id or token: any string is looked up (unknown ones are 404).
+            ("id", Some("feeds")) => return ("0123456789abcdef".into(), Kind::Looked),
+            ("file", Some("ics")) => return ("0123456789abcdef.ics".into(), Kind::Looked),
             ("id", Some("users")) | ("user_id", _) => return (self.user.clone(), Kind::Looked),
             _ => panic!("no id for {{{param}}} in {template}: teach Ids::value_for about it"),
         };
