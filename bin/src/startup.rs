@@ -27,6 +27,7 @@ pub struct Application {
     nats: async_nats::Client,
     consumers: ConsumerConfig,
     readiness: Readiness,
+    live: web::live::Hub,
 }
 
 /// Connects to Postgres (creating and migrating the database) with the configured pool.
@@ -134,6 +135,8 @@ impl Application {
             time_zone: config.timezone,
         };
         let readiness = Readiness::default();
+        // One subscription to the stream per process, shared by every open page.
+        let live = web::live::Hub::new();
         // The JSON API under /api and the web pages beside it, one application.
         let router = api::router_with(
             AppState::new(
@@ -144,7 +147,7 @@ impl Application {
                 monitor,
                 reports,
             ),
-            web::pages(),
+            web::pages(live.clone()),
         )
         .merge(readiness.router(pool.clone()));
         Ok(Application {
@@ -156,6 +159,7 @@ impl Application {
             nats,
             consumers,
             readiness,
+            live,
         })
     }
 
@@ -197,6 +201,15 @@ impl Application {
         );
         tasks.push(tokio::spawn(housekeeping(
             self.pool.clone(),
+            stopped.clone(),
+        )));
+        let source = web::live::Source {
+            stream: self.consumers.stream.clone(),
+            subject_prefix: self.consumers.subject_prefix.clone(),
+        };
+        tasks.push(tokio::spawn(self.live.run(
+            self.nats.clone(),
+            source,
             stopped.clone(),
         )));
         tasks.extend(self.relay.map(|relay| tokio::spawn(relay.run(stopped))));

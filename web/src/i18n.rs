@@ -109,6 +109,29 @@ pub struct Catalogue {
     pub internal: &'static str,
     pub reference: &'static str,
     pub csrf_refused: &'static str,
+    pub updated_just_now: &'static str,
+    /// Digits 0 to 9 as the language writes them.
+    pub digits: [char; 10],
+    /// The decimal sign.
+    pub decimal_sign: char,
+    /// A percentage, `{n}` the number.
+    pub percent: &'static str,
+    /// Monday to Sunday, short.
+    pub weekdays: [&'static str; 7],
+    /// January to December, short.
+    pub months: [&'static str; 12],
+    /// A day: `{weekday}`, `{day}`, `{month}`, `{year}`.
+    pub date_pattern: &'static str,
+    /// An instant: `{date}`, `{time}`, `{offset}`.
+    pub date_time_pattern: &'static str,
+    pub reports: &'static str,
+    pub report_format: &'static str,
+    pub as_of_day: &'static str,
+    pub as_of_help: &'static str,
+    pub download_my_report: &'static str,
+    pub no_report: &'static str,
+    pub whole_course: &'static str,
+    pub download_report: &'static str,
 }
 
 /// English, the default.
@@ -132,7 +155,7 @@ pub static EN: Catalogue = Catalogue {
     course: "Course",
     courses: "Courses",
     session: "Session",
-    starts: "Starts (UTC)",
+    starts: "Starts",
     register: "Register",
     state_not_open: "not taken yet",
     state_open: "open",
@@ -212,6 +235,24 @@ pub static EN: Catalogue = Catalogue {
     internal: "An unexpected error occurred. It has been logged.",
     reference: "Reference",
     csrf_refused: "This form was not sent from this site or has expired. Reload the page and try again.",
+    updated_just_now: "Updated just now.",
+    digits: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    decimal_sign: '.',
+    percent: "{n} %",
+    weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    months: [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ],
+    date_pattern: "{weekday} {day} {month} {year}",
+    date_time_pattern: "{date}, {time} ({offset})",
+    reports: "Reports",
+    report_format: "Format",
+    as_of_day: "As of the end of (optional)",
+    as_of_help: "Leave empty for the register as it is now.",
+    download_my_report: "Download my report",
+    no_report: "There is nothing to report yet: no attendance had been recorded by then.",
+    whole_course: "The whole course",
+    download_report: "Download the report",
 };
 
 /// Arabic, right to left (the seed system was built for an Arabic-speaking university).
@@ -235,7 +276,7 @@ pub static AR: Catalogue = Catalogue {
     course: "المقرر",
     courses: "المقررات",
     session: "المحاضرة",
-    starts: "البداية (UTC)",
+    starts: "البداية",
     register: "كشف الحضور",
     state_not_open: "لم يُسجَّل بعد",
     state_open: "مفتوح",
@@ -315,6 +356,43 @@ pub static AR: Catalogue = Catalogue {
     internal: "حدث خطأ غير متوقع وتم تسجيله.",
     reference: "المرجع",
     csrf_refused: "لم يُرسل هذا النموذج من هذا الموقع أو انتهت صلاحيته. أعد تحميل الصفحة وحاول مجددًا.",
+    updated_just_now: "تم التحديث للتو.",
+    digits: ['٠', '١', '٢', '٣', '٤', '٥', '٦', '٧', '٨', '٩'],
+    decimal_sign: '٫',
+    percent: "{n}٪",
+    weekdays: [
+        "الاثنين",
+        "الثلاثاء",
+        "الأربعاء",
+        "الخميس",
+        "الجمعة",
+        "السبت",
+        "الأحد",
+    ],
+    months: [
+        "يناير",
+        "فبراير",
+        "مارس",
+        "أبريل",
+        "مايو",
+        "يونيو",
+        "يوليو",
+        "أغسطس",
+        "سبتمبر",
+        "أكتوبر",
+        "نوفمبر",
+        "ديسمبر",
+    ],
+    date_pattern: "{weekday} {day} {month} {year}",
+    date_time_pattern: "{date}، {time} ({offset})",
+    reports: "التقارير",
+    report_format: "الصيغة",
+    as_of_day: "حتى نهاية يوم (اختياري)",
+    as_of_help: "اتركه فارغًا للحصول على الكشف كما هو الآن.",
+    download_my_report: "تنزيل تقريري",
+    no_report: "لا يوجد ما يُبلَّغ عنه بعد: لم يُسجَّل أي حضور حتى ذلك الحين.",
+    whole_course: "المقرر كاملًا",
+    download_report: "تنزيل التقرير",
 };
 
 /// The catalogue for a request: the first of its `Accept-Language` tags we have.
@@ -337,6 +415,11 @@ pub fn choose(headers: &HeaderMap) -> &'static Catalogue {
 }
 
 impl Catalogue {
+    /// The language's digits 0 to 9 as one string (for the pages' script).
+    pub fn digit_string(&self) -> String {
+        self.digits.iter().collect()
+    }
+
     /// The label of a status name as stored (`present`, ...).
     pub fn status_label(&self, status: &str) -> &'static str {
         match status {

@@ -6,8 +6,11 @@ mod accessibility;
 mod admin;
 mod browser;
 mod forgery;
+mod live;
+mod reports;
 mod roll_call;
 mod student;
+mod zones;
 
 use crate::helpers::TestApp;
 use chrono::Utc;
