@@ -45,6 +45,7 @@ pub fn pages(live: live::Hub) -> Router<AppState> {
         .merge(pages::students::routes())
         .merge(pages::live::routes())
         .merge(pages::reports::routes())
+        .merge(pages::health::routes())
         .fallback(error::not_found)
         .layer(Extension(live))
         .layer(middleware::from_fn(guard::protect))

@@ -17,6 +17,7 @@ pub mod courses;
 mod domain_errors;
 pub mod error;
 pub mod freshness;
+pub mod health;
 pub mod import;
 pub mod onboarding;
 pub mod rates;

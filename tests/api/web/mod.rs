@@ -6,6 +6,7 @@ mod accessibility;
 mod admin;
 mod browser;
 mod forgery;
+mod health;
 mod live;
 mod reports;
 mod roll_call;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod course;
+pub mod health;
 pub mod history;
 pub mod home;
 pub mod live;
