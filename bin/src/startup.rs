@@ -28,6 +28,7 @@ pub struct Application {
     consumers: ConsumerConfig,
     readiness: Readiness,
     scheduler: Option<Scheduler>,
+    live: web::live::Hub,
 }
 
 /// Connects to Postgres (creating and migrating the database) with the configured pool.
@@ -147,8 +148,11 @@ impl Application {
             state: state.clone(),
             every: Duration::from_secs_f64(config.scheduler_every_secs.clamp(0.1, 3600.0)),
         });
+        // One subscription to the stream per process, shared by every open page.
+        let live = web::live::Hub::new();
         // The JSON API under /api and the web pages beside it, one application.
-        let router = api::router_with(state, web::pages()).merge(readiness.router(pool.clone()));
+        let router =
+            api::router_with(state, web::pages(live.clone())).merge(readiness.router(pool.clone()));
         Ok(Application {
             listener,
             router,
@@ -159,6 +163,7 @@ impl Application {
             consumers,
             readiness,
             scheduler,
+            live,
         })
     }
 
@@ -205,6 +210,15 @@ impl Application {
         if let Some(scheduler) = self.scheduler {
             tasks.push(tokio::spawn(scheduler.run(stopped.clone())));
         }
+        let source = web::live::Source {
+            stream: self.consumers.stream.clone(),
+            subject_prefix: self.consumers.subject_prefix.clone(),
+        };
+        tasks.push(tokio::spawn(self.live.run(
+            self.nats.clone(),
+            source,
+            stopped.clone(),
+        )));
         tasks.extend(self.relay.map(|relay| tokio::spawn(relay.run(stopped))));
         // The peer address feeds the login rate per client address.
         let router = self

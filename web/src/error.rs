@@ -19,6 +19,7 @@ enum Kind {
     NotFound,
     Refused(String),
     BadForm(String),
+    Said(&'static str),
     Csrf,
     Unavailable,
     Internal,
@@ -57,6 +58,11 @@ impl PageError {
         PageError::new(Kind::Forbidden)
     }
 
+    /// Nothing to show, with a message of the catalogue saying why (404).
+    pub fn said(message: &'static str) -> Self {
+        PageError::new(Kind::Said(message))
+    }
+
     /// A form that cannot be read at all.
     pub fn bad_form(detail: String) -> Self {
         PageError::new(Kind::BadForm(detail))
@@ -65,7 +71,7 @@ impl PageError {
     fn status(&self) -> StatusCode {
         match self.kind {
             Kind::Forbidden | Kind::Csrf => StatusCode::FORBIDDEN,
-            Kind::NotFound => StatusCode::NOT_FOUND,
+            Kind::NotFound | Kind::Said(_) => StatusCode::NOT_FOUND,
             Kind::Refused(_) => StatusCode::CONFLICT,
             Kind::BadForm(_) => StatusCode::BAD_REQUEST,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -78,6 +84,7 @@ impl PageError {
         match &self.kind {
             Kind::Forbidden => t.forbidden.to_string(),
             Kind::NotFound => t.not_found.to_string(),
+            Kind::Said(message) => message.to_string(),
             Kind::Refused(detail) | Kind::BadForm(detail) => format!("{}: {detail}", t.refused),
             Kind::Csrf => t.csrf_refused.to_string(),
             Kind::Unavailable => t.unavailable.to_string(),

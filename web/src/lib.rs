@@ -8,25 +8,29 @@
 //! - [`session`]: the `__Host-` session cookie, the per-form token; [`guard`]: cross-site
 //!   requests refused, the pages' content policy; [`form`]: reading forms.
 //! - [`pages`]: one module per area (sign-in, home, register, history, course, admin).
+//! - [`live`]: the process's one subscription to the event stream, fanned out to open pages.
 //! - [`error`]: error pages that never show internals; [`assets`]: embedded static files.
 
 pub mod assets;
 pub mod error;
 pub mod form;
+pub mod format;
 pub mod guard;
 pub mod i18n;
+pub mod live;
 pub mod pages;
 pub mod session;
 pub mod templates;
 
 use api::AppState;
-use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 
 /// The pages, to be served beside the JSON API (see `api::router_with`), with the answer
-/// to unknown paths outside `/api`.
-pub fn pages() -> Router<AppState> {
+/// to unknown paths outside `/api`; `live` is the process's feed of changes that open
+/// pages listen to (started by the caller, see [`live::Hub::run`]).
+pub fn pages(live: live::Hub) -> Router<AppState> {
     Router::new()
         .route("/", get(pages::home::show))
         .route(
@@ -39,7 +43,11 @@ pub fn pages() -> Router<AppState> {
         .merge(pages::course::routes())
         .merge(pages::admin::routes())
         .merge(pages::students::routes())
+        .merge(pages::live::routes())
+        .merge(pages::reports::routes())
+        .merge(pages::health::routes())
         .fallback(error::not_found)
+        .layer(Extension(live))
         .layer(middleware::from_fn(guard::protect))
         // A 500-student roll call is ~250 KB of HTML and ~20 KB gzipped.
         .layer(tower_http::compression::CompressionLayer::new())

@@ -12,7 +12,9 @@
   function count() {
     var n = 0;
     selects.forEach(function (s) { if (!s.value) { n += 1; } });
-    if (counter) { counter.textContent = String(n); }
+    if (!counter) { return; }
+    var digits = counter.dataset.digits || '0123456789';
+    counter.textContent = String(n).replace(/[0-9]/g, function (d) { return digits.charAt(Number(d)); });
   }
   function needsReason(s) {
     var reason = document.getElementById('r-' + s.id.slice(2));
@@ -47,4 +49,85 @@
     s.addEventListener('blur', function () { s.closest('tr').classList.remove('current'); });
   });
   count();
+}());
+
+// Live updates: the page listens to its server-sent events (one per stored event of this
+// register or course) and fetches its marks or its statistics with min_position = the
+// event's position, so "updated just now" shows only once the read model holds the event.
+// A control the teacher has changed on the page is never overwritten.
+(function () {
+  'use strict';
+  var live = document.getElementById('live');
+  if (!live || !window.EventSource || !window.fetch) { return; }
+  var wanted = -1;
+  var busy = false;
+
+  function updated() { live.textContent = live.dataset.updated; }
+
+  function reasonInput(select, id) {
+    var cell = document.getElementById('rc-' + id);
+    if (!cell || document.getElementById('r-' + id)) { return; }
+    var input = document.createElement('input');
+    input.id = 'r-' + id;
+    input.name = 'r.' + id;
+    input.maxLength = 500;
+    input.setAttribute('aria-label', live.dataset.reasonLabel + ': ' + select.dataset.name);
+    cell.appendChild(input);
+  }
+
+  function applyMarks(answer) {
+    if (!answer.caught_up) { return false; }
+    Object.keys(answer.marks).forEach(function (id) {
+      var select = document.getElementById('m-' + id);
+      var now = answer.marks[id];
+      if (!select || select.value !== select.dataset.was || now === select.dataset.was) { return; }
+      select.dataset.was = now;
+      select.value = now;
+      var was = select.form.elements['w.' + id];
+      if (was) { was.value = now; }
+      if (now) { reasonInput(select, id); }
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    return true;
+  }
+
+  function applyStatistics(html) {
+    var holder = document.createElement('template');
+    holder.innerHTML = html;
+    var fresh = holder.content.getElementById('stats-table');
+    var old = document.getElementById('stats-table');
+    if (!fresh || !old || fresh.dataset.caughtUp !== 'true') { return false; }
+    old.replaceWith(fresh);
+    return true;
+  }
+
+  function fetchOnce(position) {
+    var url = (live.dataset.marks || live.dataset.fragment) +
+      (position > 0 ? '?min_position=' + position : '');
+    return fetch(url, { credentials: 'same-origin', cache: 'no-store' }).then(function (r) {
+      if (!r.ok) { throw new Error(String(r.status)); }
+      return live.dataset.marks ? r.json().then(applyMarks) : r.text().then(applyStatistics);
+    });
+  }
+
+  function pull() {
+    if (busy || wanted < 0) { return; }
+    busy = true;
+    var position = wanted;
+    wanted = -1;
+    fetchOnce(position).then(function (caughtUp) {
+      if (caughtUp) { updated(); } else if (wanted < position) { wanted = position; }
+    }).catch(function () {
+      if (wanted < position) { wanted = position; }
+    }).then(function () {
+      busy = false;
+      if (wanted >= 0) { setTimeout(pull, 250); }
+    });
+  }
+
+  var source = new EventSource(live.dataset.feed);
+  source.addEventListener('change', function (ev) {
+    wanted = Math.max(wanted, Number(ev.data) || 0);
+    pull();
+  });
 }());

@@ -20,6 +20,7 @@ mod domain_errors;
 pub mod error;
 pub mod feeds;
 pub mod freshness;
+pub mod health;
 pub mod ical;
 pub mod import;
 pub mod onboarding;

@@ -39,8 +39,14 @@ fn require(program: &str) -> String {
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium for the application at `base`.
+    /// Starts chromedriver and a headless Chromium for the application at `base`, asking
+    /// for English pages.
     pub async fn start(base: &str) -> Browser {
+        Browser::start_in(base, "en-US").await
+    }
+
+    /// Starts a browser whose preferred language is `lang` (its `Accept-Language`).
+    pub async fn start_in(base: &str, lang: &str) -> Browser {
         let chromium = require("chromium");
         let chromedriver = require("chromedriver");
         let port = free_port();
@@ -68,7 +74,8 @@ impl Browser {
                 "binary": chromium,
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          format!("--user-data-dir={}", profile.display()), "--window-size=1280,900",
-                         "--lang=en-US"],
+                         format!("--lang={lang}")],
+                "prefs": {"intl.accept_languages": lang},
             }),
         );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())

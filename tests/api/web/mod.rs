@@ -6,8 +6,12 @@ mod accessibility;
 mod admin;
 mod browser;
 mod forgery;
+mod health;
+mod live;
+mod reports;
 mod roll_call;
 mod student;
+mod zones;
 
 use crate::helpers::TestApp;
 use chrono::Utc;

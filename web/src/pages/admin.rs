@@ -189,7 +189,7 @@ async fn course_page(
         teachers,
         candidates,
         enrolled,
-        today: Utc::now().date_naive().to_string(),
+        today: course.day_of(Utc::now()).to_string(),
         problem,
     })
 }

@@ -4,8 +4,8 @@
 //! reason of every correction. Anyone else gets the page of a course that does not exist.
 
 use crate::error::PageError;
+use crate::format::{percent, when};
 use crate::i18n::Catalogue;
-use crate::pages::home::{percent, today};
 use crate::session::SignedIn;
 use crate::templates::{Nav, html};
 use api::AppState;
@@ -16,6 +16,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
+use chrono::{NaiveDate, Utc};
 use domain::CourseId;
 use domain::course::Course;
 use projections::course_stats::CourseStats;
@@ -67,6 +68,8 @@ struct CoursePage {
     own_rate: Option<String>,
     own_at_risk: bool,
     student: String,
+    caught_up: bool,
+    formats: Vec<(String, String)>,
 }
 
 async fn show(
@@ -95,6 +98,8 @@ async fn show(
         sessions: Vec::new(),
         own_rate: None,
         own_at_risk: false,
+        caught_up: true,
+        formats: crate::pages::reports::formats(&state),
         student: page
             .user
             .student_id
@@ -103,11 +108,14 @@ async fn show(
             .unwrap_or_default(),
     };
     if staff {
-        view.students = statistics(&state, &doc).await.map_err(|e| page.fail(e))?;
-        view.sessions = sessions(&course, |_| ("", String::new()));
+        let today = course.day_of(Utc::now());
+        view.students = statistics(&state, page.t, &doc, today)
+            .await
+            .map_err(|e| page.fail(e))?;
+        view.sessions = sessions(page.t, &course, |_| ("", String::new()));
     } else if let Some(student) = page.user.student_id.clone() {
-        let figures = doc.student(student.as_str(), today());
-        view.own_rate = figures.rate.map(percent);
+        let figures = doc.student(student.as_str(), course.day_of(Utc::now()));
+        view.own_rate = figures.rate.map(|r| percent(page.t, r));
         view.own_at_risk = figures.at_risk;
         let mut marks = std::collections::HashMap::new();
         for session_id in course.sessions.keys() {
@@ -125,7 +133,7 @@ async fn show(
             }
         }
         let t = page.t;
-        view.sessions = sessions(&course, |s| {
+        view.sessions = sessions(t, &course, |s| {
             marks
                 .get(s)
                 .map_or((t.unmarked, String::new()), |(status, reason)| {
@@ -136,9 +144,14 @@ async fn show(
     html(&view)
 }
 
-/// Every student's figures, by number, with names.
-async fn statistics(state: &AppState, doc: &CourseStats) -> Result<Vec<StudentLine>, sqlx::Error> {
-    let figures = doc.students(today());
+/// Every student's figures as of `today` (the course's day), by number, with names.
+pub async fn statistics(
+    state: &AppState,
+    t: &'static Catalogue,
+    doc: &CourseStats,
+    today: NaiveDate,
+) -> Result<Vec<StudentLine>, sqlx::Error> {
+    let figures = doc.students(today);
     let ids = figures.iter().map(|f| f.student_id.clone()).collect();
     let names = projections::students::names(state.pool(), ids).await?;
     Ok(figures
@@ -149,7 +162,7 @@ async fn statistics(state: &AppState, doc: &CourseStats) -> Result<Vec<StudentLi
                 .cloned()
                 .flatten()
                 .unwrap_or_else(|| f.student_id.clone()),
-            rate: f.rate.map(percent),
+            rate: f.rate.map(|r| percent(t, r)),
             bar: f.rate.map_or(0, |r| r.clamp(0.0, 100.0).round() as u32),
             at_risk: f.at_risk,
             id: f.student_id,
@@ -159,7 +172,11 @@ async fn statistics(state: &AppState, doc: &CourseStats) -> Result<Vec<StudentLi
 
 /// The course's sessions by start (cancelled ones left out), each with what `status`
 /// says of it (`(label, reason)`).
-fn sessions(course: &Course, status: impl Fn(&str) -> (&'static str, String)) -> Vec<SessionLine> {
+fn sessions(
+    t: &'static Catalogue,
+    course: &Course,
+    status: impl Fn(&str) -> (&'static str, String),
+) -> Vec<SessionLine> {
     let mut lines: Vec<_> = course
         .sessions
         .iter()
@@ -171,7 +188,7 @@ fn sessions(course: &Course, status: impl Fn(&str) -> (&'static str, String)) ->
                 SessionLine {
                     id: id.to_string(),
                     title: s.title.clone(),
-                    starts: s.starts_at.format("%a %Y-%m-%d %H:%M").to_string(),
+                    starts: when(t, &course.time_zone, s.starts_at),
                     status: label,
                     reason,
                 },

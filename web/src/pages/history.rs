@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::register::RegisterCommand;
 use domain::{Method, SessionId, Status, StudentId};
 use event_store::outbox::StoredEvent;
@@ -108,7 +108,8 @@ async fn history_page(
     let stored = projections::audit::register_events(state.pool(), ctx.session_id.as_str())
         .await
         .map_err(|e| page.fail(e))?;
-    let entries = entries(state, page.t, &stored, student.as_str())
+    let zone = &ctx.course.time_zone;
+    let entries = entries(state, page.t, zone, &stored, student.as_str())
         .await
         .map_err(|e| page.fail(e))?;
     let names = projections::students::names(state.pool(), vec![student.to_string()])
@@ -138,6 +139,7 @@ async fn history_page(
 async fn entries(
     state: &AppState,
     t: &'static Catalogue,
+    zone: &domain::Zone,
     events: &[StoredEvent],
     student: &str,
 ) -> Result<Vec<Entry>, sqlx::Error> {
@@ -168,8 +170,7 @@ async fn entries(
             };
             let user = event.meta("user_id").unwrap_or_default();
             Some(Entry {
-                at: text("at")
-                    .map_or_else(|| event.recorded_at.to_rfc3339(), |at| at.replace('T', " ")),
+                at: crate::format::when(t, zone, at_of(text("at"), event.recorded_at)),
                 status: t.status_label(&status),
                 previous: previous.map(|p| t.status_label(&p)),
                 by: usernames
@@ -217,4 +218,11 @@ async fn correct(
     };
     let view = history_page(&state, &page, &ctx, &student, Some(problem), reason).await?;
     html_with(StatusCode::CONFLICT, &view)
+}
+
+/// When a mark was taken: the instant the event names, else when it was stored.
+fn at_of(named: Option<String>, recorded_at: DateTime<Utc>) -> DateTime<Utc> {
+    named
+        .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
+        .map_or(recorded_at, |at| at.with_timezone(&Utc))
 }

@@ -3,6 +3,7 @@
 //! students see their courses with their rate and whether they are at risk.
 
 use crate::error::PageError;
+use crate::format::{number, percent, when};
 use crate::i18n::Catalogue;
 use crate::session::SignedIn;
 use crate::templates::{Nav, html};
@@ -12,7 +13,7 @@ use api::app::store;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, Utc};
 use domain::Role;
 use projections::course_stats::store::CourseStatsProjection;
 
@@ -29,9 +30,9 @@ pub struct SessionLine {
     /// The register's state, as a label.
     pub state: &'static str,
     /// Marked students.
-    pub marked: usize,
+    pub marked: String,
     /// Students on the roster.
-    pub roster: usize,
+    pub roster: String,
 }
 
 /// One course of a student, with their figures.
@@ -79,15 +80,13 @@ pub async fn show(State(state): State<AppState>, page: SignedIn) -> Result<Respo
     })
 }
 
-/// Today's sessions, and this week's (Monday to Sunday, UTC), of the courses the caller
-/// may read, by start.
+/// Today's sessions, and this week's (Monday to Sunday), of the courses the caller may
+/// read, by start; "today" and "this week" in each course's own zone.
 async fn sessions(
     state: &AppState,
     page: &SignedIn,
 ) -> Result<(Vec<SessionLine>, Vec<SessionLine>), PageError> {
-    let day = Utc::now().date_naive();
-    let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
-    let sunday = monday + Duration::days(6);
+    let now = Utc::now();
     let mut found = Vec::new();
     for (course, _) in visible_courses(state, &page.user).await? {
         let code = course
@@ -95,8 +94,11 @@ async fn sessions(
             .as_ref()
             .map(|c| c.to_string())
             .unwrap_or_default();
+        let day = course.day_of(now);
+        let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+        let sunday = monday + Duration::days(6);
         for (id, session) in &course.sessions {
-            let date = session.starts_at.date_naive();
+            let date = course.day_of(session.starts_at);
             if date < monday || date > sunday {
                 continue;
             }
@@ -114,16 +116,16 @@ async fn sessions(
                 _ => t.state_open,
             };
             found.push((
-                date,
+                date == day,
                 session.starts_at,
                 SessionLine {
                     id: id.to_string(),
                     course: code.clone(),
                     title: session.title.clone(),
-                    starts: session.starts_at.format("%a %Y-%m-%d %H:%M").to_string(),
+                    starts: when(t, &course.time_zone, session.starts_at),
                     state: state_label,
-                    marked: register.roster.values().filter(|m| m.is_some()).count(),
-                    roster,
+                    marked: number(t, register.roster.values().filter(|m| m.is_some()).count()),
+                    roster: number(t, roster),
                 },
             ));
         }
@@ -131,7 +133,7 @@ async fn sessions(
     found.sort_by_key(|(_, starts, _)| *starts);
     let today = found
         .iter()
-        .filter(|(d, _, _)| *d == day)
+        .filter(|(today, _, _)| *today)
         .map(|(_, _, l)| clone_line(l))
         .collect();
     let week = found.into_iter().map(|(_, _, line)| line).collect();
@@ -145,8 +147,8 @@ fn clone_line(line: &SessionLine) -> SessionLine {
         title: line.title.clone(),
         starts: line.starts.clone(),
         state: line.state,
-        marked: line.marked,
-        roster: line.roster,
+        marked: line.marked.clone(),
+        roster: line.roster.clone(),
     }
 }
 
@@ -166,23 +168,16 @@ async fn student_courses(
             .map(|c| c.to_string())
             .unwrap_or_default();
         let doc = projections::projector::find::<CourseStatsProjection>(state.pool(), &id).await?;
-        let figures = doc.map(|d| d.student(student.as_str(), today()));
+        let figures = doc.map(|d| d.student(student.as_str(), course.day_of(Utc::now())));
         courses.push(StudentCourse {
             name: course.details.name.clone(),
-            rate: figures.as_ref().and_then(|f| f.rate).map(percent),
+            rate: figures
+                .as_ref()
+                .and_then(|f| f.rate)
+                .map(|r| percent(page.t, r)),
             at_risk: figures.is_some_and(|f| f.at_risk),
             id,
         });
     }
     Ok(courses)
-}
-
-/// Today, UTC.
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-/// A rate as shown: one decimal and a percent sign.
-pub fn percent(rate: f64) -> String {
-    format!("{rate:.1} %")
 }

@@ -3,9 +3,12 @@
 
 pub mod admin;
 pub mod course;
+pub mod health;
 pub mod history;
 pub mod home;
+pub mod live;
 pub mod register;
+pub mod reports;
 pub mod roll_call;
 pub mod sign_in;
 pub mod students;

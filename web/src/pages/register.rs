@@ -60,7 +60,7 @@ struct RegisterPage {
     state: &'static str,
     cancelled: bool,
     closed: bool,
-    unmarked: usize,
+    unmarked: String,
     rest_present: bool,
     lines: Vec<Line>,
     notice: Option<String>,
@@ -130,7 +130,7 @@ async fn render(
             .map(|(s, m)| (s.clone(), m.as_ref().map(|m| m.status)))
             .collect()
     } else {
-        let day = ctx.session.starts_at.date_naive();
+        let day = ctx.course.day_of(ctx.session.starts_at);
         ctx.course
             .roster_on(day)
             .into_iter()
@@ -176,15 +176,11 @@ async fn render(
         session_id: ctx.session_id.to_string(),
         course: ctx.course_id.to_string(),
         title: ctx.session.title.clone(),
-        starts: ctx
-            .session
-            .starts_at
-            .format("%a %Y-%m-%d %H:%M")
-            .to_string(),
+        starts: crate::format::when(t, &ctx.course.time_zone, ctx.session.starts_at),
         state: state_label(t, ctx.session.cancelled, &register),
         cancelled: ctx.session.cancelled,
         closed: register.closed,
-        unmarked,
+        unmarked: crate::format::number(t, unmarked),
         rest_present: entered.is_some_and(|e| e.rest_present),
         lines,
         notice,
