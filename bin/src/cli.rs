@@ -226,6 +226,7 @@ async fn add_user(
         role,
         student_id: student_id.as_ref(),
         must_change_password: false,
+        email: None,
     };
     let user = users::create(&pool, account, &ChangedBy::cli()).await?;
     eprintln!(

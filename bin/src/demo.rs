@@ -112,6 +112,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         role,
         student_id,
         must_change_password: false,
+        email: None,
     };
     let by = ChangedBy::cli();
     users::create(&pool, account("s1001", Role::Student, Some(&s1001)), &by).await?;

@@ -35,5 +35,6 @@ mod security;
 mod sheets;
 mod smoke;
 mod students;
+mod user_import;
 mod walkthrough;
 mod web;

@@ -27,6 +27,9 @@ pub struct UserView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub student_id: Option<StudentId>,
+    /// The account's e-mail address, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// Whether the account is disabled.
     pub disabled: bool,
     /// Whether the account signs in with a one-time password and must set its own before
@@ -60,10 +63,22 @@ type Row = (
     Option<i64>,
     bool,
     i32,
+    Option<String>,
 );
 
 fn from_row(
-    (id, username, role, student_id, disabled, hash, tokens_valid_after, must_change, generation): Row,
+    (
+        id,
+        username,
+        role,
+        student_id,
+        disabled,
+        hash,
+        tokens_valid_after,
+        must_change,
+        generation,
+        email,
+    ): Row,
 ) -> Option<StoredUser> {
     Some(StoredUser {
         view: UserView {
@@ -71,6 +86,7 @@ fn from_row(
             username,
             role: Role::parse(&role)?,
             student_id: student_id.and_then(|s| StudentId::parse(s).ok()),
+            email,
             disabled,
             must_change_password: must_change,
             token_generation: generation,
@@ -81,7 +97,7 @@ fn from_row(
 }
 
 const COLUMNS: &str = "id, username, role, student_id, disabled, password_hash, \
-     floor(extract(epoch FROM tokens_valid_after))::bigint, must_change_password, token_generation";
+     floor(extract(epoch FROM tokens_valid_after))::bigint, must_change_password, token_generation, email";
 
 /// Finds an account by username.
 pub async fn by_username(pool: &PgPool, username: &str) -> Result<Option<StoredUser>, sqlx::Error> {
@@ -160,6 +176,8 @@ pub struct NewAccount<'a> {
     pub student_id: Option<&'a StudentId>,
     /// Whether the password is a one-time password to replace at first sign-in.
     pub must_change_password: bool,
+    /// E-mail address.
+    pub email: Option<String>,
 }
 
 /// Creates an account with a fresh id and an argon2id hash of the password, and records who
@@ -171,7 +189,8 @@ pub async fn create(
 ) -> Result<UserView, CreateUserError> {
     let hash = checked_hash(account.username, account.password.clone()).await?;
     let mut tx = pool.begin().await?;
-    let created = insert(&mut tx, &account, &hash, by).await?;
+    let id = new_id();
+    let created = insert(&mut tx, &id, &account, &hash, by).await?;
     tx.commit().await?;
     created.ok_or(CreateUserError::UsernameTaken)
 }
@@ -182,19 +201,25 @@ pub async fn checked_hash(username: &str, secret: String) -> Result<String, Crea
     password::hash(secret).await.map_err(CreateUserError::Hash)
 }
 
-/// Inserts an account whose password is already hashed (by [`checked_hash`]) and records
-/// its creation, in the caller's transaction; `None` when the username is taken.
+/// A fresh account id.
+pub fn new_id() -> UserId {
+    UserId::parse(uuid::Uuid::now_v7().simple().to_string()).expect("uuid is a valid id")
+}
+
+/// Inserts an account with id `id` (from [`new_id`]) whose password is already hashed (by
+/// [`checked_hash`]) and records its creation, in the caller's transaction; `None` when the
+/// username is taken.
 pub async fn insert(
     tx: &mut sqlx::PgConnection,
+    id: &UserId,
     account: &NewAccount<'_>,
     hash: &str,
     by: &super::changes::ChangedBy,
 ) -> Result<Option<UserView>, CreateUserError> {
     let key = super::username::key(account.username).map_err(CreateUserError::InvalidUsername)?;
-    let id = UserId::parse(uuid::Uuid::now_v7().simple().to_string()).expect("uuid is a valid id");
     let inserted = sqlx::query(
-        "INSERT INTO users (id, username, password_hash, role, student_id, username_key, must_change_password)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        "INSERT INTO users (id, username, password_hash, role, student_id, username_key, must_change_password, email)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
     )
     .bind(id.as_str())
     .bind(account.username)
@@ -203,17 +228,19 @@ pub async fn insert(
     .bind(account.student_id.map(StudentId::as_str))
     .bind(&key)
     .bind(account.must_change_password)
+    .bind(account.email.as_deref())
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
         return Ok(None);
     }
-    super::changes::record(tx, &id, super::changes::Change::Created, by).await?;
+    super::changes::record(tx, id, super::changes::Change::Created, by).await?;
     Ok(Some(UserView {
-        id,
+        id: id.clone(),
         username: account.username.to_string(),
         role: account.role,
         student_id: account.student_id.cloned(),
+        email: account.email.clone(),
         disabled: false,
         must_change_password: account.must_change_password,
         token_generation: 0,
@@ -249,6 +276,7 @@ pub async fn ensure_first_admin(
         role: Role::Admin,
         student_id: None,
         must_change_password: false,
+        email: None,
     };
     match create(pool, account, &super::changes::ChangedBy::system()).await {
         Ok(_) => Ok(generated.then_some(password)),
@@ -538,6 +566,7 @@ mod tests {
                 Role::Teacher
             },
             student_id: student.map(|s| StudentId::parse(s).unwrap()),
+            email: None,
             disabled: false,
             must_change_password: false,
             token_generation: 0,

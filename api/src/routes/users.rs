@@ -79,6 +79,7 @@ async fn create(
         role: body.role,
         student_id: student.as_ref(),
         must_change_password: false,
+        email: None,
     };
     let created = users::create(state.pool(), account, &ChangedBy::user(&user.id))
         .await
