@@ -60,6 +60,12 @@ pub enum ApiError {
     /// 403: authenticated, but the role or ownership does not allow this.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// 403: the account signed in with a one-time password and must set its own first
+    /// (`POST /api/auth/password`).
+    #[error(
+        "set a new password first (POST /api/auth/password): this account signed in with a one-time password"
+    )]
+    PasswordChangeRequired,
     /// 404: no such resource (or not visible to the caller).
     #[error("{0}")]
     NotFound(String),
@@ -161,6 +167,11 @@ impl ApiError {
             }
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::PasswordChangeRequired => (
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "Password change required",
+            ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
             ApiError::Unknown { code, .. } => (StatusCode::NOT_FOUND, code, "Not found"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),

@@ -3,6 +3,7 @@
 use crate::config::{Connections, RelaySettings, ServeConfig};
 use crate::startup;
 use anyhow::{Context, bail};
+use api::auth::changes::ChangedBy;
 use api::auth::{password, users};
 use clap::{Parser, Subcommand, ValueEnum};
 use domain::{Role, StudentId};
@@ -217,9 +218,17 @@ async fn add_user(
         bail!("--student-id is required for students and only for students");
     }
     let secret = read_password()?;
-    password::check_strength(&secret).map_err(|e| anyhow::anyhow!("password {e}"))?;
+    password::check_policy(&secret, username).map_err(|e| anyhow::anyhow!("password {e}"))?;
     let pool = startup::database(connections).await?;
-    let user = users::create(&pool, username, secret, role, student_id.as_ref()).await?;
+    let account = users::NewAccount {
+        username,
+        password: secret,
+        role,
+        student_id: student_id.as_ref(),
+        must_change_password: false,
+        email: None,
+    };
+    let user = users::create(&pool, account, &ChangedBy::cli()).await?;
     eprintln!(
         "created {} `{}` with id {}",
         user.role, user.username, user.id

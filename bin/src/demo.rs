@@ -11,6 +11,7 @@ use crate::config::Connections;
 use crate::startup;
 use anyhow::{Context, bail};
 use api::app::store::{self, CommandMeta, Source};
+use api::auth::changes::ChangedBy;
 use api::auth::users;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::course::{Course, CourseCommand, CourseDetails};
@@ -104,19 +105,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         });
     let actor = administrator(&pool).await?;
     create_students(&pool).await?;
-    users::create(
-        &pool,
-        "s1001",
-        password.clone(),
-        Role::Student,
-        Some(&StudentId::parse("S1001")?),
-    )
-    .await?;
+    let s1001 = StudentId::parse("S1001")?;
+    let account = |username, role, student_id| users::NewAccount {
+        username,
+        password: password.clone(),
+        role,
+        student_id,
+        must_change_password: false,
+        email: None,
+    };
+    let by = ChangedBy::cli();
+    users::create(&pool, account("s1001", Role::Student, Some(&s1001)), &by).await?;
     let term_start = TERM_START;
     let mut rng = StdRng::seed_from_u64(SEED);
     for (index, course) in COURSES.iter().enumerate() {
         let teacher =
-            users::create(&pool, course.teacher, password.clone(), Role::Teacher, None).await?;
+            users::create(&pool, account(course.teacher, Role::Teacher, None), &by).await?;
         let id = CourseId::parse(course.code)?;
         let meta = CommandMeta {
             actor: actor.clone(),

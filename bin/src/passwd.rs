@@ -1,15 +1,30 @@
-//! `attendance user passwd`: sets an account's password from the command line and revokes
-//! its tokens (the HTTP account flows belong to the onboarding work).
+//! `attendance user passwd`: sets an account's password from the command line (checked
+//! against the password policy), revokes its tokens and records the change.
 
 use crate::config::Connections;
 use anyhow::bail;
-use api::auth::{password, users};
+use api::auth::changes::{self, Account, Change, ChangedBy, PasswordChange};
+use api::auth::users::AccountCache;
 
-/// Sets the password of `username` (checked for strength first).
+/// Sets the password of `username`.
 pub async fn run(connections: &Connections, username: &str, secret: String) -> anyhow::Result<()> {
-    password::check_strength(&secret).map_err(|e| anyhow::anyhow!("password {e}"))?;
     let pool = crate::startup::database(connections).await?;
-    if !users::set_password(&pool, username, secret).await? {
+    let change = PasswordChange {
+        password: secret,
+        one_time: false,
+        change: Change::PasswordSet,
+    };
+    // The servers drop their cached copy on the `users` trigger's notification.
+    let cache = AccountCache::new();
+    let set = changes::set_password(
+        &pool,
+        &cache,
+        Account::Username(username),
+        change,
+        &ChangedBy::cli(),
+    )
+    .await?;
+    if set.is_none() {
         bail!("no account `{username}`");
     }
     eprintln!("password of `{username}` changed; its earlier tokens no longer work");

@@ -3,6 +3,7 @@
 //! One test binary (link time on two cores); each test starts the application in-process on
 //! port 0 with a fresh database. Missing services fail the tests loudly; nothing is skipped.
 
+mod accounts;
 mod attendance;
 mod audit;
 mod auth;
@@ -36,5 +37,6 @@ mod security;
 mod sheets;
 mod smoke;
 mod students;
+mod user_import;
 mod walkthrough;
 mod web;

@@ -233,6 +233,18 @@ async fn users_are_managed_by_admins_only() {
         Case::new(Method::DELETE, format!("/api/users/{}", w.victim))
             .forbid(ALL_BUT_ADMIN)
             .allow(&[Admin], NO_CONTENT),
+        Case::new(Method::POST, format!("/api/users/{}/enable", w.victim))
+            .forbid(ALL_BUT_ADMIN)
+            .allow(&[Admin], NO_CONTENT),
+        Case::new(
+            Method::POST,
+            format!("/api/users/{}/password-reset", w.victim),
+        )
+        .forbid(ALL_BUT_ADMIN)
+        .allow(&[Admin], OK),
+        Case::new(Method::GET, format!("/api/users/{}/changes", w.victim))
+            .forbid(ALL_BUT_ADMIN)
+            .allow(&[Admin], OK),
     ];
     assert_none(w.check(&cases).await);
 }

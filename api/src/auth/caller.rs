@@ -23,7 +23,10 @@ pub async fn is_admin(state: &AppState, headers: &HeaderMap) -> bool {
     };
     match state.accounts().active(state.pool(), &claims.sub).await {
         Ok(Some(user)) => {
-            user.role == Role::Admin && user.tokens_valid_after.is_none_or(|t| claims.iat >= t)
+            user.role == Role::Admin
+                && !user.must_change_password
+                && claims.generation == user.token_generation
+                && user.tokens_valid_after.is_none_or(|t| claims.iat >= t)
         }
         _ => false,
     }

@@ -27,6 +27,15 @@ pub struct Claims {
     pub nbf: i64,
     /// Expires at.
     pub exp: i64,
+    /// The account's token generation at issue time (see
+    /// [`crate::auth::users::UserView::token_generation`]); tokens issued before it existed
+    /// carry none and count as generation 0.
+    #[serde(default)]
+    pub generation: i32,
+    /// A random id, so that two tokens issued to one account in the same second differ
+    /// (signing out of one must not sign out of the other). Absent from older tokens.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub jti: String,
 }
 
 /// The signing and verifying keys and the token lifetime.
@@ -73,8 +82,14 @@ impl JwtKeys {
         self.ttl
     }
 
-    /// Signs a token for a user.
-    pub fn issue(&self, user_id: &str, username: &str, role: Role) -> Result<String, String> {
+    /// Signs a token for a user, in the account's current token generation.
+    pub fn issue(
+        &self,
+        user_id: &str,
+        username: &str,
+        role: Role,
+        generation: i32,
+    ) -> Result<String, String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -84,6 +99,8 @@ impl JwtKeys {
             iat: now,
             nbf: now,
             exp: now + self.ttl.as_secs() as i64,
+            generation,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| e.to_string())
     }
@@ -154,14 +171,23 @@ mod tests {
             iat: now,
             nbf: now + offset_nbf,
             exp: now + offset_exp,
+            generation: 0,
+            jti: String::new(),
         }
     }
 
     #[test]
     fn an_issued_token_verifies_with_its_claims() {
-        let token = keys().issue("u1", "ada", Role::Teacher).unwrap();
+        let token = keys().issue("u1", "ada", Role::Teacher, 0).unwrap();
         let claims = keys().verify(&token).unwrap();
         assert_eq!((claims.sub.as_str(), claims.role), ("u1", Role::Teacher));
+    }
+
+    #[test]
+    fn two_tokens_issued_in_the_same_second_differ() {
+        let first = keys().issue("u1", "ada", Role::Teacher, 0).unwrap();
+        let second = keys().issue("u1", "ada", Role::Teacher, 0).unwrap();
+        assert_ne!(first, second);
     }
 
     #[test]
@@ -202,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_tampered_payload_is_refused() {
-        let token = keys().issue("u1", "ada", Role::Student).unwrap();
+        let token = keys().issue("u1", "ada", Role::Student, 0).unwrap();
         let parts: Vec<&str> = token.split('.').collect();
         let mut forged = claims(3600, 0);
         forged.role = Role::Admin;

@@ -2,7 +2,9 @@
 //! the extractor that makes a request's token a [`CurrentUser`]. What that user may do is
 //! decided in [`crate::app::access`].
 
+pub mod account;
 pub mod caller;
+pub mod changes;
 pub mod jwt;
 pub mod password;
 pub mod rate;
@@ -18,6 +20,7 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use jwt::Claims;
 
 pub use crate::app::access::CurrentUser;
 
@@ -39,10 +42,42 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// A request's valid token and its account, even one that must change its password first:
+/// for the few calls such an account may make (change the password, sign out).
+pub struct Session {
+    /// The account.
+    pub user: CurrentUser,
+    /// The bearer token.
+    pub token: String,
+    /// Its claims.
+    pub claims: Claims,
+    /// Whether the account signed in with a one-time password it has not replaced yet.
+    pub must_change_password: bool,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts).ok_or(ApiError::Unauthorized("missing bearer token"))?;
+        session_of_token(state, token).await
+    }
+}
+
 /// The account a token stands for, as it stands now: refused when the token is invalid,
 /// expired or revoked (signed out), or the account is gone, disabled, or changed its
-/// password since. The bearer header and the web pages' cookie both come here.
+/// password since, and (`PasswordChangeRequired`) while it must replace a one-time password.
+/// The bearer header and the web pages' cookie both come here.
 pub async fn user_of_token(state: &AppState, token: &str) -> Result<CurrentUser, ApiError> {
+    let session = session_of_token(state, token).await?;
+    if session.must_change_password {
+        return Err(ApiError::PasswordChangeRequired);
+    }
+    Ok(session.user)
+}
+
+/// Like [`user_of_token`], but lets through an account that must change its password.
+pub async fn session_of_token(state: &AppState, token: &str) -> Result<Session, ApiError> {
     let claims = state
         .jwt()
         .verify(token)
@@ -54,18 +89,24 @@ pub async fn user_of_token(state: &AppState, token: &str) -> Result<CurrentUser,
         .ok_or(ApiError::Unauthorized(
             "the account no longer exists or is disabled",
         ))?;
-    if user.tokens_valid_after.is_some_and(|t| claims.iat < t) {
+    let changed_since = user.tokens_valid_after.is_some_and(|t| claims.iat < t);
+    if changed_since || claims.generation != user.token_generation {
         return Err(ApiError::Unauthorized(
-            "the token was issued before the password changed",
+            "the token was issued before the password changed or the account was reset or disabled",
         ));
     }
     if revoked::is_revoked(state.pool(), token).await? {
         return Err(ApiError::Unauthorized("the token was revoked (signed out)"));
     }
-    Ok(CurrentUser {
-        id: user.id,
-        username: user.username,
-        role: user.role,
-        student_id: user.student_id,
+    Ok(Session {
+        must_change_password: user.must_change_password,
+        user: CurrentUser {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+            student_id: user.student_id,
+        },
+        token: token.to_string(),
+        claims,
     })
 }

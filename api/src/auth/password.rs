@@ -4,9 +4,100 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use std::sync::LazyLock;
 
 /// Shortest accepted password.
-pub const MIN_PASSWORD_LEN: usize = 10;
+pub const MIN_PASSWORD_LEN: usize = 12;
 /// Longest accepted password (bounds hashing work per request).
 pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// The most common passwords long enough to pass the length rule (from the public lists of
+/// leaked passwords), compared without regard to case: the first ones an attacker tries.
+const COMMON: &[&str] = &[
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "123123123123",
+    "111111111111",
+    "000000000000",
+    "123456123456",
+    "987654321098",
+    "121212121212",
+    "password1234",
+    "password12345",
+    "password123456",
+    "passwordpassword",
+    "password123!",
+    "p@ssw0rd1234",
+    "passw0rd1234",
+    "qwerty123456",
+    "qwertyuiop12",
+    "qwertyuiop123",
+    "qwertyuiopasdf",
+    "qwertyqwerty",
+    "1q2w3e4r5t6y",
+    "1qaz2wsx3edc",
+    "zaq12wsxcde3",
+    "q1w2e3r4t5y6",
+    "abc123456789",
+    "abcdefghijkl",
+    "abcd12345678",
+    "iloveyou1234",
+    "administrator",
+    "admin1234567",
+    "adminadmin123",
+    "welcome12345",
+    "welcome123456",
+    "letmein12345",
+    "changeme1234",
+    "changeme123!",
+    "football1234",
+    "baseball1234",
+    "sunshine1234",
+    "princess1234",
+    "superman1234",
+    "starwars1234",
+    "trustno1trustno1",
+    "monkey123456",
+    "dragon123456",
+    "master123456",
+    "whatever1234",
+    "michael12345",
+    "computer1234",
+    "internet1234",
+    "asdfghjkl123",
+    "asdfasdfasdf",
+    "zxcvbnm12345",
+    "aaaaaaaaaaaa",
+    "attendance123",
+    "attendance1234",
+    "student12345",
+    "teacher12345",
+];
+
+/// Why a password is refused, or `Ok`: at least [`MIN_PASSWORD_LEN`] characters (at most
+/// [`MAX_PASSWORD_LEN`]), not the username, not one character repeated, and not one of the
+/// most common passwords. Every password set goes through it (accounts, changes, resets, the
+/// command line).
+pub fn check_policy(password: &str, username: &str) -> Result<(), String> {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
+        return Err(format!("must be at least {MIN_PASSWORD_LEN} characters"));
+    }
+    if len > MAX_PASSWORD_LEN {
+        return Err(format!("must be at most {MAX_PASSWORD_LEN} characters"));
+    }
+    let folded = password.trim().to_lowercase();
+    if folded == username.trim().to_lowercase() {
+        return Err("must not be the username".into());
+    }
+    let mut chars = folded.chars();
+    let first = chars.next();
+    if chars.all(|c| Some(c) == first) {
+        return Err("must not be one character repeated".into());
+    }
+    if COMMON.contains(&folded.as_str()) {
+        return Err("is one of the most common passwords; choose another".into());
+    }
+    Ok(())
+}
 
 /// A hash verified against when the username is unknown, so that unknown users and wrong
 /// passwords take the same time.
@@ -43,14 +134,30 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
-/// Checks a new password's length.
-pub fn check_strength(password: &str) -> Result<(), String> {
-    let len = password.chars().count();
-    if len < MIN_PASSWORD_LEN {
-        return Err(format!("must be at least {MIN_PASSWORD_LEN} characters"));
+#[cfg(test)]
+mod tests {
+    use super::check_policy;
+
+    #[test]
+    fn a_password_needs_twelve_characters() {
+        assert!(check_policy("eleven-char", "ada").is_err());
+        assert!(check_policy("twelve-chars", "ada").is_ok());
     }
-    if len > MAX_PASSWORD_LEN {
-        return Err(format!("must be at most {MAX_PASSWORD_LEN} characters"));
+
+    #[test]
+    fn a_password_may_not_be_the_username_in_any_case() {
+        let refused = check_policy("Ada.Lovelace.1815", "ada.lovelace.1815").unwrap_err();
+        assert_eq!(refused, "must not be the username");
     }
-    Ok(())
+
+    #[test]
+    fn a_common_password_is_refused_whatever_its_case() {
+        assert!(check_policy("Password1234", "ada").is_err());
+        assert!(check_policy("QWERTY123456", "ada").is_err());
+    }
+
+    #[test]
+    fn one_character_repeated_is_refused() {
+        assert!(check_policy("zzzzzzzzzzzzzzzz", "ada").is_err());
+    }
 }

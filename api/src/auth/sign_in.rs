@@ -32,8 +32,13 @@ pub async fn sign_in(
         .ok_or_else(|| ApiError::internal("verified user vanished"))?;
     let token = state
         .jwt()
-        .issue(user.id.as_str(), &user.username, user.role)
+        .issue(
+            user.id.as_str(),
+            &user.username,
+            user.role,
+            user.token_generation,
+        )
         .map_err(ApiError::internal)?;
-    tracing::info!(user_id = %user.id, role = %user.role, "login");
+    tracing::info!(user_id = %user.id, role = %user.role, must_change_password = user.must_change_password, "login");
     Ok((token, user))
 }

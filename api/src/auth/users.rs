@@ -27,8 +27,18 @@ pub struct UserView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub student_id: Option<StudentId>,
+    /// The account's e-mail address, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// Whether the account is disabled.
     pub disabled: bool,
+    /// Whether the account signs in with a one-time password and must set its own before
+    /// anything else (after an administrator's reset, or an import).
+    pub must_change_password: bool,
+    /// The generation of the account's tokens: moved on by every password change, reset
+    /// and disable; a token of an earlier one is refused. Never shown.
+    #[serde(skip)]
+    pub token_generation: i32,
     /// Tokens issued before this (seconds since the epoch) are refused: the password was
     /// changed then. Never shown.
     #[serde(skip)]
@@ -51,10 +61,24 @@ type Row = (
     bool,
     String,
     Option<i64>,
+    bool,
+    i32,
+    Option<String>,
 );
 
 fn from_row(
-    (id, username, role, student_id, disabled, hash, tokens_valid_after): Row,
+    (
+        id,
+        username,
+        role,
+        student_id,
+        disabled,
+        hash,
+        tokens_valid_after,
+        must_change,
+        generation,
+        email,
+    ): Row,
 ) -> Option<StoredUser> {
     Some(StoredUser {
         view: UserView {
@@ -62,7 +86,10 @@ fn from_row(
             username,
             role: Role::parse(&role)?,
             student_id: student_id.and_then(|s| StudentId::parse(s).ok()),
+            email,
             disabled,
+            must_change_password: must_change,
+            token_generation: generation,
             tokens_valid_after,
         },
         password_hash: hash,
@@ -70,7 +97,7 @@ fn from_row(
 }
 
 const COLUMNS: &str = "id, username, role, student_id, disabled, password_hash, \
-     floor(extract(epoch FROM tokens_valid_after))::bigint";
+     floor(extract(epoch FROM tokens_valid_after))::bigint, must_change_password, token_generation, email";
 
 /// Finds an account by username.
 pub async fn by_username(pool: &PgPool, username: &str) -> Result<Option<StoredUser>, sqlx::Error> {
@@ -117,7 +144,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<UserView>, sqlx::Error> {
         .collect())
 }
 
-/// Why an account could not be created.
+/// Why an account could not be created, or its password set.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
     /// The username is taken.
@@ -126,6 +153,9 @@ pub enum CreateUserError {
     /// The username could pass for another (see [`super::username`]).
     #[error("username {0}")]
     InvalidUsername(super::username::Refusal),
+    /// The password breaks the policy ([`password::check_policy`]).
+    #[error("password {0}")]
+    WeakPassword(String),
     /// Hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),
@@ -134,78 +164,88 @@ pub enum CreateUserError {
     Sql(#[from] sqlx::Error),
 }
 
-/// Creates an account with a fresh id and an argon2id hash of the password.
+/// An account to create.
+pub struct NewAccount<'a> {
+    /// Login name.
+    pub username: &'a str,
+    /// Its first password (checked against the policy).
+    pub password: String,
+    /// Role.
+    pub role: Role,
+    /// The linked student, for student accounts.
+    pub student_id: Option<&'a StudentId>,
+    /// Whether the password is a one-time password to replace at first sign-in.
+    pub must_change_password: bool,
+    /// E-mail address.
+    pub email: Option<String>,
+}
+
+/// Creates an account with a fresh id and an argon2id hash of the password, and records who
+/// created it.
 pub async fn create(
     pool: &PgPool,
-    username: &str,
-    password: String,
-    role: Role,
-    student_id: Option<&StudentId>,
+    account: NewAccount<'_>,
+    by: &super::changes::ChangedBy,
 ) -> Result<UserView, CreateUserError> {
-    let key = super::username::key(username).map_err(CreateUserError::InvalidUsername)?;
-    let hash = password::hash(password)
-        .await
-        .map_err(CreateUserError::Hash)?;
-    let id = UserId::parse(uuid::Uuid::now_v7().simple().to_string()).expect("uuid is a valid id");
+    let hash = checked_hash(account.username, account.password.clone()).await?;
+    let mut tx = pool.begin().await?;
+    let id = new_id();
+    let created = insert(&mut tx, &id, &account, &hash, by).await?;
+    tx.commit().await?;
+    created.ok_or(CreateUserError::UsernameTaken)
+}
+
+/// The policy checked and the password hashed, for a new account or a new password.
+pub async fn checked_hash(username: &str, secret: String) -> Result<String, CreateUserError> {
+    password::check_policy(&secret, username).map_err(CreateUserError::WeakPassword)?;
+    password::hash(secret).await.map_err(CreateUserError::Hash)
+}
+
+/// A fresh account id.
+pub fn new_id() -> UserId {
+    UserId::parse(uuid::Uuid::now_v7().simple().to_string()).expect("uuid is a valid id")
+}
+
+/// Inserts an account with id `id` (from [`new_id`]) whose password is already hashed (by
+/// [`checked_hash`]) and records its creation, in the caller's transaction; `None` when the
+/// username is taken.
+pub async fn insert(
+    tx: &mut sqlx::PgConnection,
+    id: &UserId,
+    account: &NewAccount<'_>,
+    hash: &str,
+    by: &super::changes::ChangedBy,
+) -> Result<Option<UserView>, CreateUserError> {
+    let key = super::username::key(account.username).map_err(CreateUserError::InvalidUsername)?;
     let inserted = sqlx::query(
-        "INSERT INTO users (id, username, password_hash, role, student_id, username_key)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO users (id, username, password_hash, role, student_id, username_key, must_change_password, email)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
     )
     .bind(id.as_str())
-    .bind(username)
-    .bind(&hash)
-    .bind(role.as_str())
-    .bind(student_id.map(StudentId::as_str))
+    .bind(account.username)
+    .bind(hash)
+    .bind(account.role.as_str())
+    .bind(account.student_id.map(StudentId::as_str))
     .bind(&key)
-    .execute(pool)
+    .bind(account.must_change_password)
+    .bind(account.email.as_deref())
+    .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(CreateUserError::UsernameTaken);
+        return Ok(None);
     }
-    Ok(UserView {
-        id,
-        username: username.to_string(),
-        role,
-        student_id: student_id.cloned(),
+    super::changes::record(tx, id, super::changes::Change::Created, by).await?;
+    Ok(Some(UserView {
+        id: id.clone(),
+        username: account.username.to_string(),
+        role: account.role,
+        student_id: account.student_id.cloned(),
+        email: account.email.clone(),
         disabled: false,
+        must_change_password: account.must_change_password,
+        token_generation: 0,
         tokens_valid_after: None,
-    })
-}
-
-/// Sets a new password and revokes every token issued before now; false when there is no
-/// such account. Every process drops its cached copy on the table's change notification.
-pub async fn set_password(
-    pool: &PgPool,
-    username: &str,
-    password: String,
-) -> Result<bool, CreateUserError> {
-    let hash = password::hash(password)
-        .await
-        .map_err(CreateUserError::Hash)?;
-    let done = sqlx::query(
-        "UPDATE users SET password_hash = $2, tokens_valid_after = now() WHERE username = $1",
-    )
-    .bind(username)
-    .bind(&hash)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Disables an account: its tokens stop working at once (this process's cached copy is
-/// dropped here; other processes drop theirs on the trigger's notification).
-pub async fn disable(
-    pool: &PgPool,
-    accounts: &AccountCache,
-    id: &UserId,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET disabled = true WHERE id = $1")
-        .bind(id.as_str())
-        .execute(pool)
-        .await;
-    // Also after an error: the update may have committed before the answer was lost.
-    accounts.forget(id.as_str());
-    Ok(done?.rows_affected() == 1)
+    }))
 }
 
 /// When no administrator exists yet, creates the administrator `admin`.
@@ -230,7 +270,15 @@ pub async fn ensure_first_admin(
             .map(char::from)
             .collect()
     });
-    match create(pool, "admin", password.clone(), Role::Admin, None).await {
+    let account = NewAccount {
+        username: "admin",
+        password: password.clone(),
+        role: Role::Admin,
+        student_id: None,
+        must_change_password: false,
+        email: None,
+    };
+    match create(pool, account, &super::changes::ChangedBy::system()).await {
         Ok(_) => Ok(generated.then_some(password)),
         // Another process created it first.
         Err(CreateUserError::UsernameTaken) => Ok(None),
@@ -518,7 +566,10 @@ mod tests {
                 Role::Teacher
             },
             student_id: student.map(|s| StudentId::parse(s).unwrap()),
+            email: None,
             disabled: false,
+            must_change_password: false,
+            token_generation: 0,
             tokens_valid_after: None,
         }
     }

@@ -1,6 +1,8 @@
-//! Bulk onboarding over HTTP: `POST /api/imports/students` (multipart: the spreadsheet and
-//! the import's options), admin only. A dry run answers the preview and writes nothing.
+//! Bulk onboarding over HTTP: `POST /api/imports/students` and `POST /api/imports/users`
+//! (multipart: the spreadsheet and the import's options), admin only. A dry run answers the
+//! preview and writes nothing.
 
+use crate::app::onboarding::accounts::{self, AccountImportReport};
 use crate::app::onboarding::values::DateOrder;
 use crate::app::onboarding::{self, ImportReport, Importer, StudentImport};
 use crate::app::store::Source;
@@ -67,12 +69,11 @@ async fn import_students(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<ImportReport>, ApiError> {
     user.require_admin()?;
-    let multipart = multipart.map_err(|e| ApiError::BadRequest {
-        code: "multipart_expected",
-        detail: format!("expected a multipart/form-data body with a `file` part: {e}"),
-        errors: Vec::new(),
-    })?;
-    let (file, options) = read_form(multipart).await?;
+    let (file, parts) = read_form(multipart.map_err(not_multipart)?).await?;
+    let mut options = StudentImport::default();
+    for (name, value) in parts {
+        option(&mut options, &name, value.trim())?;
+    }
     // The import runs to its end even if the client goes away: the enrolments follow the
     // students it wrote.
     let report = tokio::spawn(async move {
@@ -90,8 +91,9 @@ async fn import_students(
     Ok(Json(report))
 }
 
-async fn read_form(mut multipart: Multipart) -> Result<(Vec<u8>, StudentImport), ApiError> {
-    let (mut file, mut options) = (None, StudentImport::default());
+/// The file and the other parts, by name.
+async fn read_form(mut multipart: Multipart) -> Result<(Vec<u8>, Vec<(String, String)>), ApiError> {
+    let (mut file, mut parts) = (None, Vec::new());
     while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
@@ -108,7 +110,7 @@ async fn read_form(mut multipart: Multipart) -> Result<(Vec<u8>, StudentImport),
             continue;
         }
         let value = field.text().await.map_err(unreadable)?;
-        option(&mut options, &name, value.trim())?;
+        parts.push((name, value));
     }
     let file = file.ok_or_else(|| {
         ApiError::invalid(
@@ -116,28 +118,14 @@ async fn read_form(mut multipart: Multipart) -> Result<(Vec<u8>, StudentImport),
             "no file: send the spreadsheet in a part named `file`",
         )
     })?;
-    Ok((file, options))
+    Ok((file, parts))
 }
 
 /// Sets one option from its form part.
 fn option(options: &mut StudentImport, name: &str, value: &str) -> Result<(), ApiError> {
     match name {
-        "dry_run" => {
-            options.dry_run = match value {
-                "true" | "1" | "on" => true,
-                "false" | "0" | "" => false,
-                _ => return Err(ApiError::invalid("dry_run", "must be true or false")),
-            }
-        }
-        "mapping" if !value.is_empty() => {
-            options.mapping =
-                serde_json::from_str::<HashMap<String, String>>(value).map_err(|e| {
-                    ApiError::invalid(
-                        "mapping",
-                        format!("must be a JSON object of header to field name: {e}"),
-                    )
-                })?
-        }
+        "dry_run" => options.dry_run = dry_run(value)?,
+        "mapping" if !value.is_empty() => options.mapping = mapping(value)?,
         "course" if !value.is_empty() => options.course = Some(course_id("course", value)?),
         "effective_from" if !value.is_empty() => {
             let date = value
@@ -163,6 +151,104 @@ fn option(options: &mut StudentImport, name: &str, value: &str) -> Result<(), Ap
     Ok(())
 }
 
+fn dry_run(value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" | "1" | "on" => Ok(true),
+        "false" | "0" | "" => Ok(false),
+        _ => Err(ApiError::invalid("dry_run", "must be true or false")),
+    }
+}
+
+fn mapping(value: &str) -> Result<HashMap<String, String>, ApiError> {
+    if value.is_empty() {
+        return Ok(HashMap::new());
+    }
+    serde_json::from_str::<HashMap<String, String>>(value).map_err(|e| {
+        ApiError::invalid(
+            "mapping",
+            format!("must be a JSON object of header to field name: {e}"),
+        )
+    })
+}
+
+/// The parts of an account import (multipart/form-data).
+#[allow(dead_code)] // documents the form for OpenAPI; the parts are read one by one
+#[derive(Deserialize, ToSchema)]
+pub struct UserUpload {
+    /// The spreadsheet (CSV, XLSX, XLS, XLSB or ODS) with columns `username`, `role` and
+    /// optionally `email`, `student_id` (student accounts) and `courses` (codes a teacher
+    /// teaches).
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+    /// `true` for the preview only.
+    dry_run: Option<bool>,
+    /// JSON object: header as written -> field (`username`, `role`, `email`, `student_id`,
+    /// `courses`), or `""` to ignore the column.
+    mapping: Option<String>,
+}
+
+/// Imports teachers and other accounts from a spreadsheet (admin only). Each new account's
+/// one-time password is in its row of the answer, this once; it must be replaced at first
+/// sign-in.
+#[utoipa::path(
+    post, path = "/api/imports/users", operation_id = "import_users", tag = "users",
+    security(("bearer" = [])),
+    request_body(content = UserUpload, content_type = "multipart/form-data",
+        description = "The spreadsheet in a part named `file`, and the options as parts of their own.",
+        example = json!({"file": "<teachers.csv>", "dry_run": "true"})),
+    responses(
+        (status = 200, description = "What each row did (or, in a dry run, would do); new accounts' one-time passwords.", body = AccountImportReport),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem),
+        (status = 413, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem)
+    )
+)]
+async fn import_users(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<AccountImportReport>, ApiError> {
+    user.require_admin()?;
+    let (file, parts) = read_form(multipart.map_err(not_multipart)?).await?;
+    let (mut preview, mut columns) = (false, HashMap::new());
+    for (name, value) in parts {
+        match name.as_str() {
+            "dry_run" => preview = dry_run(value.trim())?,
+            "mapping" => columns = mapping(value.trim())?,
+            other => {
+                return Err(ApiError::invalid(
+                    other,
+                    "is not an option of this import (file, dry_run, mapping)",
+                ));
+            }
+        }
+    }
+    let report = tokio::spawn(async move {
+        let importer = Importer {
+            pool: state.pool(),
+            stores: state.stores(),
+            actor: user.actor(),
+            request_id,
+            source: Source::Api,
+        };
+        accounts::import_accounts(&importer, &file, preview, &columns).await
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(report))
+}
+
+fn not_multipart(e: MultipartRejection) -> ApiError {
+    ApiError::BadRequest {
+        code: "multipart_expected",
+        detail: format!("expected a multipart/form-data body with a `file` part: {e}"),
+        errors: Vec::new(),
+    }
+}
+
 fn unreadable(e: MultipartError) -> ApiError {
     multipart_problem(e, IMPORT_LIMIT)
 }
@@ -171,6 +257,7 @@ fn unreadable(e: MultipartError) -> ApiError {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(import_students))
+        .routes(routes!(import_users))
         // The file's own limit is enforced while reading the part.
         .layer(DefaultBodyLimit::max(IMPORT_LIMIT + 64 * 1024))
 }

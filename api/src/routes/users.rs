@@ -1,7 +1,10 @@
-//! Accounts, admin only: `POST/GET /api/users`, `DELETE /api/users/{id}`. No open registration.
+//! Accounts, admin only: `POST/GET /api/users`, `DELETE /api/users/{id}` (disable),
+//! `POST /api/users/{id}/enable`, `POST /api/users/{id}/password-reset`,
+//! `GET /api/users/{id}/changes`. No open registration.
 
-use crate::auth::users::{self, CreateUserError, UserView};
-use crate::auth::{CurrentUser, password};
+use crate::auth::changes::{self, AccountChange, ChangedBy};
+use crate::auth::users::{self, CreateUserError, NewAccount, UserView};
+use crate::auth::{CurrentUser, account};
 use crate::checks::{check_text, student_id};
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppPath, parse_id};
@@ -10,7 +13,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use domain::{Role, UserId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,7 +24,7 @@ use utoipa_axum::routes;
 pub struct NewUser {
     /// Login name (1-64 characters).
     pub username: String,
-    /// Password (10-256 characters).
+    /// Password: 12-256 characters, not the username, not a common password.
     pub password: String,
     /// `admin`, `teacher` or `student`.
     #[schema(value_type = String, example = "teacher")]
@@ -57,7 +60,6 @@ async fn create(
     user.require_admin()?;
     let username = check_text("username", &body.username, 64)?;
     crate::auth::username::key(&username).map_err(|e| ApiError::invalid("username", e))?;
-    password::check_strength(&body.password).map_err(|e| ApiError::invalid("password", e))?;
     let student = match (body.role, body.student_id.as_deref()) {
         (Role::Student, Some(id)) => Some(linked_student(&state, id).await?),
         (Role::Student, None) => {
@@ -71,20 +73,24 @@ async fn create(
         }
         (_, None) => None,
     };
-    let created = users::create(
-        state.pool(),
-        &username,
-        body.password,
-        body.role,
-        student.as_ref(),
-    )
-    .await
-    .map_err(|e| match e {
-        CreateUserError::UsernameTaken => {
-            ApiError::conflict("username_taken", "the username is already taken")
-        }
-        other => ApiError::internal(other),
-    })?;
+    let account = NewAccount {
+        username: &username,
+        password: body.password,
+        role: body.role,
+        student_id: student.as_ref(),
+        must_change_password: false,
+        email: None,
+    };
+    let created = users::create(state.pool(), account, &ChangedBy::user(&user.id))
+        .await
+        .map_err(|e| match e {
+            CreateUserError::UsernameTaken => {
+                ApiError::conflict("username_taken", "the username is already taken")
+            }
+            CreateUserError::WeakPassword(why) => ApiError::invalid("password", why),
+            CreateUserError::InvalidUsername(why) => ApiError::invalid("username", why.to_string()),
+            other => ApiError::internal(other),
+        })?;
     tracing::info!(user_id = %created.id, role = %created.role, by = %user.id, "user created");
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -138,19 +144,95 @@ async fn disable(
     user: CurrentUser,
     AppPath(id): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
+    let id = parse_id("id", &id, UserId::parse)?;
+    account::set_disabled(&state, &user, &id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Enables a disabled account again (admin only). Its tokens from before the disable stay
+/// refused: its owner signs in again.
+#[utoipa::path(
+    post, path = "/api/users/{id}/enable", operation_id = "enable_user", tag = "users",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")),
+    responses(
+        (status = 204, description = "The account is enabled (also when it already was)."),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
+async fn enable(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id("id", &id, UserId::parse)?;
+    account::set_disabled(&state, &user, &id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A one-time password, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordReset {
+    /// The account.
+    pub user_id: String,
+    /// The one-time password: hand it to the account's owner. It is not stored anywhere in
+    /// clear and cannot be shown again.
+    pub one_time_password: String,
+    /// Always true: the next sign-in may only set a new password.
+    pub must_change_password: bool,
+}
+
+/// Resets an account's password to a one-time password (admin only): its tokens stop working
+/// at once, and after signing in with it the owner may only set a new password.
+#[utoipa::path(
+    post, path = "/api/users/{id}/password-reset", operation_id = "reset_user_password", tag = "users",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")),
+    responses(
+        (status = 200, description = "The one-time password, shown this once.", body = PasswordReset,
+            example = json!({"user_id": "01a20e979fd77580b6d0399da72a8edd", "one_time_password": "q3VfT0nR8ZcW1yLmA6pE", "must_change_password": true})),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
+async fn reset_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<PasswordReset>, ApiError> {
+    let id = parse_id("id", &id, UserId::parse)?;
+    let secret = account::reset_password(&state, &user, &id).await?;
+    Ok(Json(PasswordReset {
+        user_id: id.to_string(),
+        one_time_password: secret,
+        must_change_password: true,
+    }))
+}
+
+/// An account's changes, oldest first (admin only): who created it, changed or reset its
+/// password, disabled or enabled it, and when.
+#[utoipa::path(
+    get, path = "/api/users/{id}/changes", operation_id = "list_user_changes", tag = "users",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")),
+    responses(
+        (status = 200, description = "The account's audit trail.", body = Vec<AccountChange>),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
+async fn list_changes(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<Vec<AccountChange>>, ApiError> {
     user.require_admin()?;
     let id = parse_id("id", &id, UserId::parse)?;
-    if id == user.id {
-        return Err(ApiError::conflict(
-            "cannot_disable_self",
-            "you cannot disable your own account",
-        ));
-    }
-    if !users::disable(state.pool(), state.accounts(), &id).await? {
+    if users::by_id(state.pool(), id.as_str()).await?.is_none() {
         return Err(ApiError::NotFound(format!("user {id} does not exist")));
     }
-    tracing::info!(user_id = %id, by = %user.id, "user disabled");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(changes::list(state.pool(), &id).await?))
 }
 
 /// The routes of this area.
@@ -158,4 +240,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
         .routes(routes!(disable))
+        .routes(routes!(enable))
+        .routes(routes!(reset_password))
+        .routes(routes!(list_changes))
 }

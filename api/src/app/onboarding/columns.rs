@@ -1,6 +1,7 @@
 //! Which column holds which field: header names matched against an alias table (the seed
 //! system's spreadsheet headers among them) without regard to case, spaces, underscores,
-//! hyphens or dots, and overridable per import.
+//! hyphens or dots, and overridable per import. One matcher for every kind of import: each
+//! kind names its fields, their aliases and the ones a file needs ([`FieldSet`]).
 
 use crate::app::error::{AppError, FieldProblem};
 use serde::Serialize;
@@ -59,10 +60,37 @@ impl Field {
             Field::Course => "course",
         }
     }
+}
 
-    fn parse(name: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|f| f.name() == fold(name))
+/// The fields an import reads, with their default header names.
+pub trait FieldSet: Copy + Ord + std::fmt::Debug + 'static {
+    /// Every field, in the order a report lists them.
+    fn all() -> &'static [Self];
+    /// The default header names of each field, folded (see [`fold`]).
+    fn aliases() -> &'static [(Self, &'static [&'static str])];
+    /// The fields a file must have a column for.
+    fn required() -> &'static [Self];
+    /// The field's name in a mapping and in reports.
+    fn label(self) -> &'static str;
+}
+
+impl FieldSet for Field {
+    fn all() -> &'static [Self] {
+        &Field::ALL
     }
+    fn aliases() -> &'static [(Self, &'static [&'static str])] {
+        &ALIASES
+    }
+    fn required() -> &'static [Self] {
+        &[Field::Id, Field::Name]
+    }
+    fn label(self) -> &'static str {
+        self.name()
+    }
+}
+
+fn parse<F: FieldSet>(name: &str) -> Option<F> {
+    F::all().iter().copied().find(|f| f.label() == fold(name))
 }
 
 /// The default header names of each field, folded (see [`fold`]). The seed system's
@@ -109,33 +137,47 @@ pub fn fold(header: &str) -> String {
 }
 
 /// Which column holds each field, and the headers that hold none.
-#[derive(Debug, Clone, Default)]
-pub struct Mapping {
+#[derive(Debug, Clone)]
+pub struct Mapping<F = Field> {
     /// Field to column index.
-    pub columns: BTreeMap<Field, usize>,
+    pub columns: BTreeMap<F, usize>,
     /// Headers mapped to no field (reported, their cells ignored).
     pub unknown: Vec<String>,
 }
 
-impl Mapping {
+impl<F: FieldSet> Mapping<F> {
     /// The column of a field, if the file has it.
-    pub fn column(&self, field: Field) -> Option<usize> {
+    pub fn column(&self, field: F) -> Option<usize> {
         self.columns.get(&field).copied()
+    }
+
+    /// Which header each field was read from, for a report.
+    pub fn headers(&self, headers: &[String]) -> BTreeMap<&'static str, String> {
+        self.columns
+            .iter()
+            .map(|(field, column)| (field.label(), headers[*column].clone()))
+            .collect()
     }
 }
 
 /// Maps the headers: `overrides` (header as written -> field name, or `""` to ignore a
-/// column) first, then the alias table. A file needs an id and a name column; a field named by
-/// two columns is refused.
-pub fn map(headers: &[String], overrides: &HashMap<String, String>) -> Result<Mapping, AppError> {
-    let overrides = folded_overrides(overrides)?;
-    let mut mapping = Mapping::default();
+/// column) first, then the alias table. A file needs a column for each required field (for
+/// students an id and a name); a field named by two columns is refused.
+pub fn map<F: FieldSet>(
+    headers: &[String],
+    overrides: &HashMap<String, String>,
+) -> Result<Mapping<F>, AppError> {
+    let overrides = folded_overrides::<F>(overrides)?;
+    let mut mapping = Mapping {
+        columns: BTreeMap::new(),
+        unknown: Vec::new(),
+    };
     for (index, header) in headers.iter().enumerate() {
         let key = fold(header);
         let field = match overrides.get(&key) {
             Some(None) => continue,
             Some(field) => *field,
-            None => ALIASES
+            None => F::aliases()
                 .iter()
                 .find(|(_, names)| names.contains(&key.as_str()))
                 .map(|(field, _)| *field),
@@ -148,7 +190,7 @@ pub fn map(headers: &[String], overrides: &HashMap<String, String>) -> Result<Ma
                         format!(
                             "columns \"{}\" and \"{header}\" both map to {}; name one in `mapping`",
                             headers[first],
-                            field.name()
+                            field.label()
                         ),
                     ));
                 }
@@ -157,13 +199,13 @@ pub fn map(headers: &[String], overrides: &HashMap<String, String>) -> Result<Ma
             None => {}
         }
     }
-    for needed in [Field::Id, Field::Name] {
+    for needed in F::required().iter().copied() {
         if mapping.column(needed).is_none() {
             return Err(AppError::invalid(
                 "file",
                 format!(
                     "no column for {}: the headers are {headers:?}; name it in `mapping`",
-                    needed.name()
+                    needed.label()
                 ),
             ));
         }
@@ -172,23 +214,27 @@ pub fn map(headers: &[String], overrides: &HashMap<String, String>) -> Result<Ma
 }
 
 /// The overrides keyed by folded header; `None` ignores the column.
-fn folded_overrides(
+fn folded_overrides<F: FieldSet>(
     overrides: &HashMap<String, String>,
-) -> Result<HashMap<String, Option<Field>>, AppError> {
+) -> Result<HashMap<String, Option<F>>, AppError> {
     let mut folded = HashMap::new();
     let mut problems = Vec::new();
     for (header, name) in overrides {
         let field = if name.trim().is_empty() {
             None
         } else {
-            match Field::parse(name) {
+            match parse::<F>(name) {
                 Some(field) => Some(field),
                 None => {
                     problems.push(FieldProblem {
                         field: format!("mapping.{header}"),
                         detail: format!(
                             "\"{name}\" is not a field; use one of {}",
-                            Field::ALL.map(Field::name).join(", ")
+                            F::all()
+                                .iter()
+                                .map(|f| f.label())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                         code: None,
                     });
@@ -229,7 +275,7 @@ mod tests {
             "Reg_Date",
             "Notes",
         ]);
-        let mapping = map(&h, &HashMap::new()).unwrap();
+        let mapping: Mapping = map(&h, &HashMap::new()).unwrap();
         assert_eq!(mapping.column(Field::Id), Some(0));
         assert_eq!(mapping.column(Field::Name), Some(1));
         assert_eq!(mapping.column(Field::Department), Some(2));
@@ -247,7 +293,7 @@ mod tests {
             ("matric no.".to_string(), "id".to_string()),
             ("Year".to_string(), String::new()),
         ]);
-        let mapping = map(&h, &overrides).unwrap();
+        let mapping: Mapping = map(&h, &overrides).unwrap();
         assert_eq!(mapping.column(Field::Id), Some(0));
         assert_eq!(mapping.column(Field::Level), None);
         assert!(mapping.unknown.is_empty());
@@ -255,13 +301,14 @@ mod tests {
 
     #[test]
     fn a_file_without_an_id_column_is_refused_naming_its_headers() {
-        let error = map(&headers(&["Name", "Mail"]), &HashMap::new()).unwrap_err();
+        let error = map::<Field>(&headers(&["Name", "Mail"]), &HashMap::new()).unwrap_err();
         assert!(error.to_string().contains("no column for id"), "{error}");
     }
 
     #[test]
     fn two_columns_for_one_field_are_refused() {
-        let error = map(&headers(&["ID", "Student No", "Name"]), &HashMap::new()).unwrap_err();
+        let error =
+            map::<Field>(&headers(&["ID", "Student No", "Name"]), &HashMap::new()).unwrap_err();
         assert!(error.to_string().contains("both map to id"), "{error}");
     }
 }

@@ -8,6 +8,7 @@
 //! whole file, or per row in a course column) gets one command enrolling all its students, all
 //! or nothing. Importing the same file again changes nothing.
 
+pub mod accounts;
 pub mod columns;
 pub mod rows;
 pub mod table;
@@ -101,7 +102,7 @@ pub async fn import_students(
     progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<ImportReport, AppError> {
     let table = table::read(bytes)?;
-    let mapping = columns::map(&table.headers, &options.mapping)?;
+    let mapping: Mapping = columns::map(&table.headers, &options.mapping)?;
     let enrols = mapping.column(Field::Course).is_some() || options.course.is_some();
     if enrols && options.effective_from.is_none() {
         return Err(AppError::invalid(
@@ -338,11 +339,7 @@ fn report(
         changed: count(Outcome::Changed),
         unchanged: count(Outcome::Unchanged),
         errors: count(Outcome::Error),
-        columns: mapping
-            .columns
-            .iter()
-            .map(|(field, column)| (field.name(), table.headers[*column].clone()))
-            .collect(),
+        columns: mapping.headers(&table.headers),
         unknown_columns: mapping.unknown.clone(),
         enrolments: plans
             .iter()

@@ -227,16 +227,9 @@ fn fill(
 }
 
 fn course_codes(cell: &super::table::Cell, problems: &mut Vec<FieldProblem>) -> Vec<CourseId> {
-    let Some(text) = values::text(cell) else {
-        return Vec::new();
-    };
-    let mut courses = Vec::new();
-    for code in text.split([',', ';', ' ']).filter(|c| !c.is_empty()) {
-        match CourseId::parse(code) {
-            Ok(course) if !courses.contains(&course) => courses.push(course),
-            Ok(_) => {}
-            Err(e) => problem(problems, Field::Course, format!("\"{code}\" {e}")),
-        }
+    let (courses, refused) = values::course_codes(cell);
+    for reason in refused {
+        problem(problems, Field::Course, reason);
     }
     courses
 }

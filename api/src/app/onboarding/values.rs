@@ -36,6 +36,23 @@ pub fn text(cell: &Cell) -> Option<String> {
     }
 }
 
+/// Course codes separated by commas, semicolons or spaces, each once; and why each code that
+/// is not one was refused.
+pub fn course_codes(cell: &Cell) -> (Vec<domain::CourseId>, Vec<String>) {
+    let (mut courses, mut refused) = (Vec::new(), Vec::new());
+    let Some(text) = text(cell) else {
+        return (courses, refused);
+    };
+    for code in text.split([',', ';', ' ']).filter(|c| !c.is_empty()) {
+        match domain::CourseId::parse(code) {
+            Ok(course) if !courses.contains(&course) => courses.push(course),
+            Ok(_) => {}
+            Err(e) => refused.push(format!("\"{code}\" {e}")),
+        }
+    }
+    (courses, refused)
+}
+
 /// An e-mail address in lower case.
 pub fn email(cell: &Cell) -> Result<Option<String>, String> {
     let Some(value) = text(cell) else {
