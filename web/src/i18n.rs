@@ -155,6 +155,16 @@ pub struct Catalogue {
     pub health_breaker_half_open: &'static str,
     pub health_breaker_open: &'static str,
     pub health_reload: &'static str,
+    pub policy: &'static str,
+    pub policy_help: &'static str,
+    pub weights: &'static str,
+    pub weight_of: &'static str,
+    pub count_excused: &'static str,
+    pub at_risk_below: &'static str,
+    pub save_policy: &'static str,
+    pub back_to_course: &'static str,
+    pub between_0_and_1: &'static str,
+    pub between_0_and_100: &'static str,
 }
 
 /// English, the default.
@@ -299,6 +309,16 @@ pub static EN: Catalogue = Catalogue {
     health_breaker_half_open: "Trying again after failures, one call at a time.",
     health_breaker_open: "Paused after {n} failures in a row; tries again in {s} s.",
     health_reload: "Reload the page to check again.",
+    policy: "Attendance policy",
+    policy_help: "How much each status counts towards a student's rate, and below which rate a student is at risk. It applies to past sessions too.",
+    weights: "Weights (0 to 1)",
+    weight_of: "Weight of",
+    count_excused: "Excused absences count towards the rate (with their weight)",
+    at_risk_below: "At risk below (percent)",
+    save_policy: "Save the policy",
+    back_to_course: "Back to the course",
+    between_0_and_1: "Enter a number from 0 to 1, such as 0.5.",
+    between_0_and_100: "Enter a number from 0 to 100, such as 75.",
 };
 
 /// Arabic, right to left (the seed system was built for an Arabic-speaking university).
@@ -462,6 +482,16 @@ pub static AR: Catalogue = Catalogue {
     health_breaker_half_open: "يعيد المحاولة بعد إخفاقات، طلبًا واحدًا في كل مرة.",
     health_breaker_open: "متوقف بعد {n} من الإخفاقات المتتالية؛ يعيد المحاولة بعد {s} ثانية.",
     health_reload: "أعد تحميل الصفحة للتحقق مجددًا.",
+    policy: "سياسة الحضور",
+    policy_help: "مقدار ما تحتسبه كل حالة من نسبة حضور الطالب، والنسبة التي يُعدّ الطالب دونها معرَّضًا للخطر. تُطبَّق على المحاضرات السابقة أيضًا.",
+    weights: "الأوزان (من ٠ إلى ١)",
+    weight_of: "وزن",
+    count_excused: "تُحتسب الغيابات بعذر في النسبة (بوزنها)",
+    at_risk_below: "معرَّض للخطر دون (بالمئة)",
+    save_policy: "حفظ السياسة",
+    back_to_course: "العودة إلى المقرر",
+    between_0_and_1: "أدخل رقمًا من 0 إلى 1، مثل 0.5.",
+    between_0_and_100: "أدخل رقمًا من 0 إلى 100، مثل 75.",
 };
 
 /// The catalogue for a request: the first of its `Accept-Language` tags we have.

@@ -46,6 +46,7 @@ pub fn pages(live: live::Hub) -> Router<AppState> {
         .merge(pages::live::routes())
         .merge(pages::reports::routes())
         .merge(pages::health::routes())
+        .merge(pages::policy::routes())
         .fallback(error::not_found)
         .layer(Extension(live))
         .layer(middleware::from_fn(guard::protect))

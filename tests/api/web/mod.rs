@@ -8,6 +8,7 @@ mod browser;
 mod forgery;
 mod health;
 mod live;
+mod policy;
 mod reports;
 mod roll_call;
 mod student;

@@ -7,6 +7,7 @@ pub mod health;
 pub mod history;
 pub mod home;
 pub mod live;
+pub mod policy;
 pub mod register;
 pub mod reports;
 pub mod roll_call;
