@@ -47,6 +47,7 @@ pub fn pages(live: live::Hub) -> Router<AppState> {
         .merge(pages::reports::routes())
         .merge(pages::health::routes())
         .merge(pages::policy::routes())
+        .merge(pages::users::routes())
         .fallback(error::not_found)
         .layer(Extension(live))
         .layer(middleware::from_fn(guard::protect))

@@ -113,6 +113,8 @@ async fn no_page_has_a_wcag_2_1_a_or_aa_violation() {
         "/admin/students".to_string(),
         "/admin/students?q=Student".to_string(),
         "/admin/health".to_string(),
+        "/admin/users".to_string(),
+        "/admin/users?role=student".to_string(),
     ] {
         check(&browser, &path, &mut found).await;
     }

@@ -12,6 +12,7 @@ mod policy;
 mod reports;
 mod roll_call;
 mod student;
+mod users;
 mod zones;
 
 use crate::helpers::TestApp;

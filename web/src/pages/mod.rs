@@ -13,3 +13,4 @@ pub mod reports;
 pub mod roll_call;
 pub mod sign_in;
 pub mod students;
+pub mod users;
