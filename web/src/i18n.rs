@@ -186,6 +186,7 @@ pub struct Catalogue {
     pub student_number_only_students: &'static str,
     pub no_such_student: &'static str,
     pub cannot_disable_self: &'static str,
+    pub print_sheet: &'static str,
 }
 
 /// English, the default.
@@ -361,6 +362,7 @@ pub static EN: Catalogue = Catalogue {
     student_number_only_students: "Only student accounts have a student number.",
     no_such_student: "No such student",
     cannot_disable_self: "You cannot disable your own account.",
+    print_sheet: "Print the bubble sheet (PDF)",
 };
 
 /// Arabic, right to left (the seed system was built for an Arabic-speaking university).
@@ -555,6 +557,7 @@ pub static AR: Catalogue = Catalogue {
     student_number_only_students: "رقم الطالب لحسابات الطلاب فقط.",
     no_such_student: "لا يوجد طالب بهذا الرقم",
     cannot_disable_self: "لا يمكنك تعطيل حسابك.",
+    print_sheet: "طباعة ورقة الإجابة (PDF)",
 };
 
 /// The catalogue for a request: the first of its `Accept-Language` tags we have.

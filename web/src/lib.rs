@@ -48,6 +48,7 @@ pub fn pages(live: live::Hub) -> Router<AppState> {
         .merge(pages::health::routes())
         .merge(pages::policy::routes())
         .merge(pages::users::routes())
+        .merge(pages::sheet::routes())
         .fallback(error::not_found)
         .layer(Extension(live))
         .layer(middleware::from_fn(guard::protect))

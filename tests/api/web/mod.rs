@@ -11,6 +11,7 @@ mod live;
 mod policy;
 mod reports;
 mod roll_call;
+mod sheet;
 mod student;
 mod users;
 mod zones;

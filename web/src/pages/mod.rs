@@ -11,6 +11,7 @@ pub mod policy;
 pub mod register;
 pub mod reports;
 pub mod roll_call;
+pub mod sheet;
 pub mod sign_in;
 pub mod students;
 pub mod users;
