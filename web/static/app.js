@@ -77,6 +77,8 @@
 
   function applyMarks(answer) {
     if (!answer.caught_up) { return false; }
+    var state = document.getElementById('register-state');
+    if (state && answer.state) { state.textContent = answer.state; }
     Object.keys(answer.marks).forEach(function (id) {
       var select = document.getElementById('m-' + id);
       var now = answer.marks[id];

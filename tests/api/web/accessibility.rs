@@ -62,6 +62,7 @@ async fn no_page_has_a_wcag_2_1_a_or_aa_violation() {
         format!("/sessions/{session}"),
         format!("/sessions/{session}/students/S001"),
         format!("/courses/{COURSE}"),
+        format!("/courses/{COURSE}/policy"),
         "/no-such-page".to_string(),
     ] {
         check(&browser, &path, &mut found).await;
@@ -86,6 +87,11 @@ async fn no_page_has_a_wcag_2_1_a_or_aa_violation() {
     browser.press("Save the roll call").await;
     assert!(browser.text().await.contains("needs a reason"));
     check_here(&browser, "refused roll call", &mut found).await;
+    // A refused policy: a weight out of range, shown next to its field.
+    browser.open(&format!("/courses/{COURSE}/policy")).await;
+    browser.fill("Weight of Late", "2").await;
+    browser.press("Save the policy").await;
+    check_here(&browser, "refused policy", &mut found).await;
     browser.press("Sign out").await;
 
     browser.sign_in("sam", PASSWORD).await;
@@ -107,6 +113,8 @@ async fn no_page_has_a_wcag_2_1_a_or_aa_violation() {
         "/admin/students".to_string(),
         "/admin/students?q=Student".to_string(),
         "/admin/health".to_string(),
+        "/admin/users".to_string(),
+        "/admin/users?role=student".to_string(),
     ] {
         check(&browser, &path, &mut found).await;
     }

@@ -99,6 +99,7 @@ async fn a_second_browser_on_another_process_sees_marks_appear_without_reloading
     second.open(&register).await;
     mark_page(&second).await;
     assert!(!second.text().await.contains("Updated just now"));
+    assert!(second.text().await.contains("Register: not taken yet"));
 
     // The first teacher saves a mark; it appears on the second teacher's page.
     first

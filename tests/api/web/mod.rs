@@ -8,9 +8,12 @@ mod browser;
 mod forgery;
 mod health;
 mod live;
+mod policy;
 mod reports;
 mod roll_call;
+mod sheet;
 mod student;
+mod users;
 mod zones;
 
 use crate::helpers::TestApp;

@@ -182,6 +182,10 @@ async fn a_refused_roll_call_shows_the_form_again_with_what_was_entered() {
     };
     assert_eq!(kept("Status of Student 001").await, "late");
     assert_eq!(kept("Status of Student 002").await, "excused");
-    assert_eq!(kept("Status of Student 003").await, "");
+    // Nothing was entered for S003: it shows unmarked, or, once the page's live update
+    // brings the closing from elsewhere (if the event reaches it after the page loaded),
+    // absent as the register now holds it. Never anything else.
+    let untouched = kept("Status of Student 003").await;
+    assert!(matches!(untouched.as_str(), "" | "absent"), "{untouched}");
     browser.close().await;
 }

@@ -74,6 +74,8 @@ struct Marks {
     position: i64,
     /// Each student's status (`""` while unmarked).
     marks: BTreeMap<String, &'static str>,
+    /// The register's state, as the page words it.
+    state: &'static str,
 }
 
 async fn session_feed(
@@ -141,6 +143,13 @@ async fn marks(
     .await
     .map_err(|e| page.fail(e))?
     .unwrap_or_default();
+    let t = page.t;
+    let state = match (view.cancelled, view.opened, view.closed) {
+        (true, _, _) => t.state_cancelled,
+        (_, false, _) => t.state_not_open,
+        (_, _, true) => t.state_closed,
+        _ => t.state_open,
+    };
     let marks = view
         .rows
         .into_iter()
@@ -151,6 +160,7 @@ async fn marks(
         caught_up: fresh.caught_up,
         position: fresh.position,
         marks,
+        state,
     };
     Ok((
         [(axum::http::header::CACHE_CONTROL, "no-store")],
