@@ -17,6 +17,7 @@ mod helpers;
 mod hostile;
 mod idempotency;
 mod input;
+mod mark_import;
 mod nats_cluster;
 mod nats_conf;
 mod nats_support;

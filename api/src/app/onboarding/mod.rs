@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod columns;
+pub mod marks;
 pub mod rows;
 pub mod table;
 pub mod values;
