@@ -17,6 +17,7 @@ mod helpers;
 mod hostile;
 mod idempotency;
 mod input;
+mod lists;
 mod mark_import;
 mod nats_cluster;
 mod nats_conf;
