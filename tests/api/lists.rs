@@ -100,3 +100,64 @@ async fn students_are_searched_filtered_and_paged_with_their_total() {
     let all = expect_json(app.get("/api/students", &app.admin).await, StatusCode::OK).await;
     assert_eq!(all.as_array().unwrap().len(), 13);
 }
+
+#[tokio::test]
+async fn accounts_are_listed_by_role_and_state_and_paged_with_their_total() {
+    let app = TestApp::spawn().await;
+    for name in ["ada", "bob", "cy"] {
+        app.create_user(name, "teacher", None).await;
+    }
+    let (dora, _) = app.create_user("dora", "teacher", None).await;
+    app.delete(&format!("/api/users/{dora}"), &app.admin).await;
+    let (eve, _) = app.create_user("eve", "teacher", None).await;
+    app.post(
+        &format!("/api/users/{eve}/password-reset"),
+        &app.admin,
+        json!({}),
+    )
+    .await;
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let teachers = expect_json(
+        app.get("/api/users?role=teacher&limit=2", &app.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (names(&teachers), teachers["total"].as_i64()),
+        (vec!["ada".to_string(), "bob".into()], Some(5))
+    );
+    let disabled = expect_json(
+        app.get("/api/users?state=disabled", &app.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(names(&disabled), ["dora"]);
+    let pending = expect_json(
+        app.get("/api/users?state=must_change_password", &app.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(names(&pending), ["eve"]);
+    let admins = expect_json(
+        app.get("/api/users?role=admin&state=active", &app.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (names(&admins), admins["total"].as_i64()),
+        (vec!["admin".to_string()], Some(1))
+    );
+    for bad in ["role=boss", "state=asleep", "limit=0"] {
+        let refused = app.get(&format!("/api/users?{bad}"), &app.admin).await;
+        expect_problem(refused, StatusCode::BAD_REQUEST, "invalid_parameter").await;
+    }
+}
