@@ -167,3 +167,41 @@ impl SessionSummary {
         }
     }
 }
+
+/// Most rows one page of a list holds.
+pub const MAX_PAGE: i64 = 500;
+/// Rows of a page when `limit` is not given.
+pub const DEFAULT_PAGE: i64 = 50;
+
+/// Where a page of a list starts and how long it is, checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    /// Rows at most.
+    pub limit: i64,
+    /// Rows skipped.
+    pub offset: i64,
+}
+
+impl Paging {
+    /// `limit` (1 to [`MAX_PAGE`], default [`DEFAULT_PAGE`]) and `offset` (0 or more) as sent.
+    pub fn check(
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> Result<Paging, crate::error::ApiError> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(crate::error::ApiError::bad_param(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let offset = offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(crate::error::ApiError::bad_param(
+                "offset",
+                "must be 0 or more",
+            ));
+        }
+        Ok(Paging { limit, offset })
+    }
+}

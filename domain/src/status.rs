@@ -55,6 +55,8 @@ pub enum Method {
     Sheet,
     /// Defaulted to absent when the register was closed unmarked.
     Close,
+    /// Part of a roll call imported from a file (a person decided the marks in it).
+    Import,
 }
 
 impl Method {
@@ -65,6 +67,7 @@ impl Method {
             Method::Bulk => "bulk",
             Method::Sheet => "sheet",
             Method::Close => "close",
+            Method::Import => "import",
         }
     }
 }

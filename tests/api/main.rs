@@ -19,6 +19,8 @@ mod helpers;
 mod hostile;
 mod idempotency;
 mod input;
+mod lists;
+mod mark_import;
 mod nats_cluster;
 mod nats_conf;
 mod nats_support;

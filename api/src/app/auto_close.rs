@@ -81,7 +81,7 @@ impl AutoClose {
                 by: Actor::system(),
                 at: now,
             };
-            match register::execute_with(state, &system, &meta, &ctx, command).await {
+            match register::execute_with(state, &system, &meta, &ctx, vec![command]).await {
                 Ok(done) => {
                     if done.changed() {
                         let absent = defaulted_absent(&done.events);

@@ -128,23 +128,35 @@ pub async fn execute(
     ctx: &SessionContext,
     command: RegisterCommand,
 ) -> Result<Committed<Register>, AppError> {
-    let meta = api_meta(user, request_id, &ctx.course_id);
-    execute_with(state, user, &meta, ctx, command).await
+    execute_all(state, user, request_id, ctx, vec![command]).await
 }
 
-/// [`execute`] with the metadata given (the scheduler's source).
+/// [`execute`] for several commands decided one after the other and committed together, all
+/// or nothing (an imported roll call's marks).
+pub async fn execute_all(
+    state: &AppState,
+    user: &CurrentUser,
+    request_id: String,
+    ctx: &SessionContext,
+    commands: Vec<RegisterCommand>,
+) -> Result<Committed<Register>, AppError> {
+    let meta = api_meta(user, request_id, &ctx.course_id);
+    execute_with(state, user, &meta, ctx, commands).await
+}
+
+/// [`execute_all`] with the metadata given (the scheduler's source).
 pub async fn execute_with(
     state: &AppState,
     user: &CurrentUser,
     meta: &CommandMeta,
     ctx: &SessionContext,
-    command: RegisterCommand,
+    commands: Vec<RegisterCommand>,
 ) -> Result<Committed<Register>, AppError> {
     let mut read: Option<SessionContext> = None;
     for _ in 0..store::MAX_ATTEMPTS {
         let ctx = read.as_ref().unwrap_or(ctx);
         let outcome = match may_write(user, ctx) {
-            Ok(()) => register_command(state, user, meta, ctx, &command).await,
+            Ok(()) => register_command(state, user, meta, ctx, &commands).await,
             Err(refusal) => Err(refusal),
         };
         let outcome = match outcome {
@@ -187,14 +199,14 @@ fn may_write(user: &CurrentUser, ctx: &SessionContext) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The register command, its insert guarded on the course's version in `ctx`; `None` when
+/// The register commands, their insert guarded on the course's version in `ctx`; `None` when
 /// the course has changed since.
 async fn register_command(
     state: &AppState,
     user: &CurrentUser,
     meta: &CommandMeta,
     ctx: &SessionContext,
-    command: &RegisterCommand,
+    command: &[RegisterCommand],
 ) -> Result<Option<Committed<Register>>, AppError> {
     let starts_at = ctx.session.starts_at;
     // The roster is only worked out for the command that opens the register.
@@ -221,7 +233,7 @@ async fn register_command(
             if !register.is_open() {
                 commands.push(open());
             }
-            commands.push(command.clone());
+            commands.extend_from_slice(command);
             Ok(commands)
         },
     )

@@ -84,6 +84,62 @@ pub async fn search(
     .await
 }
 
+/// Which students a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct StudentFilter {
+    /// Part of the number or the name (without regard to case or accents).
+    pub q: Option<String>,
+    /// Department, without regard to case.
+    pub department: Option<String>,
+    /// Level, without regard to case.
+    pub level: Option<String>,
+    /// Only these numbers (a course's students, or those a teacher may read).
+    pub among: Option<Vec<String>>,
+}
+
+/// One page of the students `filter` shows, by number, and how many it shows in all.
+pub async fn page(
+    pool: &PgPool,
+    filter: &StudentFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<StudentView>, i64), sqlx::Error> {
+    // LIKE's own wildcards in the text are searched for as themselves.
+    let escaped = filter.q.as_deref().map(|q| {
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    });
+    let conditions = "($1::text IS NULL OR id ILIKE $1 OR name ILIKE $1 OR search_key LIKE $2)
+        AND ($3::text IS NULL OR lower(department) = lower($3))
+        AND ($4::text IS NULL OR lower(level) = lower($4))
+        AND ($5::text[] IS NULL OR id = ANY($5))";
+    let like = escaped.as_ref().map(|e| format!("%{e}%"));
+    let key = escaped.as_ref().map(|e| format!("%{}%", search_key(e)));
+    let total: i64 =
+        sqlx::query_scalar(&format!("SELECT count(*) FROM students WHERE {conditions}"))
+            .bind(&like)
+            .bind(&key)
+            .bind(&filter.department)
+            .bind(&filter.level)
+            .bind(&filter.among)
+            .fetch_one(pool)
+            .await?;
+    let rows = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM students WHERE {conditions} ORDER BY id LIMIT $6 OFFSET $7"
+    ))
+    .bind(&like)
+    .bind(&key)
+    .bind(&filter.department)
+    .bind(&filter.level)
+    .bind(&filter.among)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    Ok((rows, total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,6 +144,43 @@ pub async fn list(pool: &PgPool) -> Result<Vec<UserView>, sqlx::Error> {
         .collect())
 }
 
+/// Which accounts a list shows: by role, and by state (`active`, `disabled`, or
+/// `must_change_password`: signed in with a one-time password not yet replaced).
+pub async fn page(
+    pool: &PgPool,
+    role: Option<Role>,
+    state: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<UserView>, i64), sqlx::Error> {
+    let conditions = "($1::text IS NULL OR role = $1)
+        AND ($2::text IS NULL
+             OR ($2 = 'active' AND NOT disabled)
+             OR ($2 = 'disabled' AND disabled)
+             OR ($2 = 'must_change_password' AND must_change_password AND NOT disabled))";
+    let role = role.map(|r| r.as_str());
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM users WHERE {conditions}"))
+        .bind(role)
+        .bind(state)
+        .fetch_one(pool)
+        .await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users WHERE {conditions} ORDER BY username LIMIT $3 OFFSET $4"
+    ))
+    .bind(role)
+    .bind(state)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let users = rows
+        .into_iter()
+        .filter_map(from_row)
+        .map(|user| user.view)
+        .collect();
+    Ok((users, total))
+}
+
 /// Why an account could not be created, or its password set.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {

@@ -3,11 +3,13 @@
 //! preview and writes nothing.
 
 use crate::app::onboarding::accounts::{self, AccountImportReport};
+use crate::app::onboarding::marks::{self, MarkImportReport};
 use crate::app::onboarding::values::DateOrder;
 use crate::app::onboarding::{self, ImportReport, Importer, StudentImport};
+use crate::app::register::load_session_to_write;
 use crate::app::store::Source;
 use crate::auth::CurrentUser;
-use crate::checks::{check_date, course_id};
+use crate::checks::{check_date, course_id, session_id};
 use crate::error::ApiError;
 use crate::extract::{RequestId, multipart_problem};
 use crate::state::AppState;
@@ -241,6 +243,69 @@ async fn import_users(
     Ok(Json(report))
 }
 
+/// The parts of a marks import (multipart/form-data).
+#[allow(dead_code)] // documents the form for OpenAPI; the parts are read one by one
+#[derive(Deserialize, ToSchema)]
+pub struct MarkUpload {
+    /// The session whose register the marks go to.
+    session_id: String,
+    /// The file (CSV or a workbook) with columns `student_id`, `status` and optionally
+    /// `remark`.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+    /// `true` for the preview only.
+    dry_run: Option<bool>,
+    /// JSON object: header as written -> field (`student_id`, `status`, `remark`), or `""`.
+    mapping: Option<String>,
+}
+
+/// Imports a session's marks from a file as one roll call (method `import`), all or nothing
+/// (admins and the course's teachers).
+#[utoipa::path(
+    post, path = "/api/imports/marks", operation_id = "import_marks", tag = "attendance",
+    security(("bearer" = [])),
+    request_body(content = MarkUpload, content_type = "multipart/form-data",
+        description = "The session id and the file in parts of their own.",
+        example = json!({"session_id": "01a20e97abab71d585620a59b45afc7d", "file": "<marks.csv>", "dry_run": "true"})),
+    responses(
+        (status = 200, description = "Per row: recorded (`new`), already so (`unchanged`) or `error`; in a preview nothing is recorded.", body = MarkImportReport),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem),
+        (status = 413, body = crate::error::Problem),
+        (status = 422, description = "A row is in error (code `roll_call_refused`, each row in `errors`): nothing was recorded; or the file or an option is invalid.", body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem)
+    )
+)]
+async fn import_marks(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<MarkImportReport>, ApiError> {
+    let (file, parts) = read_form(multipart.map_err(not_multipart)?).await?;
+    let (mut session, mut preview, mut columns) = (None, false, HashMap::new());
+    for (name, value) in parts {
+        match name.as_str() {
+            "session_id" => session = Some(session_id("session_id", value.trim())?),
+            "dry_run" => preview = dry_run(value.trim())?,
+            "mapping" => columns = mapping(value.trim())?,
+            other => {
+                return Err(ApiError::invalid(
+                    other,
+                    "is not an option of this import (file, session_id, dry_run, mapping)",
+                ));
+            }
+        }
+    }
+    let session = session.ok_or_else(|| ApiError::invalid("session_id", "is required"))?;
+    let ctx = load_session_to_write(&state, session).await?;
+    let report =
+        marks::import_marks(&state, &user, request_id, &ctx, &file, preview, &columns).await?;
+    Ok(Json(report))
+}
+
 fn not_multipart(e: MultipartRejection) -> ApiError {
     ApiError::BadRequest {
         code: "multipart_expected",
@@ -258,6 +323,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(import_students))
         .routes(routes!(import_users))
+        .routes(routes!(import_marks))
         // The file's own limit is enforced while reading the part.
         .layer(DefaultBodyLimit::max(IMPORT_LIMIT + 64 * 1024))
 }

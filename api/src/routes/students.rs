@@ -4,18 +4,22 @@
 //! which refers to the student number only.
 
 use crate::app::access::{require_student_reader, visible_courses};
-use crate::app::students::{COLUMNS, StudentView, find, find_many, search_key};
+use crate::app::students::{
+    COLUMNS, StudentFilter, StudentView, find, find_many, page, search_key,
+};
 use crate::auth::CurrentUser;
+use crate::checks::course_id;
 use crate::checks::{check_optional_text, check_text, student_id};
 use crate::error::ApiError;
-use crate::extract::{AppJson, AppPath};
+use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
+use crate::views::Paging;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use domain::Role;
-use serde::Deserialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -132,25 +136,80 @@ async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Lists students: all for admins, those of their courses for teachers.
+/// What a list of students shows. Without any parameter the answer is every student the
+/// caller may read as a bare array (the shape of earlier versions); with any, one page.
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StudentQuery {
+    /// Part of the student number or name, without regard to case or accents.
+    pub q: Option<String>,
+    /// Department (exact, any case).
+    pub department: Option<String>,
+    /// Level (exact, any case).
+    pub level: Option<String>,
+    /// Only the students ever enrolled in this course.
+    pub course: Option<String>,
+    /// Rows per page, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// Rows skipped (default 0).
+    pub offset: Option<i64>,
+}
+
+impl StudentQuery {
+    fn is_empty(&self) -> bool {
+        self.q.is_none()
+            && self.department.is_none()
+            && self.level.is_none()
+            && self.course.is_none()
+            && self.limit.is_none()
+            && self.offset.is_none()
+    }
+}
+
+/// One page of students.
+#[derive(Serialize, ToSchema)]
+pub struct StudentPage {
+    /// The students of the page, by number.
+    pub items: Vec<StudentView>,
+    /// How many students the filter shows in all.
+    pub total: i64,
+    /// The page's length as asked.
+    pub limit: i64,
+    /// Rows skipped.
+    pub offset: i64,
+}
+
+/// Every student the caller may read, or one page of them.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum StudentList {
+    /// Without parameters: every student, by number.
+    All(Vec<StudentView>),
+    /// With any parameter: one page and the total.
+    Page(StudentPage),
+}
+
+/// Lists students: all for admins, those of their courses for teachers; searched and paged
+/// with any parameter.
 #[utoipa::path(
     get, path = "/api/students", operation_id = "list_students", tag = "students",
     security(("bearer" = [])),
+    params(StudentQuery),
     responses(
-        (status = 200, description = "All students for admins; a teacher's students.", body = Vec<StudentView>),
-        (status = 403, body = crate::error::Problem)
+        (status = 200, description = "All students for admins; a teacher's students. A bare array without parameters; with any, `{items, total, limit, offset}`.", body = StudentList),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
     )
 )]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Vec<StudentView>>, ApiError> {
-    match user.role {
-        Role::Admin => Ok(Json(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM students ORDER BY id"))
-                .fetch_all(state.pool())
-                .await?,
-        )),
+    AppQuery(query): AppQuery<StudentQuery>,
+) -> Result<Json<StudentList>, ApiError> {
+    let readable = match user.role {
+        Role::Admin => None,
         Role::Teacher => {
             let mut ids: Vec<String> = visible_courses(&state, &user)
                 .await?
@@ -159,12 +218,64 @@ async fn list(
                 .collect();
             ids.sort();
             ids.dedup();
-            Ok(Json(find_many(state.pool(), &ids).await?))
+            Some(ids)
         }
-        Role::Student => Err(ApiError::Forbidden(
-            "students may only read their own record",
-        )),
+        Role::Student => {
+            return Err(ApiError::Forbidden(
+                "students may only read their own record",
+            ));
+        }
+    };
+    if query.is_empty() {
+        return Ok(Json(StudentList::All(match readable {
+            None => {
+                sqlx::query_as(&format!("SELECT {COLUMNS} FROM students ORDER BY id"))
+                    .fetch_all(state.pool())
+                    .await?
+            }
+            Some(ids) => find_many(state.pool(), &ids).await?,
+        })));
     }
+    let paging = Paging::check(query.limit, query.offset)?;
+    let among = match &query.course {
+        Some(code) => Some(course_students(&state, &user, code, readable).await?),
+        None => readable,
+    };
+    let filter = StudentFilter {
+        q: query.q.filter(|q| !q.trim().is_empty()),
+        department: query.department,
+        level: query.level,
+        among,
+    };
+    let (items, total) = page(state.pool(), &filter, paging.limit, paging.offset).await?;
+    Ok(Json(StudentList::Page(StudentPage {
+        items,
+        total,
+        limit: paging.limit,
+        offset: paging.offset,
+    })))
+}
+
+/// The students ever enrolled in a course the caller may read (404 otherwise), among those
+/// the caller may read.
+async fn course_students(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &str,
+    readable: Option<Vec<String>>,
+) -> Result<Vec<String>, ApiError> {
+    let id = course_id("course", code)
+        .map_err(|_| ApiError::bad_param("course", "is not a course code"))?;
+    let (course, _) = crate::app::store::load(&state.stores().courses, id.as_str()).await?;
+    if !course.exists() || user.require_course_reader(&course).is_err() {
+        return Err(ApiError::NotFound(format!("course {id} does not exist")));
+    }
+    Ok(course
+        .enrollments
+        .keys()
+        .map(|s| s.to_string())
+        .filter(|s| readable.as_ref().is_none_or(|r| r.contains(s)))
+        .collect())
 }
 
 /// One student.

@@ -7,14 +7,15 @@ use crate::auth::users::{self, CreateUserError, NewAccount, UserView};
 use crate::auth::{CurrentUser, account};
 use crate::checks::{check_text, student_id};
 use crate::error::ApiError;
-use crate::extract::{AppJson, AppPath, parse_id};
+use crate::extract::{AppJson, AppPath, AppQuery, parse_id};
 use crate::state::AppState;
+use crate::views::Paging;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use domain::{Role, UserId};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -112,21 +113,95 @@ async fn linked_student(state: &AppState, id: &str) -> Result<domain::StudentId,
     Ok(id)
 }
 
-/// Lists every account (admin only).
+/// Which accounts a list shows. Without any parameter the answer is every account as a bare
+/// array (the shape of earlier versions); with any, one page.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// `admin`, `teacher` or `student`.
+    pub role: Option<String>,
+    /// `active`, `disabled` or `must_change_password`.
+    pub state: Option<String>,
+    /// Rows per page, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// Rows skipped (default 0).
+    pub offset: Option<i64>,
+}
+
+/// One page of accounts.
+#[derive(Serialize, ToSchema)]
+pub struct UserPage {
+    /// The accounts of the page, by username.
+    pub items: Vec<UserView>,
+    /// How many accounts the filter shows in all.
+    pub total: i64,
+    /// The page's length as asked.
+    pub limit: i64,
+    /// Rows skipped.
+    pub offset: i64,
+}
+
+/// Every account, or one page of them.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum UserList {
+    /// Without parameters: every account, by username.
+    All(Vec<UserView>),
+    /// With any parameter: one page and the total.
+    Page(UserPage),
+}
+
+/// Lists accounts (admin only), by role and state and paged with any parameter.
 #[utoipa::path(
     get, path = "/api/users", operation_id = "list_users", tag = "users",
     security(("bearer" = [])),
+    params(UserQuery),
     responses(
-        (status = 200, description = "Every account.", body = Vec<UserView>),
+        (status = 200, description = "Every account as a bare array without parameters; with any, `{items, total, limit, offset}`.", body = UserList),
+        (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem)
     )
 )]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Vec<UserView>>, ApiError> {
+    AppQuery(q): AppQuery<UserQuery>,
+) -> Result<Json<UserList>, ApiError> {
     user.require_admin()?;
-    Ok(Json(users::list(state.pool()).await?))
+    if q.role.is_none() && q.state.is_none() && q.limit.is_none() && q.offset.is_none() {
+        return Ok(Json(UserList::All(users::list(state.pool()).await?)));
+    }
+    let paging = Paging::check(q.limit, q.offset)?;
+    let role = match q.role.as_deref() {
+        None => None,
+        Some(text) => Some(
+            Role::parse(text)
+                .ok_or_else(|| ApiError::bad_param("role", "must be admin, teacher or student"))?,
+        ),
+    };
+    if let Some(s) = q.state.as_deref()
+        && !matches!(s, "active" | "disabled" | "must_change_password")
+    {
+        return Err(ApiError::bad_param(
+            "state",
+            "must be active, disabled or must_change_password",
+        ));
+    }
+    let (items, total) = users::page(
+        state.pool(),
+        role,
+        q.state.as_deref(),
+        paging.limit,
+        paging.offset,
+    )
+    .await?;
+    Ok(Json(UserList::Page(UserPage {
+        items,
+        total,
+        limit: paging.limit,
+        offset: paging.offset,
+    })))
 }
 
 /// Disables an account (admin only); its tokens stop working at once.

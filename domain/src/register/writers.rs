@@ -44,7 +44,7 @@ impl Writer {
     /// status came from the paper) and becomes a person's once the review is resolved.
     pub fn of(method: Method) -> Writer {
         match method {
-            Method::Manual | Method::Bulk => Writer::Person,
+            Method::Manual | Method::Bulk | Method::Import => Writer::Person,
             Method::Sheet => Writer::Sheet,
             Method::Close => Writer::CloseDefault,
         }

@@ -16,6 +16,14 @@ const ELSEWHERE: &[(&str, &str)] = &[
     ("GET", "/api/users"),
     ("POST", "/api/users"),
     ("DELETE", "/api/users/{id}"),
+    ("POST", "/api/users/{id}/enable"),
+    ("POST", "/api/users/{id}/password-reset"),
+    ("GET", "/api/users/{id}/changes"),
+    // The caller's own account only, whoever they are: `accounts.rs` checks each flow
+    // (anonymous 401 included).
+    ("POST", "/api/auth/password"),
+    ("POST", "/api/auth/refresh"),
+    ("POST", "/api/auth/logout"),
     ("POST", "/api/students"),
     ("GET", "/api/students"),
     ("GET", "/api/students/{id}"),
@@ -49,6 +57,9 @@ const ELSEWHERE: &[(&str, &str)] = &[
     // No sign-in by design (the token in the path is the secret): checked by
     // `calendar_life::a_calendar_feed_lists_a_students_sessions_in_local_time_until_it_is_revoked`.
     ("GET", "/api/calendar/ics/{file}"),
+    ("POST", "/api/imports/users"),
+    // Multipart: checked by `mark_imports_are_the_course_staffs` below.
+    ("POST", "/api/imports/marks"),
 ];
 
 const EVERYONE: &[Who] = &[Admin, Teacher, OtherTeacher, Student, Classmate, Outsider];
@@ -357,4 +368,63 @@ async fn spreadsheet_imports_are_the_admins() {
         .await
         .unwrap();
     assert_eq!(imported, 1, "only the admin's import wrote the student");
+
+    let staff = b"Username,Role\nnewcomer,teacher\n".to_vec();
+    let mut failures = Vec::new();
+    for (who, status) in [
+        (Anonymous, StatusCode::UNAUTHORIZED),
+        (Teacher, StatusCode::FORBIDDEN),
+        (Student, StatusCode::FORBIDDEN),
+        (Admin, OK),
+    ] {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(staff.clone()).file_name("staff.csv"),
+        );
+        let request = w
+            .app
+            .request(Method::POST, "/api/imports/users", w.token(who));
+        let answer = Answer::of(request.multipart(form).send().await.unwrap()).await;
+        if answer.status != status || answer.flaw().is_some() {
+            failures.push(format!(
+                "users, {who:?}: expected {status}, got {} {}",
+                answer.status, answer.body
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn mark_imports_are_the_course_staffs() {
+    let w = World::new().await;
+    let csv = b"Student ID,Status\nS1,present\n".to_vec();
+    let mut failures = Vec::new();
+    for (who, status) in [
+        (Anonymous, StatusCode::UNAUTHORIZED),
+        (OtherTeacher, StatusCode::NOT_FOUND),
+        (Outsider, StatusCode::NOT_FOUND),
+        (Student, StatusCode::FORBIDDEN),
+        (Classmate, StatusCode::FORBIDDEN),
+        (Teacher, OK),
+        (Admin, OK),
+    ] {
+        let form = reqwest::multipart::Form::new()
+            .text("session_id", w.session.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.clone()).file_name("marks.csv"),
+            );
+        let request = w
+            .app
+            .request(Method::POST, "/api/imports/marks", w.token(who));
+        let answer = Answer::of(request.multipart(form).send().await.unwrap()).await;
+        if answer.status != status || answer.flaw().is_some() {
+            failures.push(format!(
+                "{who:?}: expected {status}, got {} {}",
+                answer.status, answer.body
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

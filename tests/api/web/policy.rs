@@ -47,7 +47,24 @@ async fn a_teacher_edits_the_policy_and_a_bad_value_is_shown_next_to_its_field()
         "nothing changed: {course}"
     );
 
+    // The automatic close: a number of minutes, or nothing.
+    let close_after = "Close each register automatically (minutes after the session ends)";
     browser.fill("Weight of Late", "0.5").await;
+    browser.fill(close_after, "soon").await;
+    browser.press("Save the policy").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Enter whole minutes from 0 to 43200"),
+        "{text}"
+    );
+    let field = browser.field(close_after).await;
+    assert_eq!(field.prop("value").await.unwrap().as_deref(), Some("soon"));
+    assert_eq!(
+        field.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+
+    browser.fill(close_after, "90").await;
     browser
         .field("Excused absences count towards the rate (with their weight)")
         .await
@@ -68,6 +85,7 @@ async fn a_teacher_edits_the_policy_and_a_bad_value_is_shown_next_to_its_field()
     assert_eq!(course["policy"]["weights"]["late"], 0.5, "{course}");
     assert_eq!(course["policy"]["at_risk_below"], 60.0, "{course}");
     assert_eq!(course["policy"]["count_excused"], true, "{course}");
+    assert_eq!(course["policy"]["close_after_minutes"], 90, "{course}");
     browser.press("Sign out").await;
 
     browser.sign_in("sam", PASSWORD).await;

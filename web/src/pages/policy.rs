@@ -1,5 +1,6 @@
 //! `GET /courses/{id}/policy` and `POST /courses/{id}/policy`: a course's attendance policy
-//! as a form (each status's weight, whether excused absences count, the at-risk threshold),
+//! as a form (each status's weight, whether excused absences count, the at-risk threshold,
+//! the automatic close of registers),
 //! for administrators and the course's teachers, as `PUT /api/courses/{id}/policy`. A value
 //! that cannot be read, or that the policy refuses, is shown next to its field and nothing
 //! changes. Fields this form does not show keep their current values.
@@ -41,6 +42,8 @@ struct PolicyPage {
     weights: Vec<(&'static str, &'static str, String)>,
     count_excused: bool,
     at_risk_below: String,
+    /// Minutes after a session's end the register closes by itself; empty: never.
+    close_after: String,
     /// Problems by field name.
     problems: HashMap<&'static str, String>,
     saved: bool,
@@ -84,6 +87,10 @@ fn view(page: &SignedIn, id: &CourseId, course: &Course, policy: &AttendancePoli
         ],
         count_excused: policy.count_excused,
         at_risk_below: shown(policy.at_risk_below),
+        close_after: policy
+            .close_after_minutes
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
         problems: HashMap::new(),
         saved: false,
     }
@@ -128,6 +135,17 @@ fn read(
     weights.excused = number("excused", 1.0);
     weights.absent = number("absent", 1.0);
     let at_risk_below = number("at_risk_below", 100.0);
+    let close_after = form.text("close_after_minutes");
+    let close_after_minutes = match close_after.trim() {
+        "" => None,
+        text => match text.parse::<u32>() {
+            Ok(minutes) => Some(minutes),
+            Err(_) => {
+                problems.insert("close_after_minutes", t.close_after_range.to_string());
+                None
+            }
+        },
+    };
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -137,6 +155,7 @@ fn read(
         weights,
         count_excused: form.get("count_excused").is_some(),
         at_risk_below,
+        close_after_minutes,
         ..*current
     };
     match policy.validate() {
@@ -148,6 +167,10 @@ fn read(
         Err(PolicyError::ThresholdOutOfRange) => Err(HashMap::from([(
             "at_risk_below",
             t.between_0_and_100.to_string(),
+        )])),
+        Err(PolicyError::CloseAfterOutOfRange) => Err(HashMap::from([(
+            "close_after_minutes",
+            t.close_after_range.to_string(),
         )])),
     }
 }
@@ -170,6 +193,7 @@ async fn submit(
             *value = form.text(field);
         }
         shown.at_risk_below = form.text("at_risk_below");
+        shown.close_after = form.text("close_after_minutes");
         shown.count_excused = form.get("count_excused").is_some();
         shown.problems = problems;
         shown

@@ -11,6 +11,7 @@ use crate::pages::admin::admin;
 use crate::session::SignedIn;
 use crate::templates::{Nav, html, html_with};
 use api::AppState;
+use api::auth::changes::{self, ChangedBy};
 use api::auth::users::{self, CreateUserError};
 use askama::Template;
 use axum::Router;
@@ -151,7 +152,7 @@ async fn check(
     }
     api::auth::username::key(&username).map_err(|e| ("username", e.to_string()))?;
     let password = form.text("password");
-    api::auth::password::check_strength(&password).map_err(|e| ("password", e))?;
+    api::auth::password::check_policy(&password, &username).map_err(|e| ("password", e))?;
     let role = Role::parse(&form.text("role")).ok_or(("role", t.choose_role.to_string()))?;
     let number = form.text("student").trim().to_string();
     let student = match (role, number.is_empty()) {
@@ -179,7 +180,16 @@ async fn create(
     let t = page.t;
     let problem = match check(&state, t, &form).await {
         Ok((username, password, role, student)) => {
-            match users::create(state.pool(), &username, password, role, student.as_ref()).await {
+            let account = users::NewAccount {
+                username: &username,
+                password,
+                role,
+                student_id: student.as_ref(),
+                must_change_password: false,
+                email: None,
+            };
+            let by = ChangedBy::user(&page.user.id);
+            match users::create(state.pool(), account, &by).await {
                 Ok(created) => {
                     tracing::info!(user_id = %created.id, role = %created.role, by = %page.user.id, "user created");
                     return Ok(Redirect::to("/admin/users?done=created").into_response());
@@ -215,7 +225,8 @@ async fn disable(
         let view = page_of(&state, &page, None, Default::default(), Some(problem)).await?;
         return html_with(StatusCode::CONFLICT, &view);
     }
-    if !users::disable(state.pool(), state.accounts(), &id)
+    let by = ChangedBy::user(&page.user.id);
+    if !changes::set_disabled(state.pool(), state.accounts(), &id, true, &by)
         .await
         .map_err(|e| page.fail(e))?
     {

@@ -5,6 +5,7 @@
 //! command per course assigning all its teachers. A dry run writes nothing; importing the
 //! same file again changes nothing.
 
+use super::account_rows::{Accepted, Stored, classify, problem};
 use super::columns::{self, FieldSet, Mapping};
 use super::rows::Outcome;
 use super::table::{self, Cell, Table};
@@ -16,7 +17,7 @@ use crate::auth::changes::ChangedBy;
 use crate::auth::username;
 use crate::auth::users::{self, CreateUserError, NewAccount};
 use domain::course::CourseCommand;
-use domain::{CourseId, Role, StudentId, UserId};
+use domain::{CourseId, UserId};
 use serde::Serialize;
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, HashMap};
@@ -141,30 +142,6 @@ pub struct AccountImportReport {
     pub results: Vec<AccountRow>,
 }
 
-/// A stored account, as an import compares it.
-#[derive(sqlx::FromRow)]
-struct Stored {
-    id: String,
-    username_key: String,
-    role: String,
-    email: Option<String>,
-    student_id: Option<String>,
-}
-
-/// A row that can be imported.
-struct Accepted {
-    index: usize,
-    id: UserId,
-    username: String,
-    role: Role,
-    email: Option<String>,
-    student: Option<StudentId>,
-    courses: Vec<CourseId>,
-    /// New account (else: existing, `email_changed` tells whether to write).
-    new: bool,
-    email_changed: bool,
-}
-
 /// Imports accounts from `bytes` (admin only, checked by the caller).
 pub async fn import_accounts(
     importer: &Importer<'_>,
@@ -274,187 +251,6 @@ async fn known_students(
             .fetch_all(&mut *tx)
             .await?,
     )
-}
-
-fn problem(problems: &mut Vec<FieldProblem>, field: UserField, detail: impl Into<String>) {
-    problems.push(FieldProblem {
-        field: field.label().to_string(),
-        detail: detail.into(),
-        code: None,
-    });
-}
-
-/// One row checked against the stored accounts and the rows before it (`seen`: folded
-/// username -> row).
-fn classify(
-    row: usize,
-    cell: &dyn Fn(UserField) -> Cell,
-    stored: &HashMap<String, Stored>,
-    students: &[String],
-    seen: &mut HashMap<String, usize>,
-) -> (AccountRow, Option<Accepted>) {
-    let mut problems = Vec::new();
-    let name = values::text(&cell(UserField::Username));
-    let key = match name.as_deref().map(username::key) {
-        None => {
-            problem(&mut problems, UserField::Username, "is missing");
-            None
-        }
-        Some(Err(why)) => {
-            problem(&mut problems, UserField::Username, why.to_string());
-            None
-        }
-        Some(Ok(_)) if name.as_ref().is_some_and(|n| n.chars().count() > 64) => {
-            problem(
-                &mut problems,
-                UserField::Username,
-                "is longer than 64 characters",
-            );
-            None
-        }
-        Some(Ok(key)) => Some(key),
-    };
-    if let Some(key) = &key
-        && let Some(first) = seen.get(key)
-    {
-        problem(
-            &mut problems,
-            UserField::Username,
-            format!("is also on row {first}"),
-        );
-    } else if let Some(key) = &key {
-        seen.insert(key.clone(), row);
-    }
-    let role = match values::text(&cell(UserField::Role)) {
-        None => {
-            problem(&mut problems, UserField::Role, "is missing");
-            None
-        }
-        Some(text) => {
-            let role = Role::parse(&text.to_lowercase());
-            if role.is_none() {
-                problem(
-                    &mut problems,
-                    UserField::Role,
-                    format!("\"{text}\" is not admin, teacher or student"),
-                );
-            }
-            role
-        }
-    };
-    let email = values::email(&cell(UserField::Email)).unwrap_or_else(|why| {
-        problem(&mut problems, UserField::Email, why);
-        None
-    });
-    let student = student_of(&cell(UserField::Student), role, students, &mut problems);
-    let (courses, refused) = values::course_codes(&cell(UserField::Courses));
-    for why in refused {
-        problem(&mut problems, UserField::Courses, why);
-    }
-    if !courses.is_empty() && role.is_some_and(|r| r != Role::Teacher) {
-        problem(
-            &mut problems,
-            UserField::Courses,
-            "only teachers are assigned courses",
-        );
-    }
-    let before = key.as_ref().and_then(|k| stored.get(k));
-    if let (Some(before), Some(role)) = (before, role) {
-        if before.role != role.as_str() {
-            problem(
-                &mut problems,
-                UserField::Role,
-                format!(
-                    "the account is {} already; an import does not change a role",
-                    before.role
-                ),
-            );
-        }
-        if before.student_id.as_deref() != student.as_ref().map(StudentId::as_str) {
-            problem(
-                &mut problems,
-                UserField::Student,
-                "differs from the account's student; an import does not change it",
-            );
-        }
-    }
-    let mut result = AccountRow {
-        row,
-        username: name.clone(),
-        outcome: Outcome::Error,
-        fields: Vec::new(),
-        errors: Vec::new(),
-        one_time_password: None,
-    };
-    let (Some(name), Some(role), true) = (name, role, problems.is_empty()) else {
-        result.errors = problems;
-        return (result, None);
-    };
-    let email = email.or_else(|| before.and_then(|b| b.email.clone()));
-    let email_changed = before.is_some_and(|b| b.email != email);
-    result.outcome = match before {
-        None => Outcome::New,
-        Some(_) if email_changed => Outcome::Changed,
-        Some(_) => Outcome::Unchanged,
-    };
-    if email_changed {
-        result.fields.push("email");
-    }
-    let id = match before {
-        Some(b) => UserId::parse(b.id.clone()).unwrap_or_else(|_| users::new_id()),
-        None => users::new_id(),
-    };
-    let accepted = Accepted {
-        index: 0,
-        id,
-        username: name,
-        role,
-        email,
-        student,
-        courses,
-        new: before.is_none(),
-        email_changed,
-    };
-    (result, Some(accepted))
-}
-
-fn student_of(
-    cell: &Cell,
-    role: Option<Role>,
-    students: &[String],
-    problems: &mut Vec<FieldProblem>,
-) -> Option<StudentId> {
-    let text = values::text(cell);
-    match (role, text) {
-        (Some(Role::Student), None) => {
-            problem(
-                problems,
-                UserField::Student,
-                "is required for student accounts",
-            );
-            None
-        }
-        (Some(Role::Student), Some(text)) => match StudentId::parse(text.clone()) {
-            Ok(id) if students.contains(&id.to_string()) => Some(id),
-            Ok(id) => {
-                problem(
-                    problems,
-                    UserField::Student,
-                    format!("student {id} does not exist"),
-                );
-                None
-            }
-            Err(e) => {
-                problem(problems, UserField::Student, format!("\"{text}\" {e}"));
-                None
-            }
-        },
-        (_, Some(_)) => {
-            problem(problems, UserField::Student, "is only for student accounts");
-            None
-        }
-        (_, None) => None,
-    }
 }
 
 /// One course's teacher assignments as decided on its current state.

@@ -8,8 +8,10 @@
 //! whole file, or per row in a course column) gets one command enrolling all its students, all
 //! or nothing. Importing the same file again changes nothing.
 
+mod account_rows;
 pub mod accounts;
 pub mod columns;
+pub mod marks;
 pub mod rows;
 pub mod table;
 pub mod values;
