@@ -12,6 +12,7 @@ pub mod revoked;
 pub mod secret;
 pub mod sign_in;
 pub mod throttle;
+pub mod trail;
 pub mod username;
 pub mod users;
 

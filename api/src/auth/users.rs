@@ -222,7 +222,7 @@ pub struct NewAccount<'a> {
 pub async fn create(
     pool: &PgPool,
     account: NewAccount<'_>,
-    by: &super::changes::ChangedBy,
+    by: &super::trail::ChangedBy,
 ) -> Result<UserView, CreateUserError> {
     let hash = checked_hash(account.username, account.password.clone()).await?;
     let mut tx = pool.begin().await?;
@@ -251,7 +251,7 @@ pub async fn insert(
     id: &UserId,
     account: &NewAccount<'_>,
     hash: &str,
-    by: &super::changes::ChangedBy,
+    by: &super::trail::ChangedBy,
 ) -> Result<Option<UserView>, CreateUserError> {
     let key = super::username::key(account.username).map_err(CreateUserError::InvalidUsername)?;
     let inserted = sqlx::query(
@@ -271,7 +271,7 @@ pub async fn insert(
     if inserted.rows_affected() == 0 {
         return Ok(None);
     }
-    super::changes::record(tx, id, super::changes::Change::Created, by).await?;
+    super::trail::record(tx, id, super::trail::Change::Created, by).await?;
     Ok(Some(UserView {
         id: id.clone(),
         username: account.username.to_string(),
@@ -315,7 +315,7 @@ pub async fn ensure_first_admin(
         must_change_password: false,
         email: None,
     };
-    match create(pool, account, &super::changes::ChangedBy::system()).await {
+    match create(pool, account, &super::trail::ChangedBy::system()).await {
         Ok(_) => Ok(generated.then_some(password)),
         // Another process created it first.
         Err(CreateUserError::UsernameTaken) => Ok(None),

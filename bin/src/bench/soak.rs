@@ -376,6 +376,12 @@ async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Resul
 
 /// Waits until the relay has published every event and the projectors applied them;
 /// returns (events stored, messages in the stream).
+///
+/// A projector's position is the highest it applied, not a low-water mark: after a process
+/// dies holding unacknowledged messages, later events of other aggregates are applied while
+/// an earlier one of the same aggregate waits for its redelivery (ack wait) as a gap. So the
+/// read models are also waited for until they hold every recorded mark (or 120 s pass, and
+/// the accounting shows what is missing).
 async fn settle(server: &Server) -> anyhow::Result<(i64, u64)> {
     let started = Instant::now();
     loop {
@@ -383,7 +389,16 @@ async fn settle(server: &Server) -> anyhow::Result<(i64, u64)> {
             .fetch_one(&server.pool)
             .await?;
         let messages = server.stream_messages().await?;
-        if messages as i64 == events && super::server::projectors_caught_up(&server.pool).await? {
+        let (recorded, in_stats, in_records): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM events WHERE event_type = 'AttendanceRecorded'),                     (SELECT COALESCE(sum(present + late + excused + absent), 0)::bigint FROM rm_course_students),                     (SELECT count(*) FROM rm_attendance_records WHERE status IS NOT NULL)",
+        )
+        .fetch_one(&server.pool)
+        .await?;
+        let converged = in_stats == recorded && in_records == recorded;
+        if messages as i64 == events
+            && converged
+            && super::server::projectors_caught_up(&server.pool).await?
+        {
             return Ok((events, messages));
         }
         if started.elapsed() > Duration::from_secs(120) {

@@ -3,7 +3,6 @@
 //! changed (its e-mail), unchanged or in error (which fields, why). An import never changes a
 //! role or a student link.
 
-use super::accounts::{AccountRow, UserField};
 use super::columns::FieldSet;
 use super::rows::Outcome;
 use super::table::Cell;
@@ -12,7 +11,92 @@ use crate::app::error::FieldProblem;
 use crate::auth::username;
 use crate::auth::users;
 use domain::{CourseId, Role, StudentId, UserId};
+use serde::Serialize;
 use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// A field of an account row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UserField {
+    /// Login name.
+    Username,
+    /// `admin`, `teacher` or `student`.
+    Role,
+    /// E-mail address.
+    Email,
+    /// The student number of a student account.
+    Student,
+    /// Course codes a teacher teaches.
+    Courses,
+}
+
+impl FieldSet for UserField {
+    fn all() -> &'static [Self] {
+        &[
+            UserField::Username,
+            UserField::Role,
+            UserField::Email,
+            UserField::Student,
+            UserField::Courses,
+        ]
+    }
+    fn aliases() -> &'static [(Self, &'static [&'static str])] {
+        &[
+            (
+                UserField::Username,
+                &["username", "login", "user", "account"],
+            ),
+            (UserField::Role, &["role", "type", "accounttype"]),
+            (UserField::Email, &["email", "mail", "emailaddress"]),
+            (
+                UserField::Student,
+                &["studentid", "studentno", "studentnumber", "student"],
+            ),
+            (
+                UserField::Courses,
+                &[
+                    "courses",
+                    "course",
+                    "coursecodes",
+                    "coursestoteach",
+                    "teaches",
+                ],
+            ),
+        ]
+    }
+    fn required() -> &'static [Self] {
+        &[UserField::Username, UserField::Role]
+    }
+    fn label(self) -> &'static str {
+        match self {
+            UserField::Username => "username",
+            UserField::Role => "role",
+            UserField::Email => "email",
+            UserField::Student => "student_id",
+            UserField::Courses => "courses",
+        }
+    }
+}
+
+/// One row of an account import's report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountRow {
+    /// The row number as the spreadsheet shows it.
+    pub row: usize,
+    /// The login name, when the row has one.
+    pub username: Option<String>,
+    /// `new`, `changed`, `unchanged` or `error`.
+    pub outcome: Outcome,
+    /// For `changed`: what changes (`email`, `courses`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<&'static str>,
+    /// For `error`: each field's problem.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+    /// For a new account of a real import: its one-time password, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_time_password: Option<String>,
+}
 
 /// A stored account, as an import compares it.
 #[derive(sqlx::FromRow)]
