@@ -144,14 +144,18 @@ fn print_accounts(report: &AccountImportReport) {
     if !report.unknown_columns.is_empty() {
         eprintln!("ignored columns: {}", report.unknown_columns.join(", "));
     }
-    let verb = if report.dry_run {
-        "would import"
-    } else {
-        "imported"
-    };
     eprintln!(
-        "{verb} {} rows: {} new, {} changed, {} unchanged, {} in error",
-        report.rows, report.new, report.changed, report.unchanged, report.errors
+        "{}",
+        totals(
+            report.dry_run,
+            [
+                report.rows,
+                report.new,
+                report.changed,
+                report.unchanged,
+                report.errors
+            ]
+        )
     );
     for course in &report.assignments {
         eprintln!(
@@ -202,14 +206,18 @@ fn print(report: &ImportReport) {
     if !report.unknown_columns.is_empty() {
         println!("ignored columns: {}", report.unknown_columns.join(", "));
     }
-    let verb = if report.dry_run {
-        "would import"
-    } else {
-        "imported"
-    };
     println!(
-        "{verb} {} rows: {} new, {} changed, {} unchanged, {} in error",
-        report.rows, report.new, report.changed, report.unchanged, report.errors
+        "{}",
+        totals(
+            report.dry_run,
+            [
+                report.rows,
+                report.new,
+                report.changed,
+                report.unchanged,
+                report.errors
+            ]
+        )
     );
     for course in &report.enrolments {
         println!(
@@ -217,4 +225,12 @@ fn print(report: &ImportReport) {
             course.course, course.enrolled, course.already
         );
     }
+}
+
+/// The totals line of an import: rows, new, changed, unchanged and in error.
+fn totals(dry_run: bool, [rows, new, changed, unchanged, errors]: [usize; 5]) -> String {
+    let verb = if dry_run { "would import" } else { "imported" };
+    format!(
+        "{verb} {rows} rows: {new} new, {changed} changed, {unchanged} unchanged, {errors} in error"
+    )
 }
