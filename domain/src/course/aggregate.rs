@@ -70,6 +70,9 @@ pub struct Course {
     /// The zone its days are counted in (UTC for courses created before zones existed).
     #[serde(default)]
     pub time_zone: Zone,
+    /// Whether the course is archived (false for courses stored before archiving existed).
+    #[serde(default)]
+    pub archived: bool,
 }
 
 impl Course {
@@ -156,13 +159,19 @@ impl Course {
                 duration_minutes,
                 by,
                 at,
-            } => self.schedule(session_id, title, starts_at, duration_minutes, by, at),
+            } => {
+                self.refuse_if_archived()?;
+                self.schedule(session_id, title, starts_at, duration_minutes, by, at)
+            }
             CourseCommand::ScheduleTerm {
                 timetable,
                 session_ids,
                 by,
                 at,
-            } => self.schedule_term(&timetable, session_ids, by, at),
+            } => {
+                self.refuse_if_archived()?;
+                self.schedule_term(&timetable, session_ids, by, at)
+            }
             CourseCommand::CancelSession {
                 session_id,
                 reason,
@@ -201,7 +210,23 @@ impl Course {
                     CourseEvent::AttendancePolicyChanged { policy, by, at },
                 ))
             }
+            CourseCommand::ArchiveCourse { reason, by, at } => Ok(changed(
+                !self.archived,
+                CourseEvent::CourseArchived { reason, by, at },
+            )),
+            CourseCommand::RestoreCourse { by, at } => Ok(changed(
+                self.archived,
+                CourseEvent::CourseRestored { by, at },
+            )),
         }
+    }
+
+    /// An archived course takes no new sessions.
+    fn refuse_if_archived(&self) -> Result<(), CourseError> {
+        if self.archived {
+            return Err(CourseError::Archived);
+        }
+        Ok(())
     }
 
     fn create(
@@ -484,6 +509,8 @@ impl Aggregate for Course {
             }
             CourseEvent::AttendancePolicyChanged { policy, .. } => self.policy = policy,
             CourseEvent::TimeZoneChanged { time_zone, .. } => self.time_zone = time_zone,
+            CourseEvent::CourseArchived { .. } => self.archived = true,
+            CourseEvent::CourseRestored { .. } => self.archived = false,
             change @ (CourseEvent::SessionRescheduled { .. }
             | CourseEvent::SessionRestored { .. }
             | CourseEvent::SessionRenamed { .. }) => self.apply_change(change),

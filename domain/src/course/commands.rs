@@ -164,4 +164,20 @@ pub enum CourseCommand {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Archive the course: hidden from lists, no new sessions, history kept.
+    ArchiveCourse {
+        /// Why, if given.
+        reason: Option<String>,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Bring an archived course back into use.
+    RestoreCourse {
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }

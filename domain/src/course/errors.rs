@@ -63,6 +63,9 @@ pub enum CourseError {
     /// A change that needs a reason was given none.
     #[error("a reason is required")]
     ReasonRequired,
+    /// The course is archived: it takes no new sessions until restored.
+    #[error("the course is archived; restore it first")]
+    Archived,
     /// The policy is out of range.
     #[error("invalid attendance policy: {0}")]
     InvalidPolicy(#[from] PolicyError),

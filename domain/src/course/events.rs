@@ -167,6 +167,23 @@ pub enum CourseEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The course is archived: hidden from course lists by default, no new sessions; its
+    /// history, reads and reports stay.
+    CourseArchived {
+        /// Why, if given.
+        reason: Option<String>,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// An archived course is back in use.
+    CourseRestored {
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 impl CourseEvent {
@@ -186,7 +203,9 @@ impl CourseEvent {
             | CourseEvent::SessionRestored { by, .. }
             | CourseEvent::SessionRenamed { by, .. }
             | CourseEvent::TimeZoneChanged { by, .. }
-            | CourseEvent::AttendancePolicyChanged { by, .. } => by,
+            | CourseEvent::AttendancePolicyChanged { by, .. }
+            | CourseEvent::CourseArchived { by, .. }
+            | CourseEvent::CourseRestored { by, .. } => by,
         }
     }
 }
@@ -209,6 +228,8 @@ impl DomainEvent for CourseEvent {
             CourseEvent::EnrollmentBackdated { .. } => "EnrollmentBackdated",
             CourseEvent::SessionRestored { .. } => "SessionRestored",
             CourseEvent::SessionRenamed { .. } => "SessionRenamed",
+            CourseEvent::CourseArchived { .. } => "CourseArchived",
+            CourseEvent::CourseRestored { .. } => "CourseRestored",
         }
         .to_string()
     }

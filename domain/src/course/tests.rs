@@ -10,6 +10,7 @@ use cqrs_es::test::TestFramework;
 
 type CourseTest = TestFramework<Course>;
 
+mod archive;
 mod calendar;
 
 // ---------------------------------------------------------------- helpers
