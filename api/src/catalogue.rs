@@ -60,6 +60,7 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
     problem("enrollment_overlaps", 409, "Enrolment overlaps", "the student is already enrolled in the course over these dates"),
     problem("session_exists", 409, "Session exists", "the course already has this session"),
     problem("session_cancelled", 409, "Session cancelled", "the session is cancelled: no attendance is taken for it"),
+    problem("course_archived", 409, "Course archived", "the course is archived: it takes no new sessions until an administrator restores it"),
     problem("course_changed", 409, "Course changed", "the course changed while the request was decided (e.g. its time zone): send it again"),
     problem("register_not_open", 409, "Register not open", "the session's register has not been opened"),
     problem("register_already_open", 409, "Register already open", "the session's register was opened before"),

@@ -15,3 +15,14 @@ pub mod projector;
 pub mod register_views;
 pub mod reports;
 pub mod students;
+
+/// Text as searches compare it: decomposed, without accents and in lower case, so that
+/// `zoe nunez` finds `Zoë Ñúñez`.
+pub fn search_key(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    text.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}

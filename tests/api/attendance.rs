@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const OK: StatusCode = StatusCode::OK;
+const CREATED: StatusCode = StatusCode::CREATED;
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 
 async fn setup() -> (TestApp, String, String, String) {
@@ -25,7 +26,7 @@ async fn a_mark_is_recorded_with_who_when_and_how() {
         .get("x-request-id")
         .map(|v| v.to_str().unwrap().to_string())
         .expect("a request id header");
-    let marked = expect_json(response, OK).await;
+    let marked = expect_json(response, CREATED).await;
     assert_eq!(marked["session_id"], session.as_str());
     assert_eq!(marked["student_id"], "S1");
     assert_eq!(marked["status"], "present");
@@ -90,7 +91,7 @@ async fn a_mark_is_recorded_with_who_when_and_how() {
 #[tokio::test]
 async fn the_same_status_again_changes_nothing() {
     let (app, session, _, teacher) = setup().await;
-    let first = expect_json(app.record(&teacher, &session, "S1", "late").await, OK).await;
+    let first = expect_json(app.record(&teacher, &session, "S1", "late").await, CREATED).await;
     let events = app.event_count().await;
     let again = expect_json(app.record(&teacher, &session, "S1", "late").await, OK).await;
     assert_eq!(again["changed"], false);
@@ -102,7 +103,11 @@ async fn the_same_status_again_changes_nothing() {
 #[tokio::test]
 async fn a_different_status_needs_a_correction() {
     let (app, session, _, teacher) = setup().await;
-    expect_json(app.record(&teacher, &session, "S1", "present").await, OK).await;
+    expect_json(
+        app.record(&teacher, &session, "S1", "present").await,
+        CREATED,
+    )
+    .await;
     let events = app.event_count().await;
     let problem = expect_problem(
         app.record(&teacher, &session, "S1", "absent").await,
@@ -122,7 +127,11 @@ async fn a_different_status_needs_a_correction() {
 #[tokio::test]
 async fn a_correction_needs_a_reason() {
     let (app, session, _, teacher) = setup().await;
-    expect_json(app.record(&teacher, &session, "S1", "present").await, OK).await;
+    expect_json(
+        app.record(&teacher, &session, "S1", "present").await,
+        CREATED,
+    )
+    .await;
     let path = format!("/api/sessions/{session}/attendance/S1/correction");
     let events = app.event_count().await;
     let missing = app.post(&path, &teacher, json!({"status": "absent"})).await;
@@ -143,7 +152,11 @@ async fn a_correction_needs_a_reason() {
 #[tokio::test]
 async fn a_correction_keeps_the_history() {
     let (app, session, _, teacher) = setup().await;
-    let first = expect_json(app.record(&teacher, &session, "S2", "absent").await, OK).await;
+    let first = expect_json(
+        app.record(&teacher, &session, "S2", "absent").await,
+        CREATED,
+    )
+    .await;
     let path = format!("/api/sessions/{session}/attendance/S2/correction");
     let corrected = expect_json(
         app.post(
@@ -205,7 +218,11 @@ async fn a_correction_keeps_the_history() {
 #[tokio::test]
 async fn a_correction_of_an_unmarked_student_is_refused() {
     let (app, session, _, teacher) = setup().await;
-    expect_json(app.record(&teacher, &session, "S1", "present").await, OK).await;
+    expect_json(
+        app.record(&teacher, &session, "S1", "present").await,
+        CREATED,
+    )
+    .await;
     let events = app.event_count().await;
     expect_problem(
         app.post(
@@ -290,13 +307,17 @@ async fn a_student_enrolled_after_the_session_day_is_not_on_its_roster() {
     let later = app
         .schedule("CS101", "Lecture 2", "2026-09-14T09:00:00Z")
         .await;
-    expect_json(app.record(&teacher, &later, "S8", "present").await, OK).await;
+    expect_json(app.record(&teacher, &later, "S8", "present").await, CREATED).await;
 }
 
 #[tokio::test]
 async fn the_roster_follows_a_backdated_enrolment_after_the_register_opens() {
     let (app, session, _, teacher) = setup().await;
-    expect_json(app.record(&teacher, &session, "S1", "present").await, OK).await;
+    expect_json(
+        app.record(&teacher, &session, "S1", "present").await,
+        CREATED,
+    )
+    .await;
     // A back-dated enrolment after the register opened amends its roster (issue 17).
     app.create_student("S8", "Back Dated").await;
     app.enroll("CS101", "S8", "2026-09-01").await;
@@ -308,7 +329,11 @@ async fn the_roster_follows_a_backdated_enrolment_after_the_register_opens() {
 #[tokio::test]
 async fn a_roll_call_is_all_or_nothing() {
     let (app, session, _, teacher) = setup().await;
-    expect_json(app.record(&teacher, &session, "S3", "present").await, OK).await;
+    expect_json(
+        app.record(&teacher, &session, "S3", "present").await,
+        CREATED,
+    )
+    .await;
     let events = app.event_count().await;
     let path = format!("/api/sessions/{session}/attendance");
     let body = json!({"marks": [
@@ -372,7 +397,11 @@ async fn a_roll_call_on_an_unopened_register_that_fails_writes_nothing() {
 #[tokio::test]
 async fn a_roll_call_records_every_row_in_bulk() {
     let (app, session, _, teacher) = setup().await;
-    expect_json(app.record(&teacher, &session, "S1", "present").await, OK).await;
+    expect_json(
+        app.record(&teacher, &session, "S1", "present").await,
+        CREATED,
+    )
+    .await;
     let path = format!("/api/sessions/{session}/attendance");
     let body = json!({"marks": [
         {"student_id": "S1", "status": "present"},
@@ -402,7 +431,7 @@ async fn a_roll_call_records_every_row_in_bulk() {
 #[tokio::test]
 async fn only_unmarked_skips_students_already_marked() {
     let (app, session, _, teacher) = setup().await;
-    expect_json(app.record(&teacher, &session, "S1", "late").await, OK).await;
+    expect_json(app.record(&teacher, &session, "S1", "late").await, CREATED).await;
     let body = json!({"only_unmarked": true, "marks": [
         {"student_id": "S1", "status": "present"},
         {"student_id": "S2", "status": "present"},
@@ -429,7 +458,11 @@ async fn only_unmarked_skips_students_already_marked() {
 #[tokio::test]
 async fn closing_defaults_the_unmarked_to_absent_then_only_corrections_pass() {
     let (app, session, teacher_id, teacher) = setup().await;
-    expect_json(app.record(&teacher, &session, "S1", "present").await, OK).await;
+    expect_json(
+        app.record(&teacher, &session, "S1", "present").await,
+        CREATED,
+    )
+    .await;
     let closed = expect_json(
         app.post(
             &format!("/api/sessions/{session}/close"),
@@ -530,7 +563,7 @@ async fn closing_an_untouched_register_marks_everyone_absent() {
 async fn the_seed_style_body_resolves_the_session_by_course_and_date() {
     let (app, session, _, teacher) = setup().await;
     let body = json!({"student_id": "S1", "course_id": "CS101", "date": "2026-09-07", "status": "present"});
-    let marked = expect_json(app.post("/api/attendance", &teacher, body).await, OK).await;
+    let marked = expect_json(app.post("/api/attendance", &teacher, body).await, CREATED).await;
     assert_eq!(marked["session_id"], session.as_str());
     assert_eq!(marked["status"], "present");
     let view = app.session_view(&teacher, &session).await;
@@ -575,7 +608,7 @@ async fn two_sessions_on_the_day_are_ambiguous_unless_named() {
 
     let mut named = body.clone();
     named["session_name"] = json!("lab");
-    let marked = expect_json(app.post("/api/attendance", &teacher, named).await, OK).await;
+    let marked = expect_json(app.post("/api/attendance", &teacher, named).await, CREATED).await;
     assert_eq!(marked["session_id"], afternoon.as_str());
     let view = app.session_view(&teacher, &morning).await;
     assert_eq!(roster_row(&view, "S1")["status"], Value::Null);
@@ -593,7 +626,7 @@ async fn two_sessions_on_the_day_are_ambiguous_unless_named() {
         OK,
     )
     .await;
-    let marked = expect_json(app.post("/api/attendance", &teacher, body).await, OK).await;
+    let marked = expect_json(app.post("/api/attendance", &teacher, body).await, CREATED).await;
     assert_eq!(marked["session_id"], morning.as_str());
 }
 
@@ -613,7 +646,7 @@ async fn a_session_id_with_another_courses_code_is_refused() {
     assert_eq!(app.event_count().await, events);
     // With the right code it passes.
     let body = json!({"session_id": session, "course_id": "CS101", "student_id": "S1", "status": "present"});
-    expect_json(app.post("/api/attendance", &teacher, body).await, OK).await;
+    expect_json(app.post("/api/attendance", &teacher, body).await, CREATED).await;
 }
 
 #[tokio::test]
@@ -696,7 +729,11 @@ async fn every_command_answers_the_registers_growing_version() {
     let (app, session, _, teacher) = setup().await;
     let mut versions = Vec::new();
     for (student, status) in [("S1", "present"), ("S2", "late")] {
-        let done = expect_json(app.record(&teacher, &session, student, status).await, OK).await;
+        let done = expect_json(
+            app.record(&teacher, &session, student, status).await,
+            CREATED,
+        )
+        .await;
         versions.push(done["version"].as_u64().unwrap());
     }
     let roll = expect_json(

@@ -64,7 +64,7 @@ async fn the_history_is_in_commit_order_with_actors_and_pages_by_cursor() {
     let (_, teacher) = app.teacher_of("ada", "CS101").await;
     expect_json(
         app.record(&teacher, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     correction(&app, &session, "S1", "late", "arrived at 9:20").await;
@@ -128,12 +128,12 @@ async fn teachers_see_their_courses_and_students_only_events_about_themselves() 
     app.create_course("MATH201").await;
     expect_json(
         app.record(&app.admin, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     expect_json(
         app.record(&app.admin, &session, "S2", "absent").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
 
@@ -180,7 +180,7 @@ async fn a_marks_history_shows_every_value_with_who_when_how_and_why() {
     let (_, teacher) = app.teacher_of("ada", "CS101").await;
     expect_json(
         app.record(&teacher, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     correction(&app, &session, "S1", "excused", "doctor's note").await;
@@ -259,7 +259,7 @@ async fn the_register_and_statistics_as_of_a_time_between_mark_and_correction_sh
     let session = app.course_with_session().await;
     expect_json(
         app.record(&app.admin, &session, "S1", "absent").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let between: String = sqlx::query_scalar(
@@ -315,7 +315,7 @@ async fn an_old_version_event_stored_raw_is_upcast_everywhere_it_is_read() {
     let session = app.course_with_session().await;
     expect_json(
         app.record(&app.admin, &session, "S2", "late").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     // Version 0 of AttendanceRecorded (seed-system import) had no method and no remark.
@@ -377,7 +377,7 @@ async fn history_is_immutable_and_erasing_a_student_keeps_it_readable_by_id() {
     let session = app.course_with_session().await;
     expect_json(
         app.record(&app.admin, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
 
@@ -433,7 +433,7 @@ async fn replay_prints_the_history_offline_and_verify_catches_a_tampered_read_mo
     let session = app.course_with_session().await;
     expect_json(
         app.record(&app.admin, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     app.session_view(&app.admin, &session).await;

@@ -54,7 +54,7 @@ async fn a_chicago_session_at_half_past_eleven_in_the_evening_belongs_to_its_loc
     assert_eq!(wrong_day.status(), StatusCode::NOT_FOUND);
     let marked = expect_json(
         mark_by_date(&app, "CHI", "2026-09-01", "S1").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     // The roster is who was enrolled on 1 September local: S2 starts on the 2nd.
@@ -99,7 +99,7 @@ async fn an_auckland_morning_is_the_previous_day_in_utc_but_its_own_day_in_the_c
     );
     expect_json(
         mark_by_date(&app, "AKL", "2026-09-01", "S1").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let view = app
@@ -329,7 +329,7 @@ async fn a_backdated_enrolment_puts_a_late_enrolee_on_an_opened_register() {
     app.enroll("CS101", "S4", "2026-09-10").await;
     expect_json(
         app.record(&app.admin, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let refused = app.record(&app.admin, &session, "S4", "present").await;
@@ -352,7 +352,7 @@ async fn a_backdated_enrolment_puts_a_late_enrolee_on_an_opened_register() {
     );
     expect_json(
         app.record(&app.admin, &session, "S4", "late").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let view = app.session_view(&app.admin, &session).await;
@@ -365,7 +365,7 @@ async fn a_student_unenrolled_from_a_past_date_is_taken_off_the_register_and_can
     let session = app.course_with_session().await;
     expect_json(
         app.record(&app.admin, &session, "S2", "absent").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let path = "/api/courses/CS101/enrollments/S2?effective_from=2026-09-05";
@@ -393,7 +393,7 @@ async fn an_admin_reopens_a_closed_register_with_a_reason() {
     let (_, teacher) = app.teacher_of("ada", "CS101").await;
     expect_json(
         app.record(&teacher, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     expect_json(
@@ -462,7 +462,7 @@ async fn every_route_and_report_gives_one_rate_after_a_cancellation_a_reschedule
     ] {
         expect_json(
             app.record(&app.admin, session, "S1", status).await,
-            StatusCode::OK,
+            StatusCode::CREATED,
         )
         .await;
     }
@@ -613,7 +613,7 @@ async fn whats_on_lists_a_teachers_and_a_students_sessions_with_the_register_sta
     let (_, student) = app.create_user("s2", "student", Some("S2")).await;
     expect_json(
         app.record(&teacher, &first, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     app.session_view(&teacher, &first).await;

@@ -241,7 +241,7 @@ async fn registers_close_on_schedule_after_a_restart_as_the_system_and_never_twi
     let future = session(&app, "AKL", "Tomorrow's", &at(24)).await;
     expect_json(
         app.record(&app.admin, &past, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let policy = json!({"weights": {"present": 1.0, "late": 1.0, "excused": 1.0, "absent": 0.0},
@@ -487,7 +487,7 @@ async fn a_week_of_marks_across_the_end_of_summer_time_keeps_every_local_day() {
         let body = json!({"course_id": "CHI", "date": day, "student_id": "S1", "status": status});
         last = expect_json(
             app.post("/api/attendance", &app.admin, body).await,
-            StatusCode::OK,
+            StatusCode::CREATED,
         )
         .await;
     }

@@ -37,7 +37,7 @@ async fn twenty_concurrent_marks_on_one_register_are_all_kept() {
     let mut versions = Vec::new();
     for result in results {
         let (student, status, body) = result.expect("task finished");
-        assert_eq!(status, StatusCode::OK, "{student}: {body}");
+        assert_eq!(status, StatusCode::CREATED, "{student}: {body}");
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(body["changed"], true, "{student}: {body}");
         versions.push(body["version"].as_u64().unwrap());
@@ -80,7 +80,7 @@ async fn concurrent_enrolments_in_one_course_all_succeed() {
     let mut versions = Vec::new();
     for result in join_all(tasks).await {
         let (student, status, body) = result.expect("task finished");
-        assert_eq!(status, StatusCode::OK, "{student}: {body}");
+        assert_eq!(status, StatusCode::CREATED, "{student}: {body}");
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(body["changed"], true);
         versions.push(body["version"].as_u64().unwrap());
@@ -119,7 +119,10 @@ async fn concurrent_identical_marks_write_one_event() {
         let (app, teacher, session) = (app.clone(), teacher.clone(), session.clone());
         tokio::spawn(async move {
             let response = app.record(&teacher, &session, "S1", "late").await;
-            expect_json(response, StatusCode::OK).await
+            // 201 for the one request that recorded it, 200 "Already recorded" for the others.
+            let status = response.status();
+            let body = expect_json(response, status).await;
+            (status, body)
         })
     });
     let answers: Vec<_> = join_all(tasks)
@@ -127,8 +130,19 @@ async fn concurrent_identical_marks_write_one_event() {
         .into_iter()
         .map(|r| r.expect("task finished"))
         .collect();
-    let changed = answers.iter().filter(|a| a["changed"] == true).count();
-    assert_eq!(changed, 1, "exactly one request recorded it: {answers:?}");
+    let created = answers
+        .iter()
+        .filter(|(status, a)| *status == StatusCode::CREATED && a["changed"] == true)
+        .count();
+    assert_eq!(created, 1, "exactly one request recorded it: {answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(status, a)| *status == StatusCode::CREATED
+                || (*status == StatusCode::OK && a["message"] == "Already recorded")),
+        "{answers:?}"
+    );
+    let answers: Vec<_> = answers.into_iter().map(|(_, a)| a).collect();
     assert!(answers.iter().all(|a| a["version"] == 2), "{answers:?}");
     assert_eq!(
         app.events_of("register", &session).await,

@@ -166,7 +166,7 @@ async fn embedded_serve_keeps_a_mark_across_a_restart_and_dies_whole_on_sigkill(
     let session = app.course_with_session().await;
     expect_json(
         app.record(&app.admin, &session, "S2", "late").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     // Through the embedded NATS: the relay published it and the projector applied it.

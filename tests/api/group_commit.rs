@@ -280,7 +280,7 @@ async fn a_mark_is_decided_on_the_course_as_another_process_left_it() {
     // The application now knows the course: it decides marks on what it knows.
     expect_json(
         app.record(&ada, &first, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
 
@@ -300,7 +300,11 @@ async fn a_mark_is_decided_on_the_course_as_another_process_left_it() {
         },
     )
     .await;
-    let done = expect_json(app.record(&bob, &first, "S2", "late").await, StatusCode::OK).await;
+    let done = expect_json(
+        app.record(&bob, &first, "S2", "late").await,
+        StatusCode::CREATED,
+    )
+    .await;
     assert_eq!(done["changed"], true, "{done}");
 
     // Another process enrols a student: the next register opened has them on its roster
@@ -321,7 +325,7 @@ async fn a_mark_is_decided_on_the_course_as_another_process_left_it() {
     .await;
     expect_json(
         app.record(&ada, &third, "S9", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let roster: HashMap<String, serde_json::Value> = app.session_view(&ada, &third).await["roster"]

@@ -67,13 +67,13 @@ async fn a_retried_mark_is_not_recorded_twice() {
     let body = json!({"session_id": session, "student_id": "S1", "status": "present"});
     let first = expect_json(
         post_with_key(&app, "/api/attendance", &teacher, "mark-S1", body.clone()).await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     assert_eq!(first["changed"], true);
     let second = post_with_key(&app, "/api/attendance", &teacher, "mark-S1", body).await;
     assert_eq!(replayed(&second).as_deref(), Some("true"));
-    let second = expect_json(second, StatusCode::OK).await;
+    let second = expect_json(second, StatusCode::CREATED).await;
     assert_eq!(second, first, "the first answer, changed=true included");
     assert_eq!(
         app.events_of("register", &session).await,
@@ -102,7 +102,7 @@ async fn the_same_key_with_another_body_is_refused() {
     let first = json!({"session_id": session, "student_id": "S1", "status": "present"});
     expect_json(
         post_with_key(&app, "/api/attendance", &teacher, "reused", first).await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let events = app.event_count().await;
@@ -140,14 +140,14 @@ async fn keys_belong_to_one_user() {
     let s1 = json!({"session_id": session, "student_id": "S1", "status": "present"});
     expect_json(
         post_with_key(&app, "/api/attendance", &teacher, "shared", s1).await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     // Another user's identical key is unrelated: their request runs.
     let s2 = json!({"session_id": session, "student_id": "S2", "status": "present"});
     let response = post_with_key(&app, "/api/attendance", &app.admin, "shared", s2).await;
     assert_eq!(replayed(&response), None);
-    let done = expect_json(response, StatusCode::OK).await;
+    let done = expect_json(response, StatusCode::CREATED).await;
     assert_eq!(done["student_id"], "S2");
     assert_eq!(done["changed"], true);
 }

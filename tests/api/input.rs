@@ -646,7 +646,7 @@ async fn every_error_is_a_complete_problem_document() {
     let (_, teacher) = app.teacher_of("ada", "CS101").await;
     expect_json(
         app.record(&teacher, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let responses = vec![

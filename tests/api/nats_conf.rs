@@ -77,7 +77,7 @@ async fn nats_conf_lets_the_service_publish_and_subscribers_only_read_event_subj
     let session = app.course_with_session().await;
     expect_json(
         app.record(&app.admin, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
 

@@ -163,12 +163,21 @@ async fn a_school_spreadsheet_is_previewed_imported_with_its_enrolments_and_impo
         duplicate["detail"].as_str().unwrap().contains("row 7"),
         "{duplicate}"
     );
+    let erased = &row(&preview, 31)["errors"][0];
+    assert_eq!(erased["field"], "id");
     assert!(
-        row(&preview, 31)["errors"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("erased")
+        erased["detail"].as_str().unwrap().contains("erased"),
+        "{erased}"
     );
+    // Every other row is new, and the three problems are the only errors.
+    let errors: Vec<u64> = preview["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "error")
+        .map(|r| r["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(errors, [11, 21, 31], "{}", preview["results"]);
     assert_eq!(preview["unknown_columns"], serde_json::json!(["Notes"]));
     assert_eq!(preview["columns"]["registered_on"], "Reg_Date");
     assert_eq!(preview["enrolments"][0]["enrolled"], 1997);
@@ -199,6 +208,15 @@ async fn a_school_spreadsheet_is_previewed_imported_with_its_enrolments_and_impo
     .await
     .unwrap();
     assert_eq!(commands, 1, "the enrolments are one command");
+    let course = expect_json(
+        app.get("/api/courses/CS101", &app.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        course["enrolled_students"], 1997,
+        "the imported students are enrolled"
+    );
 
     // Values are normalised: e-mail in lower case, every date form the same day, the
     // formula's stored result, the phone trimmed, status words read.

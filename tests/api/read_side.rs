@@ -270,7 +270,7 @@ async fn a_student_summary_spans_courses_and_each_reader_sees_what_they_may() {
         .await;
     let done = expect_json(
         app.record(&app.admin, &session, "S1", "absent").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let position = done["position"].as_i64().unwrap();

@@ -91,7 +91,7 @@ async fn every_committed_event_reaches_the_stream_once_as_a_cloud_event() {
     let (teacher_id, teacher) = app.teacher_of("ada", "CS101").await;
     expect_json(
         app.record(&teacher, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let client = connect(&app.config.connections.nats_url).await;
@@ -138,7 +138,7 @@ async fn a_course_subject_filter_receives_exactly_that_courses_events() {
         .await;
     expect_json(
         app.record(&app.admin, &session, "S2", "late").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let client = connect(&app.config.connections.nats_url).await;
@@ -181,7 +181,7 @@ async fn commands_succeed_while_nats_is_down_and_every_event_arrives_once_when_i
     for student in ["S1", "S2", "S3"] {
         expect_json(
             app.record(&app.admin, &session, student, "present").await,
-            StatusCode::OK,
+            StatusCode::CREATED,
         )
         .await;
     }
@@ -224,7 +224,7 @@ async fn a_relay_killed_between_publish_and_checkpoint_leaves_no_duplicate() {
     let session = app.course_with_session().await;
     expect_json(
         app.record(&app.admin, &session, "S1", "absent").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let relay = manual_relay(&app).await;
@@ -332,7 +332,7 @@ async fn a_transaction_open_in_another_database_does_not_hold_the_relay_back() {
     let marks = [("S1", "present"), ("S2", "late"), ("S3", "absent")];
     for (student, status) in marks {
         let recorded = app.record(&app.admin, &session, student, status).await;
-        expect_json(recorded, StatusCode::OK).await;
+        expect_json(recorded, StatusCode::CREATED).await;
     }
     let view = app.session_view(&app.admin, &session).await;
     for (student, status) in marks {

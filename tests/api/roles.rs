@@ -366,15 +366,18 @@ async fn attendance_corrections_and_close_by_role() {
     let s = &w.session;
     let staff_only = [OtherTeacher, Student, Classmate, Outsider];
     let cases = [
+        // The teacher's mark is new (201); the admin's same mark is already there (200).
         Case::new(Method::POST, "/api/attendance")
             .body(json!({"session_id": s, "student_id": "S1", "status": "present"}))
             .forbid(&staff_only)
-            .allow(&[Teacher, Admin], OK),
+            .allow(&[Teacher], StatusCode::CREATED)
+            .allow(&[Admin], OK),
         // The seed-style body resolves through the course: same rules.
         Case::new(Method::POST, "/api/attendance")
             .body(json!({"course_id": "CS101", "date": "2026-09-07", "student_id": "S3", "status": "late"}))
             .forbid(&staff_only)
-            .allow(&[Teacher, Admin], OK),
+            .allow(&[Teacher], StatusCode::CREATED)
+            .allow(&[Admin], OK),
         Case::new(Method::POST, format!("/api/sessions/{s}/attendance"))
             .body(json!({"marks": [{"student_id": "S2", "status": "present"}]}))
             .forbid(&staff_only)
@@ -411,7 +414,7 @@ async fn a_student_sees_only_their_own_roster_row_and_record() {
     for (student, status) in [("S1", "late"), ("S2", "absent"), ("S3", "present")] {
         expect_json(
             app.record(&w.teacher, &w.session, student, status).await,
-            OK,
+            StatusCode::CREATED,
         )
         .await;
     }

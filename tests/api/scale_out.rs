@@ -37,7 +37,7 @@ async fn a_nats_url_listing_a_server_that_does_not_answer_still_delivers() {
         TestApp::spawn_with(|c| c.connections.nats_url = format!("{silent},{}", nats_url())).await;
     let session = app.course_with_session().await;
     let recorded = app.record(&app.admin, &session, "S1", "late").await;
-    expect_json(recorded, StatusCode::OK).await;
+    expect_json(recorded, StatusCode::CREATED).await;
     let view = app.session_view(&app.admin, &session).await;
     assert_eq!(roster_row(&view, "S1")["status"], "late");
 }

@@ -10,7 +10,7 @@ async fn a_teacher_records_and_reads_back_attendance() {
     let (_, teacher) = app.teacher_of("ada", "CS101").await;
     let marked = expect_json(
         app.record(&teacher, &session, "S2", "late").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     assert_eq!(marked["status"], "late");

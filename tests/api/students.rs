@@ -119,7 +119,7 @@ async fn erasing_a_student_removes_personal_data_but_keeps_history() {
     .await;
     expect_json(
         app.record(&teacher, &session, "S2", "late").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let events = app.event_count().await;

@@ -125,10 +125,21 @@ def main(base, admin_password):
             client=ada,
             body=RecordBody(session_id=session_id, student_id=student_id, status="present"),
         ),
-        200,
+        201,
     )
     assert (mark.status, mark.changed) == ("present", True), mark
+    assert mark.record_id == f"{session_id}:{student_id}", mark
     step("marked present")
+    # The same mark again is the seed's "Already recorded", 200.
+    again = expect(
+        record_attendance.sync_detailed(
+            client=ada,
+            body=RecordBody(session_id=session_id, student_id=student_id, status="present"),
+        ),
+        200,
+    )
+    assert (again.changed, again.message) == (False, "Already recorded"), again
+    step("the same mark again is already recorded")
 
     # 4. a different status is a correction, with a reason; as a plain mark it is refused
     # with a problem document the client reads as one.

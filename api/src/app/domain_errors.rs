@@ -27,6 +27,7 @@ impl From<CourseError> for AppError {
             CourseError::EnrollmentOverlaps(_) => AppError::conflict("enrollment_overlaps", detail),
             CourseError::SessionExists(_) => AppError::conflict("session_exists", detail),
             CourseError::SessionCancelled(_) => AppError::conflict("session_cancelled", detail),
+            CourseError::Archived => AppError::conflict("course_archived", detail),
         }
     }
 }

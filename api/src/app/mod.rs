@@ -5,7 +5,7 @@
 //! axum (a test below holds that).
 //!
 //! - [`access`]: who may do what to which course and student (the one authorization module).
-//! - [`courses`], [`register`], [`students`], [`sheets`], [`import`], [`onboarding`]: the use
+//! - [`courses`], [`course_list`] (paged, filtered course lists), [`register`], [`students`], [`sheets`], [`import`], [`onboarding`]: the use
 //!   cases, one module per aggregate or read model (and the spreadsheet import of students).
 //! - [`store`] (aggregate cache, optimistic retries) over [`writer`] (group commit): the
 //!   write side. [`breaker`] guards calls to a dependency that may be down; [`freshness`]
@@ -14,7 +14,9 @@
 pub mod access;
 pub mod auto_close;
 pub mod breaker;
+pub mod bulk_marks;
 pub mod closures;
+pub mod course_list;
 pub mod courses;
 mod domain_errors;
 pub mod error;

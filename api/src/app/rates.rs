@@ -35,3 +35,24 @@ pub fn counts(
     docs.get(course)
         .is_some_and(|doc| doc.counts_in(student, session))
 }
+
+/// The rate over marks of several courses, each mark weighed by its own course's policy
+/// (the statistics' formula, summed across courses): with one course it is that course's
+/// rate. In percent, rounded to 0.01; `None` with no counted mark.
+pub fn rate_across<'a>(
+    docs: &HashMap<String, CourseStats>,
+    marks: impl Iterator<Item = (&'a str, domain::Status)>,
+) -> Option<f64> {
+    let mut counted = 0u32;
+    let mut sum = 0.0;
+    for (course, status) in marks {
+        let Some(doc) = docs.get(course) else {
+            continue;
+        };
+        if doc.policy.counts(status) {
+            counted += 1;
+            sum += doc.policy.weight(status);
+        }
+    }
+    (counted > 0).then(|| (sum / f64::from(counted) * 10_000.0).round() / 100.0)
+}

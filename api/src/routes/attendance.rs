@@ -12,6 +12,7 @@ use crate::state::AppState;
 use crate::views::MarkAccepted;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use domain::register::{RegisterCommand, RollCallMark};
 use domain::{Method, Status};
@@ -48,6 +49,35 @@ pub struct RecordBody {
     pub remark: Option<String>,
 }
 
+/// The answer to one mark: the mark as stored, and the seed system's `message` and
+/// `record_id`.
+#[derive(Serialize, ToSchema)]
+pub struct RecordAccepted {
+    /// Session id.
+    pub session_id: String,
+    /// Student number.
+    pub student_id: String,
+    /// The student's status now.
+    #[schema(value_type = String, example = "present")]
+    pub status: Status,
+    /// The register's version.
+    pub version: u64,
+    /// Global position of the last event: pass it as `min_position` to read your write.
+    pub position: i64,
+    /// Whether the mark was new (false: it was already recorded).
+    pub changed: bool,
+    /// "Attendance recorded" (201) or "Already recorded" (200), as the seed system said.
+    pub message: &'static str,
+    /// The record's stable id, `<session_id>:<student_id>` (one roster line: a correction
+    /// keeps it). `GET /api/attendance?session_id=…&student_id=…` reads it back.
+    pub record_id: String,
+}
+
+/// The stable id of a student's record in a session.
+fn record_id(session: &str, student: &str) -> String {
+    format!("{session}:{student}")
+}
+
 /// Records one student's attendance (admins and the course's teachers).
 #[utoipa::path(
     post, path = "/api/attendance", operation_id = "record_attendance", tag = "attendance",
@@ -59,14 +89,27 @@ pub struct RecordBody {
             "status": "present"
         })),
     responses(
-        (status = 200, description = "The mark is recorded, or already was (`changed: false`).", body = MarkAccepted,
+        (status = 201, description = "The mark is recorded.", body = RecordAccepted,
             example = json!({
                 "session_id": "01a20e97abab71d585620a59b45afc7d",
                 "student_id": "S1001",
                 "status": "present",
                 "version": 2,
                 "position": 1874,
-                "changed": true
+                "changed": true,
+                "message": "Attendance recorded",
+                "record_id": "01a20e97abab71d585620a59b45afc7d:S1001"
+            })),
+        (status = 200, description = "The same mark was already recorded: nothing changed.", body = RecordAccepted,
+            example = json!({
+                "session_id": "01a20e97abab71d585620a59b45afc7d",
+                "student_id": "S1001",
+                "status": "present",
+                "version": 2,
+                "position": 1874,
+                "changed": false,
+                "message": "Already recorded",
+                "record_id": "01a20e97abab71d585620a59b45afc7d:S1001"
             })),
         (status = 404, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem),
@@ -78,7 +121,7 @@ async fn record(
     user: CurrentUser,
     RequestId(request_id): RequestId,
     AppJson(body): AppJson<RecordBody>,
-) -> Result<Json<MarkAccepted>, ApiError> {
+) -> Result<(StatusCode, Json<RecordAccepted>), ApiError> {
     let student = student_id("student_id", &body.student_id)?;
     let remark = check_optional_text("remark", body.remark.as_deref(), MAX_NOTE)?;
     let ctx = resolve_session(&state, &user, &body).await?;
@@ -99,14 +142,21 @@ async fn record(
         }
     };
     let status = done.aggregate.status_of(&student).unwrap_or(body.status);
-    Ok(Json(MarkAccepted {
+    let (code, message) = match done.changed() {
+        true => (StatusCode::CREATED, "Attendance recorded"),
+        false => (StatusCode::OK, "Already recorded"),
+    };
+    let accepted = RecordAccepted {
         session_id: ctx.session_id.to_string(),
         student_id: student.to_string(),
         status,
         version: done.version,
         position: done.position,
         changed: done.changed(),
-    }))
+        message,
+        record_id: record_id(ctx.session_id.as_str(), student.as_str()),
+    };
+    Ok((code, Json(accepted)))
 }
 
 /// Finds the session a mark is for: by id, or by course and date (and title).

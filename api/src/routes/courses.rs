@@ -1,22 +1,26 @@
 //! Courses: `POST/GET /api/courses`, `GET/PUT /api/courses/{id}`, teachers and policy.
 
 use crate::app::access::visible_courses;
+use crate::app::course_list::{self, Archived, CourseFilter};
 use crate::app::courses::{execute, load_course};
+use crate::app::freshness::{Freshness, wait_for};
 use crate::auth::CurrentUser;
 use crate::auth::users;
 use crate::checks::{check_optional_text, check_text, check_zone, course_id};
 use crate::error::ApiError;
-use crate::extract::{AppJson, AppPath, RequestId, parse_id};
+use crate::extract::{AppJson, AppPath, AppQuery, RequestId, parse_id};
 use crate::state::AppState;
-use crate::views::{Accepted, PolicyBody};
+use crate::views::{Accepted, Paging, PolicyBody};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use domain::course::{Course, CourseCommand, CourseDetails};
 use domain::{AttendancePolicy, Role, UserId};
+use projections::course_stats::store::CourseStatsProjection;
+use projections::projector::Projection;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,6 +49,8 @@ pub struct CourseView {
     pub sessions: usize,
     /// The course aggregate's version.
     pub version: u64,
+    /// Whether the course is archived (hidden from lists by default, no new sessions).
+    pub archived: bool,
 }
 
 impl CourseView {
@@ -67,6 +73,7 @@ impl CourseView {
             enrolled_students: course.roster_on(today).len(),
             sessions: course.sessions.len(),
             version,
+            archived: course.archived,
         }
     }
 }
@@ -151,7 +158,8 @@ fn check_details(body: &DetailsBody) -> Result<CourseDetails, ApiError> {
                 "time_zone": "UTC",
                 "enrolled_students": 0,
                 "sessions": 0,
-                "version": 1
+                "version": 1,
+                "archived": false
             })),
         (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)
@@ -184,25 +192,126 @@ async fn create(
     ))
 }
 
-/// Lists the courses the caller may read.
+/// What a list of courses shows. Without any parameter the answer is every course the
+/// caller may read that is not archived, as a bare array (the shape of earlier versions);
+/// with any, one page from the course lists' read model.
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CourseQuery {
+    /// Department (exact, any case).
+    pub department: Option<String>,
+    /// Semester label (exact, any case).
+    pub semester: Option<String>,
+    /// Only the courses this user id teaches.
+    pub teacher: Option<String>,
+    /// Part of the code or name, without regard to case or accents.
+    pub q: Option<String>,
+    /// `true`: only archived courses.
+    pub archived: Option<bool>,
+    /// `true`: archived courses too.
+    pub include_archived: Option<bool>,
+    /// Rows per page, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// Rows skipped (default 0).
+    pub offset: Option<i64>,
+    /// Wait until the event at this global position is listed.
+    pub min_position: Option<i64>,
+    /// How long to wait, in milliseconds.
+    pub wait_ms: Option<u64>,
+}
+
+impl CourseQuery {
+    fn is_empty(&self) -> bool {
+        self.department.is_none()
+            && self.semester.is_none()
+            && self.teacher.is_none()
+            && self.q.is_none()
+            && self.archived.is_none()
+            && self.include_archived.is_none()
+            && self.limit.is_none()
+            && self.offset.is_none()
+            && self.min_position.is_none()
+    }
+}
+
+/// One page of courses.
+#[derive(Serialize, ToSchema)]
+pub struct CoursePage {
+    /// The courses of the page, by code.
+    pub items: Vec<CourseView>,
+    /// How many courses the filter shows in all.
+    pub total: i64,
+    /// The page's length as asked.
+    pub limit: i64,
+    /// Rows skipped.
+    pub offset: i64,
+    /// Which position the list reflects (it is a read model).
+    pub freshness: Freshness,
+}
+
+/// Every course the caller may read, or one page of them.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CourseList {
+    /// Without parameters: every course not archived, by code.
+    All(Vec<CourseView>),
+    /// With any parameter: one page and the total.
+    Page(CoursePage),
+}
+
+/// Lists the courses the caller may read; filtered and paged with any parameter.
 #[utoipa::path(
     get, path = "/api/courses", operation_id = "list_courses", tag = "courses",
     security(("bearer" = [])),
+    params(CourseQuery),
     responses(
-        (status = 200, description = "All courses for admins; a teacher's own courses; a student's enrolled courses.", body = Vec<CourseView>)
+        (status = 200, description = "All courses for admins; a teacher's own courses; a student's enrolled courses; archived ones only when asked. A bare array without parameters; with any, `{items, total, limit, offset, freshness}`.", body = CourseList),
+        (status = 400, body = crate::error::Problem)
     )
 )]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Vec<CourseView>>, ApiError> {
-    let courses = visible_courses(&state, &user).await?;
-    Ok(Json(
-        courses
+    AppQuery(query): AppQuery<CourseQuery>,
+) -> Result<Json<CourseList>, ApiError> {
+    if query.is_empty() {
+        let courses = visible_courses(&state, &user).await?;
+        return Ok(Json(CourseList::All(
+            courses
+                .iter()
+                .filter(|(course, _)| !course.archived)
+                .map(|(course, version)| CourseView::new(course, *version))
+                .collect(),
+        )));
+    }
+    let paging = Paging::check(query.limit, query.offset)?;
+    let freshness = wait_for(
+        &state,
+        CourseStatsProjection::NAME,
+        query.min_position,
+        query.wait_ms,
+    )
+    .await?;
+    let filter = CourseFilter {
+        department: query.department,
+        semester: query.semester,
+        teacher: query.teacher,
+        q: query.q.filter(|q| !q.trim().is_empty()),
+        archived: Archived::from_params(query.archived, query.include_archived),
+    };
+    let (courses, total) =
+        course_list::page(&state, &user, &filter, paging.limit, paging.offset).await?;
+    Ok(Json(CourseList::Page(CoursePage {
+        items: courses
             .iter()
             .map(|(course, version)| CourseView::new(course, *version))
             .collect(),
-    ))
+        total,
+        limit: paging.limit,
+        offset: paging.offset,
+        freshness,
+    })))
 }
 
 /// One course.

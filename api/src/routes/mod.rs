@@ -4,10 +4,12 @@
 //! (shared answer shapes are in [`crate::views`]).
 
 pub mod attendance;
+pub mod attendance_bulk;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod closures;
+pub mod course_archive;
 pub mod courses;
 pub mod enrollments;
 pub mod feeds;

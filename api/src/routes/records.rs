@@ -275,6 +275,20 @@ pub struct StudentRecords {
     pub course_id: Option<String>,
     /// Counts and rate.
     pub summary: RecordSummary,
+    /// The seed's summary key: counted marked sessions (as `summary.total_sessions`).
+    pub total: u32,
+    /// The seed's summary key: present marks.
+    pub present: u32,
+    /// The seed's summary key: absent marks.
+    pub absent: u32,
+    /// The seed's summary key: late marks.
+    pub late: u32,
+    /// The seed's summary key: excused marks.
+    pub excused: u32,
+    /// The seed's summary key: the rate in percent, each mark weighed by its course's
+    /// policy (with `course_id`, the course's rate, as `summary.attendance_rate`); null
+    /// without a counted mark.
+    pub attendance_percentage: Option<f64>,
     /// The records, by session start.
     pub records: Vec<Record>,
     /// Which position this answer reflects.
@@ -326,12 +340,15 @@ async fn student_records(
         .into_iter()
         .filter(|r| rates::counts(&docs, &r.course_id, &r.student_id, &r.session_id))
         .collect();
+    let marks: Vec<(&str, Status)> = records
+        .iter()
+        .filter_map(|r| Some((r.course_id.as_str(), parse_status(r.status.as_deref()?)?)))
+        .collect();
     let mut tally = Tally::default();
-    for status in records.iter().filter_map(|r| r.status.as_deref()) {
-        if let Some(status) = Status::ALL.into_iter().find(|s| s.as_str() == status) {
-            tally.add(status);
-        }
+    for (_, status) in &marks {
+        tally.add(*status);
     }
+    let attendance_percentage = rates::rate_across(&docs, marks.into_iter());
     let summary = RecordSummary {
         total_sessions: tally.total(),
         present: tally.present,
@@ -343,10 +360,21 @@ async fn student_records(
     Ok(Json(StudentRecords {
         student_id: id.to_string(),
         course_id: q.course_id,
+        total: summary.total_sessions,
+        present: summary.present,
+        absent: summary.absent,
+        late: summary.late,
+        excused: summary.excused,
+        attendance_percentage,
         summary,
         records,
         freshness,
     }))
+}
+
+/// A stored status name as a [`Status`].
+fn parse_status(name: &str) -> Option<Status> {
+    Status::ALL.into_iter().find(|s| s.as_str() == name)
 }
 
 /// Counts per status in a course.

@@ -1,9 +1,10 @@
-//! Reports (strategy pattern): `GET /api/reports/formats`, and the student, course and at-risk
-//! reports in any enabled format (`format=csv|xlsx|pdf`, `excel` for `xlsx`), rendered from the
+//! Reports (strategy pattern): `GET /api/reports/formats`, and the student, course, at-risk
+//! and department reports in any enabled format (`format=csv|xlsx|pdf`, `excel` for `xlsx`), rendered from the
 //! read models, or from the history as it stood at `as_of`.
 
 use crate::app::access::visible_courses;
 use crate::app::courses::load_course;
+use crate::app::freshness::wait_for;
 use crate::auth::CurrentUser;
 use crate::checks::{check_query_time, course_id, student_id};
 use crate::error::{ApiError, FieldProblem};
@@ -15,6 +16,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use domain::Role;
+use projections::course_stats::store::CourseStatsProjection;
+use projections::projector::Projection;
 use projections::reports::{ReportFormat, load};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -280,6 +283,76 @@ async fn at_risk_report(
     file(format, report, stem, q.as_of, |f, r| f.render_at_risk(r)).await
 }
 
+/// Options of the department report.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DepartmentReportQuery {
+    /// csv, xlsx (or excel), pdf; default from the configuration.
+    pub format: Option<String>,
+    /// Wait until the event at this global position is reflected.
+    pub min_position: Option<i64>,
+    /// How long to wait, in milliseconds.
+    pub wait_ms: Option<u64>,
+}
+
+/// Per course of a department (any case; archived courses included, flagged): students ever
+/// enrolled, their average rate, how many are at risk; and the department's totals (admins
+/// only: the report shows every teacher's courses).
+#[utoipa::path(
+    get, path = "/api/reports/department/{department}", operation_id = "get_department_report", tag = "reports",
+    security(("bearer" = [])),
+    params(("department" = String, Path, description = "department name, as the courses carry it (any case)"), DepartmentReportQuery),
+    responses(
+        (status = 200, description = "The report file in the format asked for (CSV, XLSX or PDF). The CSV holds the course lines only; the XLSX and PDF add the totals."),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+    )
+)]
+async fn department_report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(department): AppPath<String>,
+    AppQuery(q): AppQuery<DepartmentReportQuery>,
+) -> Result<Response, ApiError> {
+    let format = strategy(&state, q.format.as_deref())?;
+    user.require_admin()?;
+    let department = department.trim().to_string();
+    if department.is_empty()
+        || department.chars().count() > 100
+        || department.chars().any(char::is_control)
+    {
+        return Err(ApiError::bad_param(
+            "department",
+            "1 to 100 characters, no control characters",
+        ));
+    }
+    wait_for(
+        &state,
+        CourseStatsProjection::NAME,
+        q.min_position,
+        q.wait_ms,
+    )
+    .await?;
+    let report = load::department(state.pool(), &department)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("department {department:?} has no course")))?;
+    // The file name keeps letters, digits and dashes of the department.
+    let stem: String = department
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    file(
+        format,
+        report,
+        format!("department-{stem}"),
+        None,
+        |f, r| f.render_department(r),
+    )
+    .await
+}
+
 /// The routes of this area.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -287,4 +360,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(student_report))
         .routes(routes!(course_report))
         .routes(routes!(at_risk_report))
+        .routes(routes!(department_report))
 }

@@ -15,7 +15,7 @@ use domain::course::{CourseEvent, EnrollmentPeriod};
 use domain::register::RegisterEvent;
 use domain::{AttendancePolicy, Status, Zone};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What the statistics remember about a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +39,20 @@ pub struct RegisterState {
     pub closed: bool,
 }
 
+/// What the course lists filter on (`rm_courses`): the catalogue data beside the name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Catalogue {
+    /// Department.
+    pub department: Option<String>,
+    /// Semester label.
+    pub semester: Option<String>,
+    /// User ids of the assigned teachers.
+    pub teachers: BTreeSet<String>,
+    /// Whether the course is archived.
+    pub archived: bool,
+}
+
 /// The statistics document of one course.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 // Documents written before a field was added read it as its default.
@@ -56,6 +70,9 @@ pub struct CourseStats {
     pub sessions: BTreeMap<String, SessionInfo>,
     /// Register state by session id.
     pub registers: BTreeMap<String, RegisterState>,
+    /// Department, semester, teachers, archived (documents written before it was added read
+    /// it empty until the migration `0014` filled it in).
+    pub catalogue: Catalogue,
     /// The zone the course's days are counted in.
     pub time_zone: Zone,
     /// Current status per student per session.
@@ -74,9 +91,39 @@ pub fn apply(model: &mut CourseStats, event: &ProjectedEvent) {
         DomainEvent::Course(e) => {
             // Enrolments, sessions and the policy: every student's figures may change.
             model.changes.everything();
-            apply_course(model, e);
+            if !apply_catalogue(&mut model.catalogue, e) {
+                apply_course(model, e);
+            }
         }
         DomainEvent::Register(e) => apply_register(model, &event.aggregate_id, e),
+    }
+}
+
+/// Applies what the course lists read; true when the event concerns nothing else.
+fn apply_catalogue(catalogue: &mut Catalogue, event: &CourseEvent) -> bool {
+    match event {
+        CourseEvent::CourseCreated { details, .. } | CourseEvent::CourseUpdated { details, .. } => {
+            catalogue.department = details.department.clone();
+            catalogue.semester = details.semester.clone();
+            false
+        }
+        CourseEvent::TeacherAssigned { teacher, .. } => {
+            catalogue.teachers.insert(teacher.to_string());
+            true
+        }
+        CourseEvent::TeacherUnassigned { teacher, .. } => {
+            catalogue.teachers.remove(teacher.as_str());
+            true
+        }
+        CourseEvent::CourseArchived { .. } => {
+            catalogue.archived = true;
+            true
+        }
+        CourseEvent::CourseRestored { .. } => {
+            catalogue.archived = false;
+            true
+        }
+        _ => false,
     }
 }
 
@@ -89,7 +136,10 @@ fn apply_course(model: &mut CourseStats, event: &CourseEvent) {
             model.name = details.name.clone();
         }
         CourseEvent::CourseUpdated { details, .. } => model.name = details.name.clone(),
-        CourseEvent::TeacherAssigned { .. } | CourseEvent::TeacherUnassigned { .. } => {}
+        CourseEvent::TeacherAssigned { .. }
+        | CourseEvent::TeacherUnassigned { .. }
+        | CourseEvent::CourseArchived { .. }
+        | CourseEvent::CourseRestored { .. } => {}
         CourseEvent::StudentEnrolled {
             student_id,
             effective_from,

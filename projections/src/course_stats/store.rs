@@ -2,7 +2,7 @@
 //! (`rm_course_students`) for reads across courses.
 
 use super::derived::StudentFigures;
-use super::{CourseStats, RegisterState, SessionInfo, apply};
+use super::{Catalogue, CourseStats, RegisterState, SessionInfo, apply};
 use crate::event::ProjectedEvent;
 use crate::projector::{Changes, Projection, load_split};
 use chrono::Utc;
@@ -30,6 +30,7 @@ type HeadParts<'a> = (
     &'a BTreeMap<String, SessionInfo>,
     &'a BTreeMap<String, RegisterState>,
     &'a Zone,
+    &'a Catalogue,
 );
 
 fn head_parts(doc: &CourseStats) -> HeadParts<'_> {
@@ -41,6 +42,7 @@ fn head_parts(doc: &CourseStats) -> HeadParts<'_> {
         sessions,
         registers,
         time_zone,
+        catalogue,
         marks: _,
         position: _,
         changes: _,
@@ -53,12 +55,14 @@ fn head_parts(doc: &CourseStats) -> HeadParts<'_> {
         sessions,
         registers,
         time_zone,
+        catalogue,
     )
 }
 
 /// The stored head of a document: small, and written only when it changes.
 fn head(doc: &CourseStats) -> CourseStats {
-    let (course_id, name, policy, enrollments, sessions, registers, time_zone) = head_parts(doc);
+    let (course_id, name, policy, enrollments, sessions, registers, time_zone, catalogue) =
+        head_parts(doc);
     CourseStats {
         course_id: course_id.clone(),
         name: name.clone(),
@@ -67,6 +71,7 @@ fn head(doc: &CourseStats) -> CourseStats {
         sessions: sessions.clone(),
         registers: registers.clone(),
         time_zone: *time_zone,
+        catalogue: catalogue.clone(),
         marks: BTreeMap::new(),
         position: 0,
         changes: Changes::default(),
@@ -130,6 +135,7 @@ impl Projection for CourseStatsProjection {
                 .bind(doc.position)
                 .execute(&mut *conn)
                 .await?;
+                save_listing(conn, doc).await?;
             }
             save_marks(conn, course_id, doc).await?;
             save_students(conn, course_id, doc, today).await?;
@@ -138,7 +144,7 @@ impl Projection for CourseStatsProjection {
     }
 
     async fn reset(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("TRUNCATE rm_course_stats, rm_course_marks, rm_course_students")
+        sqlx::query("TRUNCATE rm_course_stats, rm_course_marks, rm_course_students, rm_courses")
             .execute(conn)
             .await?;
         Ok(())
@@ -149,6 +155,28 @@ impl Projection for CourseStatsProjection {
         let marks: usize = model.marks.values().map(|m| m.len()).sum();
         1024 + marks * 80 + model.enrollments.len() * 120 + model.sessions.len() * 200
     }
+}
+
+/// Upserts the course's row of the course lists (`rm_courses`).
+async fn save_listing(conn: &mut PgConnection, doc: &CourseStats) -> Result<(), sqlx::Error> {
+    let teachers: Vec<&String> = doc.catalogue.teachers.iter().collect();
+    sqlx::query(
+        "INSERT INTO rm_courses (course_id, name, department, semester, teachers, archived, search_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (course_id) DO UPDATE SET name = excluded.name, department = excluded.department,
+           semester = excluded.semester, teachers = excluded.teachers, archived = excluded.archived,
+           search_key = excluded.search_key",
+    )
+    .bind(&doc.course_id)
+    .bind(&doc.name)
+    .bind(&doc.catalogue.department)
+    .bind(&doc.catalogue.semester)
+    .bind(&teachers)
+    .bind(doc.catalogue.archived)
+    .bind(crate::search_key(&format!("{} {}", doc.course_id, doc.name)))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Upserts the students whose marks changed (marks are never removed, only changed).

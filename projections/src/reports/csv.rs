@@ -8,7 +8,9 @@
 use super::config::ReportConfig;
 use super::csv_safe::owned as text;
 use super::model::letter;
-use super::{AtRiskReport, CourseReport, ReportError, ReportFormat, StudentReport};
+use super::{
+    AtRiskReport, CourseReport, DepartmentReport, ReportError, ReportFormat, StudentReport,
+};
 use domain::Tally;
 
 /// The CSV strategy.
@@ -154,6 +156,35 @@ impl ReportFormat for CsvFormat {
             line.push(format!("{:.2}", row.rate));
             line.push(row.level.as_str().to_string());
             w.write_record(&line).map_err(e)?;
+        }
+        finish(w)
+    }
+
+    /// One line per course; the totals are in the XLSX and PDF reports (one table here).
+    fn render_department(&self, r: &DepartmentReport) -> Result<Vec<u8>, ReportError> {
+        let mut w = self.writer();
+        let e = |e: csv::Error| ReportError::render("csv", e);
+        w.write_record([
+            "course_id",
+            "course_name",
+            "archived",
+            "sessions",
+            "students",
+            "average_rate",
+            "at_risk",
+        ])
+        .map_err(e)?;
+        for row in &r.rows {
+            w.write_record([
+                text(row.course_id.clone()),
+                text(row.course_name.clone()),
+                yes_no(row.archived).to_string(),
+                row.sessions.to_string(),
+                row.students.to_string(),
+                rate(row.average_rate),
+                row.at_risk.to_string(),
+            ])
+            .map_err(e)?;
         }
         finish(w)
     }

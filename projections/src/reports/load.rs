@@ -1,6 +1,7 @@
 //! Building report data from the read models (or from a fold of the history for `as_of`),
 //! with names looked up at read time.
 
+use super::department::{self, DepartmentReport};
 use super::model::{self, AtRiskReport, CourseReport, StudentReport};
 use crate::audit;
 use crate::course_stats::CourseStats;
@@ -128,4 +129,33 @@ pub async fn at_risk(
         Utc::now(),
         as_of,
     ))
+}
+
+/// The department report over the courses whose department is `department` (any case),
+/// archived ones included; `None` when the department has no course.
+pub async fn department(
+    pool: &PgPool,
+    department: &str,
+) -> Result<Option<DepartmentReport>, sqlx::Error> {
+    let listed: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT course_id, archived FROM rm_courses
+          WHERE lower(department) = lower($1) ORDER BY course_id",
+    )
+    .bind(department)
+    .fetch_all(pool)
+    .await?;
+    if listed.is_empty() {
+        return Ok(None);
+    }
+    let mut courses = Vec::with_capacity(listed.len());
+    for (id, archived) in listed {
+        if let Some(stats) = stats(pool, &id, None).await? {
+            courses.push((stats, archived));
+        }
+    }
+    Ok(Some(department::department_report(
+        department,
+        &courses,
+        Utc::now(),
+    )))
 }

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod csv;
 pub mod csv_safe;
+pub mod department;
 pub mod load;
 pub mod model;
 pub mod pdf;
@@ -13,6 +14,7 @@ pub mod registry;
 pub mod sample;
 pub mod xlsx;
 
+pub use department::DepartmentReport;
 pub use model::{AtRiskReport, CourseReport, RiskLevel, StudentReport};
 
 /// Why a report could not be rendered.
@@ -44,7 +46,7 @@ impl From<typeset::TypesetError> for ReportError {
     }
 }
 
-/// A report format: a strategy that renders the three reports.
+/// A report format: a strategy that renders the four reports.
 pub trait ReportFormat: Send + Sync {
     /// The registry name, e.g. `csv`.
     fn name(&self) -> &'static str;
@@ -58,4 +60,6 @@ pub trait ReportFormat: Send + Sync {
     fn render_course(&self, report: &CourseReport) -> Result<Vec<u8>, ReportError>;
     /// Students below a threshold.
     fn render_at_risk(&self, report: &AtRiskReport) -> Result<Vec<u8>, ReportError>;
+    /// A department's courses: students, average rate, at-risk count, and the totals.
+    fn render_department(&self, report: &DepartmentReport) -> Result<Vec<u8>, ReportError>;
 }

@@ -3,7 +3,10 @@
 
 use super::config::{ReportConfig, RiskColours};
 use super::model::letter;
-use super::{AtRiskReport, CourseReport, ReportError, ReportFormat, RiskLevel, StudentReport};
+use super::{
+    AtRiskReport, CourseReport, DepartmentReport, ReportError, ReportFormat, RiskLevel,
+    StudentReport,
+};
 use domain::Tally;
 use rust_xlsxwriter::{Color, Format, Workbook, Worksheet, XlsxError};
 
@@ -227,6 +230,65 @@ impl XlsxFormat {
         sheet.autofit();
         book.save_to_buffer()
     }
+
+    /// One row per course from row 4 (header on row 3), the totals two rows below.
+    fn department(&self, r: &DepartmentReport) -> Result<Vec<u8>, XlsxError> {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet().set_name("Department")?;
+        sheet.write_string_with_format(0, 0, format!("Department {}", r.department), &bold())?;
+        let titles = [
+            "course_id",
+            "course_name",
+            "archived",
+            "sessions",
+            "students",
+            "average_rate",
+            "at_risk",
+        ]
+        .map(String::from);
+        header(sheet, 2, &titles)?;
+        let percent = Format::new().set_num_format("0.00%");
+        let write_rate = |sheet: &mut Worksheet, row: u32, rate: Option<f64>| match rate {
+            Some(rate) => sheet
+                .write_number_with_format(row, 5, rate / 100.0, &percent)
+                .map(|_| ()),
+            None => sheet.write_blank(row, 5, &Format::new()).map(|_| ()),
+        };
+        for (i, line) in r.rows.iter().enumerate() {
+            let row = 3 + i as u32;
+            sheet.write_string(row, 0, &line.course_id)?;
+            sheet.write_string(row, 1, &line.course_name)?;
+            sheet.write_string(row, 2, if line.archived { "yes" } else { "no" })?;
+            sheet.write_number(row, 3, line.sessions as f64)?;
+            sheet.write_number(row, 4, line.students as f64)?;
+            write_rate(sheet, row, line.average_rate)?;
+            sheet.write_number(row, 6, line.at_risk as f64)?;
+        }
+        let totals = 4 + r.rows.len() as u32;
+        let t = &r.totals;
+        sheet.write_string_with_format(totals, 0, "Total", &bold())?;
+        sheet.write_string(
+            totals,
+            1,
+            format!("{} courses, {} enrolments", t.courses, t.enrollments),
+        )?;
+        sheet.write_number(
+            totals,
+            3,
+            r.rows.iter().map(|l| l.sessions).sum::<usize>() as f64,
+        )?;
+        sheet.write_number(totals, 4, t.students as f64)?;
+        write_rate(sheet, totals, t.average_rate)?;
+        sheet.write_number(totals, 6, t.at_risk as f64)?;
+        sheet.write_string(
+            totals + 1,
+            0,
+            "Total students: distinct students; average rate and at risk: over every enrolment",
+        )?;
+        sheet.set_freeze_panes(3, 0)?;
+        sheet.autofit();
+        book.save_to_buffer()
+    }
 }
 
 impl ReportFormat for XlsxFormat {
@@ -252,5 +314,9 @@ impl ReportFormat for XlsxFormat {
 
     fn render_at_risk(&self, report: &AtRiskReport) -> Result<Vec<u8>, ReportError> {
         self.at_risk(report).map_err(error)
+    }
+
+    fn render_department(&self, report: &DepartmentReport) -> Result<Vec<u8>, ReportError> {
+        self.department(report).map_err(error)
     }
 }

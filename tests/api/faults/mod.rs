@@ -260,7 +260,7 @@ async fn fifty_concurrent_corrections_of_one_mark_keep_every_accepted_one() {
     let (_, teacher) = app.teacher_of("ada", "CS101").await;
     expect_json(
         app.record(&teacher, &session, "S1", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let path = format!("/api/sessions/{session}/attendance/S1/correction");

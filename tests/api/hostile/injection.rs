@@ -238,7 +238,7 @@ async fn wildcards_and_quotes_in_filters_match_nothing() {
         expect_json(
             app.record(&app.admin, &ids.session, student, "present")
                 .await,
-            StatusCode::OK,
+            StatusCode::CREATED,
         )
         .await;
     }

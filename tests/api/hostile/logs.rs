@@ -103,11 +103,11 @@ async fn exercise(app: &TestApp) -> Vec<String> {
         app.record(&teacher, &session, "S1", "present")
             .await
             .status(),
-        StatusCode::OK
+        StatusCode::CREATED
     );
     assert_eq!(
         app.record(&own, &session, "S2", "late").await.status(),
-        StatusCode::OK
+        StatusCode::CREATED
     );
     // A refused command and a refused token are logged too, if at all, without secrets.
     assert_eq!(

@@ -94,9 +94,12 @@ async fn prepare(w: &World) -> String {
     let app = &w.app;
     expect_json(
         app.record(&w.teacher, &w.session, "S1", "present").await,
-        OK,
+        StatusCode::CREATED,
     )
     .await;
+    // CS101 in a department, for the department report's row.
+    let details = json!({"name": "Course CS101", "department": "Science"});
+    expect_json(app.put("/api/courses/CS101", &app.admin, details).await, OK).await;
     let wait = format!("min_position={}&wait_ms=20000", app.latest_position().await);
     for path in [
         "/api/courses/CS101/statistics",
@@ -237,6 +240,24 @@ fn cases(w: &World, job: &str) -> Vec<Case> {
             .allow(&[Admin, Teacher, Student, Classmate], StatusCode::CREATED),
         Case::new(Method::DELETE, "/api/calendar/feeds/0123456789abcdef")
             .allow(EVERYONE, StatusCode::NOT_FOUND),
+        // The seed's shapes (issue 18). A bulk request is refused to students outright; another
+        // course's teacher is answered 200 with every mark refused `forbidden` (checked by
+        // `seed_shapes::bulk_marks_are_written_per_session_all_or_nothing`).
+        Case::new(Method::POST, "/api/attendance/bulk")
+            .body(json!({"records": [{"session_id": s, "student_id": "S1", "status": "present"}]}))
+            .forbid(&[Student, Classmate, Outsider])
+            .allow(&[Admin, Teacher, OtherTeacher], OK),
+        Case::new(Method::GET, "/api/reports/department/Science?format=csv")
+            .forbid(ALL_BUT_ADMIN)
+            .allow(&[Admin], OK),
+        // Archiving is the admin's; last, and undone at once, so no other row meets it.
+        Case::new(Method::POST, "/api/courses/CS202/archive")
+            .body(json!({"reason": "ownership check"}))
+            .forbid(ALL_BUT_ADMIN)
+            .allow(&[Admin], OK),
+        Case::new(Method::POST, "/api/courses/CS202/restore")
+            .forbid(ALL_BUT_ADMIN)
+            .allow(&[Admin], OK),
     ]
 }
 

@@ -137,7 +137,7 @@ impl Ids {
             .await;
         let (user, _) = app.create_user("hostile-teacher", "teacher", None).await;
         let marked = app.record(&app.admin, &session, "S1", "present").await;
-        expect_json(marked, StatusCode::OK).await;
+        expect_json(marked, StatusCode::CREATED).await;
         Ids {
             course: "CS101".into(),
             session,
@@ -166,6 +166,8 @@ impl Ids {
             ("id", Some("feeds")) => return ("0123456789abcdef".into(), Kind::Looked),
             ("file", Some("ics")) => return ("0123456789abcdef.ics".into(), Kind::Looked),
             ("id", Some("users")) | ("user_id", _) => return (self.user.clone(), Kind::Looked),
+            // A department is a name: any string is looked up (one without course is 404).
+            ("department", _) => return ("Science".into(), Kind::Looked),
             _ => panic!("no id for {{{param}}} in {template}: teach Ids::value_for about it"),
         };
         (value.clone(), Kind::Checked)
@@ -240,6 +242,10 @@ impl Ids {
                 json!({"title": "Renamed lecture"})
             }
             ("POST", "/api/sessions/{id}/reopen") => json!({"reason": "closed too early"}),
+            ("POST", "/api/courses/{id}/archive") => json!({"reason": "no longer offered"}),
+            ("POST", "/api/attendance/bulk") => json!({"records": [
+                {"session_id": self.session, "student_id": "S1", "status": "present"}
+            ]}),
             _ if op.takes_json() => panic!("no valid body for {}: add one", op.name()),
             _ => return None,
         };

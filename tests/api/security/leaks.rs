@@ -15,7 +15,7 @@ async fn a_students_audit_feed_names_no_other_student() {
     let (_, ada) = app.create_user("ada", "student", Some("S1")).await;
     expect_json(
         app.record(&app.admin, &session, "S2", "present").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     // Closing marks S1 and S3 absent in one event that lists them both.
@@ -78,7 +78,7 @@ async fn hostile_course(app: &TestApp) -> i64 {
         json!({"session_id": session, "student_id": "S0", "status": "present", "remark": "=1+2"});
     expect_json(
         app.post("/api/attendance", &app.admin, body).await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     app.latest_position().await
@@ -161,7 +161,7 @@ async fn a_long_or_strange_request_id_is_replaced_before_it_is_stored() {
             (1..=64).contains(&answered),
             "answered an id of {answered} bytes"
         );
-        expect_json(response, StatusCode::OK).await;
+        expect_json(response, StatusCode::CREATED).await;
     }
     let ids: Vec<Option<String>> =
         sqlx::query_scalar("SELECT metadata ->> 'request_id' FROM events")

@@ -42,7 +42,7 @@ async fn the_subscriber_cannot_touch_projector_consumers_or_read_other_inboxes()
     } = RepoNats::start().await;
     let session = app.course_with_session().await;
     let recorded = app.record(&app.admin, &session, "S1", "present").await;
-    expect_json(recorded, StatusCode::OK).await;
+    expect_json(recorded, StatusCode::CREATED).await;
     app.session_view(&app.admin, &session).await;
     let events = app.event_count().await as usize;
 
@@ -131,7 +131,7 @@ async fn a_projector_whose_consumer_was_drained_by_someone_else_is_reported_degr
     let app = TestApp::spawn_with(|c| c.no_projectors = true).await;
     let session = app.course_with_session().await;
     let recorded = app.record(&app.admin, &session, "S1", "present").await;
-    expect_json(recorded, StatusCode::OK).await;
+    expect_json(recorded, StatusCode::CREATED).await;
     let client = crate::nats_support::connect(&app.config.connections.nats_url).await;
     let events = app.event_count().await as u64;
     let stream_name = app.config.relay.stream.clone();

@@ -44,7 +44,7 @@ async fn marked_by_hand(app: &TestApp, teacher: &str, session: &str) {
         (4, "present"),
     ] {
         let recorded = app.record(teacher, session, &student(i), status).await;
-        assert_eq!(recorded.status(), StatusCode::OK);
+        assert_eq!(recorded.status(), StatusCode::CREATED);
     }
     let path = format!(
         "/api/sessions/{session}/attendance/{}/correction",

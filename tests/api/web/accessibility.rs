@@ -42,7 +42,7 @@ async fn no_page_has_a_wcag_2_1_a_or_aa_violation() {
     app.create_user("sam", "student", Some("S001")).await;
     expect_json(
         app.record(&teacher, &session, "S001", "late").await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let mut found = Vec::new();

@@ -172,7 +172,7 @@ async fn a_second_browser_on_another_process_sees_marks_appear_without_reloading
     };
     assert!(!row().await.contains("At risk"), "{}", row().await);
     let recorded = app.record(&teacher, &session, "S002", "absent").await;
-    expect_json(recorded, StatusCode::OK).await;
+    expect_json(recorded, StatusCode::CREATED).await;
     wait_until(Duration::from_secs(20), || async {
         row().await.contains("At risk")
     })

@@ -69,7 +69,7 @@ async fn the_course_page_downloads_reports_in_each_format_and_as_of_a_day() {
     app.create_user("sam", "student", Some("S001")).await;
     for (student, status) in [("S001", "present"), ("S002", "absent")] {
         let recorded = app.record(&teacher, &session, student, status).await;
-        expect_json(recorded, StatusCode::OK).await;
+        expect_json(recorded, StatusCode::CREATED).await;
     }
     let browser = Browser::start(&app.base).await;
     browser.sign_in(TEACHER, PASSWORD).await;

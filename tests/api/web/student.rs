@@ -15,7 +15,7 @@ async fn a_student_sees_their_own_records_and_nothing_of_another_students() {
     for (student, status) in [("S001", "absent"), ("S002", "late")] {
         expect_json(
             app.record(&teacher, &session, student, status).await,
-            StatusCode::OK,
+            StatusCode::CREATED,
         )
         .await;
     }

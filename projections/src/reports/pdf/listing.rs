@@ -9,7 +9,7 @@ use typeset::Weight;
 use typeset::table::{self, Column, Row, Style};
 use typeset::{Align, Canvas, Rgb8};
 
-const STYLE: Style = Style {
+pub(super) const STYLE: Style = Style {
     size: 7.5,
     row_height: 12.0,
     header_height: 16.0,
@@ -17,7 +17,7 @@ const STYLE: Style = Style {
 
 /// Widens the columns marked flexible to fill the page width between the margins (or
 /// narrows every column when they are too wide together).
-fn stretch(canvas: &Canvas, columns: &mut [Column], flexible: &[usize]) {
+pub(super) fn stretch(canvas: &Canvas, columns: &mut [Column], flexible: &[usize]) {
     let room = canvas.width - 2.0 * MARGIN;
     let total: f32 = columns.iter().map(|c| c.width).sum();
     if total > room {
@@ -42,7 +42,7 @@ fn stretch(canvas: &Canvas, columns: &mut [Column], flexible: &[usize]) {
 }
 
 /// A column as wide as its widest text (the header in bold) plus padding, within bounds.
-fn sized<'t>(
+pub(super) fn sized<'t>(
     canvas: &mut Canvas,
     title: &str,
     texts: impl Iterator<Item = &'t str>,
@@ -58,7 +58,7 @@ fn sized<'t>(
 
 /// Draws the pages of a one-table report: header lines and the table header on every page;
 /// `legend` (if any) at the foot of each page.
-fn paginate(
+pub(super) fn paginate(
     canvas: &mut Canvas,
     header: &[HeaderLine],
     columns: &[Column],

@@ -13,12 +13,16 @@
 //! - Pure: report data in, bytes out.
 
 mod course;
+mod department;
 mod listing;
 #[cfg(test)]
 mod tests;
 
 use super::config::{Orientation, PageSize, ReportConfig, RiskColours};
-use super::{AtRiskReport, CourseReport, ReportError, ReportFormat, RiskLevel, StudentReport};
+use super::{
+    AtRiskReport, CourseReport, DepartmentReport, ReportError, ReportFormat, RiskLevel,
+    StudentReport,
+};
 use chrono::{DateTime, Utc};
 use typeset::Weight;
 use typeset::{Align, Canvas, Rgb8};
@@ -262,5 +266,9 @@ impl ReportFormat for PdfFormat {
 
     fn render_at_risk(&self, report: &AtRiskReport) -> Result<Vec<u8>, ReportError> {
         guard(|| listing::at_risk(self, report))
+    }
+
+    fn render_department(&self, report: &DepartmentReport) -> Result<Vec<u8>, ReportError> {
+        guard(|| department::render(self, report))
     }
 }
