@@ -224,7 +224,7 @@ async fn an_abandoned_claim_is_taken_over() {
     let body = json!({"session_id": session, "student_id": "S1", "status": "present"});
     let done = expect_json(
         post_with_key(&app, "/api/attendance", &teacher, "stuck", body.clone()).await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     assert_eq!(done["changed"], true);
