@@ -64,7 +64,8 @@ pub(super) struct Outcome {
 
 impl Outcome {
     pub(super) fn accepted(&self) -> bool {
-        self.http == Some(StatusCode::OK) && self.body["changed"] == true
+        // A new mark is 201 (the same mark again is 200 "Already recorded", `changed: false`).
+        self.http == Some(StatusCode::CREATED) && self.body["changed"] == true
     }
 
     pub(super) fn unavailable(&self) -> bool {

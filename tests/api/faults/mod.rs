@@ -80,7 +80,7 @@ async fn postgres_cut_by_a_proxy_answers_503_fast_and_recovers() {
         .iter()
         .filter(|o| !o.accepted() && !o.unavailable())
         .collect();
-    assert!(others.is_empty(), "only 200 or 503: {others:?}");
+    assert!(others.is_empty(), "only 201 or 503: {others:?}");
     assert_accounted(&app, &outcomes).await;
     let slowest = refused.iter().map(|o| o.elapsed).max().unwrap();
     let relay = app.relay.as_ref().unwrap().stats();
