@@ -22,3 +22,4 @@ pub mod statistics;
 pub mod students;
 pub mod timetable;
 pub mod users;
+pub mod warnings;

@@ -77,6 +77,7 @@ pub fn apply(model: &mut CourseStats, event: &ProjectedEvent) {
             apply_course(model, e);
         }
         DomainEvent::Register(e) => apply_register(model, &event.aggregate_id, e),
+        DomainEvent::Standing(_) => {}
     }
 }
 

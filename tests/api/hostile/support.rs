@@ -240,6 +240,7 @@ impl Ids {
                 json!({"title": "Renamed lecture"})
             }
             ("POST", "/api/sessions/{id}/reopen") => json!({"reason": "closed too early"}),
+            ("PUT", "/api/students/{id}/notifications") => json!({"opted_out": false}),
             _ if op.takes_json() => panic!("no valid body for {}: add one", op.name()),
             _ => return None,
         };
