@@ -231,7 +231,7 @@ pub async fn change_settings(
     {
         return Err(AppError::invalid(
             "guardian_email",
-            "guardian_email must be an e-mail address (name@domain), at most 254 characters",
+            "must be an e-mail address (name@domain), at most 254 characters",
         ));
     }
     let mut tx = state.pool().begin().await?;
