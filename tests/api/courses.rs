@@ -365,7 +365,8 @@ async fn the_policy_is_validated_and_set_by_the_courses_teacher() {
     let canvas = json!({
         "weights": {"present": 1.0, "late": 0.8, "excused": 1.0, "absent": 0.0},
         "count_excused": true,
-        "at_risk_below": 80.0
+        "at_risk_below": 80.0,
+        "absence_streak": 3
     });
     let done = expect_json(app.put(path, &teacher, canvas.clone()).await, OK).await;
     assert_eq!(done["changed"], true);

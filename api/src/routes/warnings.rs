@@ -111,7 +111,8 @@ async fn notifications(
     put, path = "/api/students/{id}/notifications", operation_id = "set_student_notifications", tag = "warnings",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "student number")),
-    request_body(content = NotificationSettings, description = "`opted_out`, and `guardian_email` (null or absent: none)."),
+    request_body(content = NotificationsBody, description = "`opted_out`, and `guardian_email` (null or absent: none).",
+        example = json!({"opted_out": false, "guardian_email": "parent@example.org"})),
     responses(
         (status = 200, description = "The settings now.", body = NotificationSettings),
         (status = 400, body = crate::error::Problem),

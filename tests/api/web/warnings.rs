@@ -44,6 +44,7 @@ async fn a_teacher_sees_the_newly_at_risk_and_the_student_a_banner() {
     );
     browser.open("/warnings").await;
     assert!(browser.text().await.contains("You may not do this"));
+    browser.open("/").await;
     browser.press("Sign out").await;
 
     browser.sign_in("sue", PASSWORD).await;
