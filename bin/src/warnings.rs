@@ -85,7 +85,7 @@ async fn lead(
                     // A fetch from a consumer that was deleted just finds nothing: now and
                     // then, check it is still there (else make it again, from the start).
                     idle += 1;
-                    if idle % 50 == 0 && consumer.info().await.is_err() {
+                    if idle.is_multiple_of(50) && consumer.info().await.is_err() {
                         break;
                     }
                     pause(shutdown, Duration::from_millis(20)).await

@@ -32,7 +32,7 @@ pub enum Concerned {
 /// moves what counts (enrolments, sessions cancelled, restored or moved, the policy, the
 /// zone) everyone's.
 pub fn concerned(event: &DomainEvent) -> Concerned {
-    fn some<'a>(ids: &mut dyn Iterator<Item = &'a StudentId>) -> Concerned {
+    fn some(ids: &mut dyn Iterator<Item = &StudentId>) -> Concerned {
         Concerned::Students(ids.map(|id| id.to_string()).collect())
     }
     match event {

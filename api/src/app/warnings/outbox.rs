@@ -209,7 +209,7 @@ pub async fn collect(state: &AppState) -> Result<u64, AppError> {
             email.as_deref(),
             guardian.as_deref(),
         );
-        made += store_drafts(&mut *tx, &drafts).await?;
+        made += store_drafts(&mut tx, &drafts).await?;
     }
     sqlx::query("UPDATE notification_checkpoint SET position = $1 WHERE name = 'warnings'")
         .bind(position)
@@ -279,7 +279,7 @@ pub async fn digests(state: &AppState, now: DateTime<Utc>) -> Result<u64, AppErr
             ),
         };
         let mut conn = state.pool().acquire().await?;
-        made += store_drafts(&mut *conn, &[draft]).await?;
+        made += store_drafts(&mut conn, &[draft]).await?;
     }
     Ok(made)
 }
