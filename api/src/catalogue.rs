@@ -169,6 +169,11 @@ mod tests {
         ] {
             assert_catalogued(crate::app::AppError::from(error).into());
         }
+        let wrong = domain::standing::StandingError::WrongStanding {
+            course_id: domain::CourseId::parse("CS101").unwrap(),
+            student_id: student(),
+        };
+        assert_catalogued(crate::app::AppError::from(wrong).into());
     }
 
     #[test]

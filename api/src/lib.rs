@@ -58,6 +58,7 @@ pub use state::{ApiConfig, AppState, Monitor};
         (name = "audit", description = "The event history in commit order, and every value one mark has had."),
         (name = "reports", description = "Course, student and at-risk reports as CSV, XLSX or PDF."),
         (name = "sheets", description = "Printable bubble sheets, scanned-sheet import (OMR) and the review of held rows."),
+        (name = "warnings", description = "The early warning: students who fall below a course's at-risk threshold, recover, or reach the absence streak; a student's standing and their notification settings."),
         (name = "health", description = "Health of the database, NATS, the relay and the projectors; Prometheus metrics."),
     )
 )]
@@ -100,6 +101,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::sheets::router())
         .merge(routes::health::router())
         .merge(routes::imports::router())
+        .merge(routes::warnings::router())
 }
 
 /// Removes what the API keeps only for a while: idempotent responses older than a day and

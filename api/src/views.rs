@@ -80,6 +80,15 @@ pub struct PolicyBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = 120)]
     pub close_after_minutes: Option<u32>,
+    /// Absences in a row that warn the student (the early warning's
+    /// `AbsenceStreakReached`), 1 to 100; absent: 3.
+    #[serde(default = "default_absence_streak")]
+    #[schema(example = 3)]
+    pub absence_streak: u32,
+}
+
+fn default_absence_streak() -> u32 {
+    AttendancePolicy::DEFAULT_ABSENCE_STREAK
 }
 
 impl From<AttendancePolicy> for PolicyBody {
@@ -96,6 +105,7 @@ impl From<AttendancePolicy> for PolicyBody {
             count_excused: p.count_excused,
             at_risk_below: p.at_risk_below,
             close_after_minutes: p.close_after_minutes,
+            absence_streak: p.absence_streak,
         }
     }
 }
@@ -114,6 +124,7 @@ impl From<PolicyBody> for AttendancePolicy {
             count_excused: p.count_excused,
             at_risk_below: p.at_risk_below,
             close_after_minutes: p.close_after_minutes,
+            absence_streak: p.absence_streak,
         }
     }
 }

@@ -51,9 +51,23 @@ pub enum Command {
         /// Database.
         #[command(flatten)]
         connections: Connections,
-        /// Rebuild only this projector (repeatable): course_stats, register_views.
+        /// Rebuild only this projector (repeatable): course_stats, register_views, or
+        /// `warnings` (replay the early warning's evaluations; stores only crossings never
+        /// recorded).
         #[arg(long = "projection")]
         projection: Vec<String>,
+    },
+    /// Send the early warning's e-mails alone (the outbox; needs SMTP_HOST).
+    Notify {
+        /// Database.
+        #[command(flatten)]
+        connections: Connections,
+        /// SMTP server and the notifier's timings.
+        #[command(flatten)]
+        settings: crate::config::NotifySettings,
+        /// The institution's IANA time zone (the teachers' digest day).
+        #[arg(long, env = "ATTENDANCE_TIMEZONE", default_value = "UTC", value_parser = crate::config::time_zone)]
+        timezone: domain::Zone,
     },
     /// Manage user accounts.
     #[command(subcommand)]
@@ -172,6 +186,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             connections,
             projection,
         } => startup::rebuild(&connections, &projection).await,
+        Command::Notify {
+            connections,
+            settings,
+            timezone,
+        } => crate::notify::run_alone(&connections, settings, timezone).await,
         Command::Migrate(connections) => {
             startup::database(&connections).await?;
             eprintln!("database is up to date");

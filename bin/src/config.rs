@@ -155,6 +155,9 @@ pub struct ServeConfig {
     /// in it unless given another. An unknown name refuses to start.
     #[arg(long, env = "ATTENDANCE_TIMEZONE", default_value = "UTC", value_parser = time_zone)]
     pub timezone: domain::Zone,
+    /// The early warning's e-mails.
+    #[command(flatten)]
+    pub notify: NotifySettings,
 }
 
 /// Reads `ATTENDANCE_TIMEZONE` / `--timezone`, naming the setting when the zone is unknown.
@@ -385,5 +388,87 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} leaked in {shown}");
         }
         assert!(shown.contains("<redacted>"));
+    }
+}
+
+/// Settings of the early warning's e-mails (the notifier, in `serve` when `SMTP_HOST` is
+/// set, or alone as `attendance notify`). The password is never printed.
+#[derive(Debug, Clone, Args)]
+pub struct NotifySettings {
+    /// The SMTP server; unset: `serve` sends no e-mail (the outbox waits).
+    #[arg(long, env = "SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// Its port (587 for STARTTLS; 25 or another for a local relay).
+    #[arg(long, env = "SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+    /// `starttls` (required TLS upgrade, the default) or `plain` (no TLS: a local relay only).
+    #[arg(long, env = "SMTP_TLS", value_enum, default_value = "starttls")]
+    pub smtp_tls: crate::notify::TlsMode,
+    /// User name for SMTP authentication (with `SMTP_PASSWORD`).
+    #[arg(long, env = "SMTP_USER")]
+    pub smtp_user: Option<String>,
+    /// Password for SMTP authentication.
+    #[arg(long, env = "SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<Secret>,
+    /// The sender address, e.g. `Attendance <attendance@school.example>`.
+    #[arg(long, env = "SMTP_FROM", default_value = "attendance@localhost")]
+    pub smtp_from: String,
+    /// Milliseconds between the notifier's rounds.
+    #[arg(long, env = "NOTIFY_EVERY_MS", default_value_t = 5_000)]
+    pub every_ms: u64,
+    /// The first retry's delay in milliseconds after a failed send (doubling, at most
+    /// `NOTIFY_RETRY_MAX_SECS`).
+    #[arg(long, env = "NOTIFY_RETRY_BASE_MS", default_value_t = 5_000)]
+    pub retry_base_ms: u64,
+    /// The longest delay between two tries of a message, in seconds.
+    #[arg(long, env = "NOTIFY_RETRY_MAX_SECS", default_value_t = 900)]
+    pub retry_max_secs: u64,
+    /// Milliseconds the SMTP breaker stays open after 3 failures in a row.
+    #[arg(long, env = "NOTIFY_BREAKER_OPEN_MS", default_value_t = 15_000)]
+    pub breaker_open_ms: u64,
+    /// Whether teachers get a daily digest (students newly at risk, registers not taken).
+    #[arg(long, env = "NOTIFY_DIGESTS", default_value_t = true, action = clap::ArgAction::Set, value_parser = BoolishValueParser::new())]
+    pub digests: bool,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_tls: crate::notify::TlsMode::Starttls,
+            smtp_user: None,
+            smtp_password: None,
+            smtp_from: "attendance@localhost".to_string(),
+            every_ms: 5_000,
+            retry_base_ms: 5_000,
+            retry_max_secs: 900,
+            breaker_open_ms: 15_000,
+            digests: true,
+        }
+    }
+}
+
+impl NotifySettings {
+    /// The pause between rounds.
+    pub fn every(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.every_ms.clamp(10, 3_600_000))
+    }
+
+    /// The delay before the next try of a message that failed `attempts` times.
+    pub fn retry_after(&self, attempts: i32) -> std::time::Duration {
+        let doubled = self
+            .retry_base_ms
+            .saturating_mul(1u64 << attempts.clamp(1, 20).saturating_sub(1) as u32);
+        std::time::Duration::from_millis(doubled.min(self.retry_max_secs.saturating_mul(1000)))
+    }
+
+    /// The SMTP breaker's settings.
+    pub fn breaker(&self) -> api::app::breaker::BreakerConfig {
+        api::app::breaker::BreakerConfig {
+            failure_threshold: 3,
+            open_for: std::time::Duration::from_millis(self.breaker_open_ms),
+            success_threshold: 1,
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod embedded;
 pub mod import;
 pub mod limit_settings;
 pub mod nats_url;
+pub mod notify;
 pub mod passwd;
 pub mod projectors;
 pub mod readiness;
@@ -22,6 +23,7 @@ pub mod serve;
 pub mod sheet;
 pub mod startup;
 pub mod stream_check;
+pub mod warnings;
 
 /// Sets up logging: human-readable by default, JSON with `LOG_FORMAT=json`; level from
 /// `RUST_LOG` (default `info`).

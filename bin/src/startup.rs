@@ -29,6 +29,9 @@ pub struct Application {
     readiness: Readiness,
     scheduler: Option<Scheduler>,
     live: web::live::Hub,
+    /// The early warning's process manager runs beside the projectors.
+    warnings: Option<AppState>,
+    notifier: Option<crate::notify::Notifier>,
 }
 
 /// Connects to Postgres (creating and migrating the database) with the configured pool.
@@ -106,9 +109,18 @@ impl Application {
         } else {
             projectors::ALL.to_vec()
         };
+        let smtp_breaker = config
+            .notify
+            .smtp_host
+            .is_some()
+            .then(|| crate::notify::breaker_for(&config.notify));
         let monitor = Monitor {
             relay_checkpoint: Some(config.relay.stream.clone()),
-            breakers: relay.iter().map(|r| r.breaker()).collect(),
+            breakers: relay
+                .iter()
+                .map(|r| r.breaker())
+                .chain(smtp_breaker.clone())
+                .collect(),
             projectors: projectors::ALL.to_vec(),
         };
         let consumers = ConsumerConfig {
@@ -144,6 +156,15 @@ impl Application {
             monitor,
             reports,
         );
+        let warnings = (!config.no_projectors).then(|| state.clone());
+        let notifier = match smtp_breaker {
+            Some(breaker) => Some(crate::notify::Notifier::new(
+                state.clone(),
+                config.notify.clone(),
+                breaker,
+            )?),
+            None => None,
+        };
         let scheduler = (!config.no_scheduler).then(|| Scheduler {
             state: state.clone(),
             every: Duration::from_secs_f64(config.scheduler_every_secs.clamp(0.1, 3600.0)),
@@ -164,6 +185,8 @@ impl Application {
             readiness,
             scheduler,
             live,
+            warnings,
+            notifier,
         })
     }
 
@@ -207,6 +230,17 @@ impl Application {
             self.pool.clone(),
             stopped.clone(),
         )));
+        if let Some(state) = self.warnings {
+            tasks.push(tokio::spawn(crate::warnings::run(
+                state,
+                self.nats.clone(),
+                self.consumers.clone(),
+                stopped.clone(),
+            )));
+        }
+        if let Some(notifier) = self.notifier {
+            tasks.push(tokio::spawn(notifier.run(stopped.clone())));
+        }
         if let Some(scheduler) = self.scheduler {
             tasks.push(tokio::spawn(scheduler.run(stopped.clone())));
         }
@@ -308,9 +342,17 @@ pub async fn run_projectors(
     Ok(())
 }
 
-/// Rebuilds projectors from the event store, printing events/s (`attendance rebuild`).
+/// Rebuilds projectors from the event store, printing events/s (`attendance rebuild`), and
+/// replays the early warning's evaluations over it (`warnings`: only crossings never
+/// recorded are stored, so a rebuild stores none twice).
 pub async fn rebuild(connections: &Connections, only: &[String]) -> anyhow::Result<()> {
-    let names = projectors::select(only)?;
+    let warnings = only.is_empty() || only.iter().any(|n| n == "warnings");
+    let rest: Vec<String> = only.iter().filter(|n| *n != "warnings").cloned().collect();
+    let names = if !only.is_empty() && rest.is_empty() {
+        Vec::new()
+    } else {
+        projectors::select(&rest)?
+    };
     let pool = database(connections).await?;
     for name in names {
         let rebuilt = projectors::rebuild(name, &pool).await?;
@@ -320,6 +362,14 @@ pub async fn rebuild(connections: &Connections, only: &[String]) -> anyhow::Resu
             rebuilt.documents,
             rebuilt.elapsed.as_secs_f64(),
             rebuilt.events_per_sec()
+        );
+    }
+    if warnings {
+        let state = crate::notify::offline_state(pool, domain::Zone::UTC)?;
+        let replayed = api::app::warnings::evaluate::replay(&state).await?;
+        println!(
+            "warnings: {} events evaluated, {} standing events stored",
+            replayed.events, replayed.stored
         );
     }
     Ok(())

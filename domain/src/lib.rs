@@ -4,13 +4,15 @@
 //! enrolments, sessions, attendance policy) and [`register::Register`] (one per session:
 //! who was present, late, excused or absent, and every correction). Commands carry
 //! everything the decision needs, including the time and the actor; nothing here does
-//! I/O or reads a clock. [`policy`] holds the one attendance-rate formula.
+//! I/O or reads a clock. [`policy`] holds the one attendance-rate formula. [`standing::Standing`]
+//! (one per course and student) records the early warning's crossings.
 
 pub mod actor;
 pub mod course;
 pub mod ids;
 pub mod policy;
 pub mod register;
+pub mod standing;
 pub mod status;
 pub mod upcast;
 pub mod zone;

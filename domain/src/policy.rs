@@ -36,6 +36,14 @@ pub struct AttendancePolicy {
     /// students still unmarked become absent); `None` (the default) leaves it to people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_after_minutes: Option<u32>,
+    /// Absences in a row that warn (the early warning's `AbsenceStreakReached`); policies
+    /// stored before it read as 3.
+    #[serde(default = "default_absence_streak")]
+    pub absence_streak: u32,
+}
+
+fn default_absence_streak() -> u32 {
+    AttendancePolicy::DEFAULT_ABSENCE_STREAK
 }
 
 impl Default for AttendancePolicy {
@@ -50,6 +58,7 @@ impl Default for AttendancePolicy {
             count_excused: false,
             at_risk_below: 75.0,
             close_after_minutes: None,
+            absence_streak: AttendancePolicy::DEFAULT_ABSENCE_STREAK,
         }
     }
 }
@@ -69,11 +78,18 @@ pub enum PolicyError {
     /// The automatic close is set to more than a month after the session.
     #[error("close_after_minutes must be at most {max} (30 days)", max = AttendancePolicy::MAX_CLOSE_AFTER_MINUTES)]
     CloseAfterOutOfRange,
+    /// The absence streak that warns is not between 1 and the maximum.
+    #[error("absence_streak must be between 1 and {max}", max = AttendancePolicy::MAX_ABSENCE_STREAK)]
+    StreakOutOfRange,
 }
 
 impl AttendancePolicy {
     /// The latest automatic close: 30 days after the session ends.
     pub const MAX_CLOSE_AFTER_MINUTES: u32 = 30 * 24 * 60;
+    /// The absence streak that warns unless a policy says otherwise.
+    pub const DEFAULT_ABSENCE_STREAK: u32 = 3;
+    /// The longest absence streak a policy may wait for.
+    pub const MAX_ABSENCE_STREAK: u32 = 100;
 
     /// When the scheduler closes a register of a session that ends at `ends_at`, if the
     /// policy closes registers at all.
@@ -101,6 +117,9 @@ impl AttendancePolicy {
             .is_some_and(|minutes| minutes > Self::MAX_CLOSE_AFTER_MINUTES)
         {
             return Err(PolicyError::CloseAfterOutOfRange);
+        }
+        if !(1..=Self::MAX_ABSENCE_STREAK).contains(&self.absence_streak) {
+            return Err(PolicyError::StreakOutOfRange);
         }
         Ok(())
     }
@@ -248,6 +267,26 @@ mod tests {
         let stored = r#"{"weights":{"present":1.0,"late":1.0,"excused":1.0,"absent":0.0},"count_excused":false,"at_risk_below":75.0}"#;
         let policy: AttendancePolicy = serde_json::from_str(stored).unwrap();
         assert_eq!(policy, AttendancePolicy::default());
+    }
+
+    #[test]
+    fn a_policy_stored_before_the_absence_streak_warns_after_three() {
+        let stored = r#"{"weights":{"present":1.0,"late":1.0,"excused":1.0,"absent":0.0},"count_excused":false,"at_risk_below":75.0,"close_after_minutes":30}"#;
+        let policy: AttendancePolicy = serde_json::from_str(stored).unwrap();
+        assert_eq!(policy.absence_streak, 3);
+    }
+
+    #[test]
+    fn an_absence_streak_of_zero_or_past_the_maximum_is_refused() {
+        let mut policy = AttendancePolicy {
+            absence_streak: 0,
+            ..AttendancePolicy::default()
+        };
+        assert_eq!(policy.validate(), Err(PolicyError::StreakOutOfRange));
+        policy.absence_streak = AttendancePolicy::MAX_ABSENCE_STREAK + 1;
+        assert_eq!(policy.validate(), Err(PolicyError::StreakOutOfRange));
+        policy.absence_streak = 1;
+        assert_eq!(policy.validate(), Ok(()));
     }
 
     #[test]

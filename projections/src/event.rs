@@ -5,17 +5,21 @@
 use chrono::{DateTime, Utc};
 use domain::course::CourseEvent;
 use domain::register::RegisterEvent;
+use domain::standing::StandingEvent;
 use event_store::envelope::CloudEvent;
 use event_store::outbox::StoredEvent;
 use serde_json::{Value, json};
 
-/// A domain event of either aggregate.
+/// A domain event of any aggregate.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
     /// A course event.
     Course(CourseEvent),
     /// A register event.
     Register(RegisterEvent),
+    /// A student's standing (the early warning): no read model folds it, but every
+    /// projector reads it (and moves past it) like any other event.
+    Standing(StandingEvent),
 }
 
 /// One event with its position.
@@ -68,6 +72,9 @@ fn typed(
             .map_err(payload),
         "register" => serde_json::from_value(tagged)
             .map(DomainEvent::Register)
+            .map_err(payload),
+        "standing" => serde_json::from_value(tagged)
+            .map(DomainEvent::Standing)
             .map_err(payload),
         other => Err(EventParseError::UnknownAggregate(other.to_string())),
     }

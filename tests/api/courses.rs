@@ -33,7 +33,7 @@ async fn a_course_round_trips_through_create_read_and_update() {
     assert_eq!(
         created["policy"],
         json!({"weights": {"present": 1.0, "late": 1.0, "excused": 1.0, "absent": 0.0},
-               "count_excused": false, "at_risk_below": 75.0})
+               "count_excused": false, "at_risk_below": 75.0, "absence_streak": 3})
     );
     let read = expect_json(app.get("/api/courses/CS101", &app.admin).await, OK).await;
     assert_eq!(read, created);
@@ -365,7 +365,8 @@ async fn the_policy_is_validated_and_set_by_the_courses_teacher() {
     let canvas = json!({
         "weights": {"present": 1.0, "late": 0.8, "excused": 1.0, "absent": 0.0},
         "count_excused": true,
-        "at_risk_below": 80.0
+        "at_risk_below": 80.0,
+        "absence_streak": 3
     });
     let done = expect_json(app.put(path, &teacher, canvas.clone()).await, OK).await;
     assert_eq!(done["changed"], true);

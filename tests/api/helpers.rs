@@ -128,6 +128,7 @@ pub fn test_config(database: &str) -> ServeConfig {
         scheduler_every_secs: 1.0,
         reports_config: None,
         timezone: domain::Zone::UTC,
+        notify: Default::default(),
     }
 }
 

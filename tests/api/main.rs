@@ -44,4 +44,5 @@ mod smoke;
 mod students;
 mod user_import;
 mod walkthrough;
+mod warnings;
 mod web;

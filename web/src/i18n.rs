@@ -190,6 +190,13 @@ pub struct Catalogue {
     pub no_such_student: &'static str,
     pub cannot_disable_self: &'static str,
     pub print_sheet: &'static str,
+    pub warnings: &'static str,
+    pub warnings_help: &'static str,
+    pub no_warnings: &'static str,
+    pub newly_at_risk: &'static str,
+    pub banner_title: &'static str,
+    pub banner_at_risk: &'static str,
+    pub banner_streak: &'static str,
 }
 
 /// English, the default.
@@ -369,6 +376,13 @@ pub static EN: Catalogue = Catalogue {
     no_such_student: "No such student",
     cannot_disable_self: "You cannot disable your own account.",
     print_sheet: "Print the bubble sheet (PDF)",
+    warnings: "Warnings",
+    warnings_help: "Students of your courses who fell below the course's threshold in the last seven days and have not recovered since.",
+    no_warnings: "No student of your courses fell at risk in the last seven days.",
+    newly_at_risk: "Students newly at risk",
+    banner_title: "Your attendance needs attention",
+    banner_at_risk: "your attendance rate is below the course's threshold:",
+    banner_streak: "you have missed several sessions in a row.",
 };
 
 /// Arabic, right to left (the seed system was built for an Arabic-speaking university).
@@ -567,6 +581,13 @@ pub static AR: Catalogue = Catalogue {
     no_such_student: "لا يوجد طالب بهذا الرقم",
     cannot_disable_self: "لا يمكنك تعطيل حسابك.",
     print_sheet: "طباعة ورقة الإجابة (PDF)",
+    warnings: "التنبيهات",
+    warnings_help: "طلاب مقرراتك الذين انخفضت نسبة حضورهم عن حد المقرر خلال الأيام السبعة الماضية ولم يتحسنوا بعد.",
+    no_warnings: "لم يصبح أي طالب من طلاب مقرراتك في خطر خلال الأيام السبعة الماضية.",
+    newly_at_risk: "الطلاب الذين أصبحوا في خطر مؤخرًا",
+    banner_title: "حضورك يحتاج إلى انتباه",
+    banner_at_risk: "نسبة حضورك أقل من حد المقرر:",
+    banner_streak: "لقد غبت عن عدة محاضرات متتالية.",
 };
 
 /// The catalogue for a request: the first of its `Accept-Language` tags we have.

@@ -17,6 +17,8 @@ pub struct Nav {
     pub csrf: String,
     /// Whether the administration links show.
     pub admin: bool,
+    /// Whether the staff's links show (the early warning's page).
+    pub staff: bool,
 }
 
 impl Nav {
@@ -26,6 +28,7 @@ impl Nav {
             username: page.user.username.clone(),
             csrf: page.csrf.clone(),
             admin: page.user.role == Role::Admin,
+            staff: page.user.role != Role::Student,
         })
     }
 }

@@ -4,6 +4,14 @@
 use crate::app::error::{AppError, FieldProblem};
 use domain::course::CourseError;
 use domain::register::RegisterError;
+use domain::standing::StandingError;
+
+impl From<StandingError> for AppError {
+    fn from(error: StandingError) -> Self {
+        // Only the process manager evaluates, and it names the standing it evaluates.
+        AppError::internal(error)
+    }
+}
 
 impl From<CourseError> for AppError {
     fn from(error: CourseError) -> Self {

@@ -54,6 +54,8 @@ pub struct Health {
     pub breakers: Vec<BreakerSnapshot>,
     /// Projectors.
     pub projectors: Vec<ProjectorHealth>,
+    /// The early warning's e-mail outbox (null while the database does not answer).
+    pub notifications: Option<crate::app::warnings::outbox::OutboxState>,
 }
 
 /// The relay's lag, if a relay is configured and the database answers.
@@ -184,6 +186,11 @@ pub async fn check(state: &AppState) -> Health {
     } else {
         Vec::new()
     };
+    let notifications = if database.ok {
+        crate::app::warnings::outbox::state(state.pool()).await.ok()
+    } else {
+        None
+    };
     let breakers: Vec<_> = state.breakers().iter().map(|b| b.snapshot()).collect();
     let all_closed = breakers.iter().all(|b| b.state == BreakerState::Closed);
     let stream_complete = relay.as_ref().is_none_or(|r| r.missing_from_stream == 0);
@@ -200,5 +207,6 @@ pub async fn check(state: &AppState) -> Health {
         relay,
         breakers,
         projectors,
+        notifications,
     }
 }

@@ -33,6 +33,7 @@ pub mod sheets;
 pub mod store;
 pub mod students;
 pub mod timetable;
+pub mod warnings;
 pub mod whats_on;
 pub mod writer;
 

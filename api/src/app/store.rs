@@ -19,6 +19,7 @@ use cqrs_es::persist::{PersistedEventRepository, PersistenceError};
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::course::Course;
 use domain::register::Register;
+use domain::standing::Standing;
 use domain::{Actor, CourseId, Decide};
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
@@ -222,12 +223,14 @@ fn upcast(event_type: &str, event_version: &str, payload: Value) -> Value {
     }
 }
 
-/// The event stores of both aggregates.
+/// The event stores of the aggregates.
 pub struct Stores {
     /// Courses.
     pub courses: Store<Course>,
     /// Registers.
     pub registers: Store<Register>,
+    /// Students' standings (the early warning).
+    pub standings: Store<Standing>,
     /// The group-commit writer both write through.
     pub writer: Arc<EventWriter>,
 }
@@ -239,6 +242,7 @@ impl Stores {
         Stores {
             courses: Store::new(pool, writer.clone()),
             registers: Store::new(pool, writer.clone()),
+            standings: Store::new(pool, writer.clone()),
             writer,
         }
     }
@@ -255,6 +259,8 @@ pub enum Source {
     Cli,
     /// The scheduler (the automatic close of registers).
     Scheduler,
+    /// The early warning's process manager (students' standings).
+    Warnings,
 }
 
 impl Source {
@@ -264,6 +270,7 @@ impl Source {
             Source::Sheet => "sheet",
             Source::Cli => "cli",
             Source::Scheduler => "scheduler",
+            Source::Warnings => "warnings",
         }
     }
 }

@@ -96,6 +96,23 @@ async fn metrics(
             &[("", "", age)],
         );
     }
+    if let Ok(outbox) = crate::app::warnings::outbox::state(state.pool()).await {
+        out.gauge(
+            "attendance_notifications_pending",
+            "Warning e-mails not yet sent.",
+            &[("", "", outbox.pending as f64)],
+        );
+        out.gauge(
+            "attendance_notifications_oldest_pending_seconds",
+            "Age of the oldest warning e-mail not yet sent.",
+            &[("", "", outbox.oldest_pending_age_secs.unwrap_or(0.0))],
+        );
+        out.counter(
+            "attendance_notifications_sent_total",
+            "Warning e-mails sent.",
+            &[("", "", outbox.sent as f64)],
+        );
+    }
     let projectors = projector_health(&state).await;
     let positions: Vec<_> = projectors
         .iter()

@@ -24,3 +24,4 @@ pub mod statistics;
 pub mod students;
 pub mod timetable;
 pub mod users;
+pub mod warnings;

@@ -375,7 +375,7 @@ async fn erase(
     let mut tx = state.pool().begin().await?;
     let erased = sqlx::query(
         "UPDATE students SET name = NULL, email = NULL, department = NULL, level = NULL,
-                phone = NULL, registered_on = NULL, search_key = NULL,
+                phone = NULL, registered_on = NULL, search_key = NULL, guardian_email = NULL,
                 erased_at = COALESCE(erased_at, now()), updated_at = now() WHERE id = $1",
     )
     .bind(id.as_str())
@@ -388,6 +388,15 @@ async fn erase(
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
+    // The early warning's e-mails to them: the addresses and texts go, none is sent any more.
+    sqlx::query(
+        "UPDATE notification_outbox SET recipient = 'erased', subject = '', body = '',
+                skipped = COALESCE(skipped, CASE WHEN sent_at IS NULL THEN 'erased' END)
+          WHERE student_id = $1",
+    )
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
     let committed = tx.commit().await;
     // Also after an error: the commit may have happened before its answer was lost.
     state.accounts().forget_student(&id);

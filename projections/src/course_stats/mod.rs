@@ -96,6 +96,7 @@ pub fn apply(model: &mut CourseStats, event: &ProjectedEvent) {
             }
         }
         DomainEvent::Register(e) => apply_register(model, &event.aggregate_id, e),
+        DomainEvent::Standing(_) => {}
     }
 }
 

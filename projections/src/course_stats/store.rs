@@ -85,7 +85,9 @@ impl Projection for CourseStatsProjection {
     type Model = CourseStats;
 
     fn key(event: &ProjectedEvent) -> Option<String> {
-        Some(event.course_id.clone())
+        // A standing's events change no figure (they are made from them).
+        (!matches!(event.event, crate::event::DomainEvent::Standing(_)))
+            .then(|| event.course_id.clone())
     }
 
     fn apply(model: &mut CourseStats, event: &ProjectedEvent) {

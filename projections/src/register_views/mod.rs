@@ -85,7 +85,7 @@ pub fn session_of(event: &ProjectedEvent) -> Option<String> {
         | DomainEvent::Course(CourseEvent::SessionRenamed { session_id, .. }) => {
             Some(session_id.to_string())
         }
-        DomainEvent::Course(_) => None,
+        DomainEvent::Course(_) | DomainEvent::Standing(_) => None,
     }
 }
 
@@ -119,7 +119,7 @@ pub fn apply(view: &mut RegisterView, event: &ProjectedEvent) {
         DomainEvent::Course(CourseEvent::SessionRenamed { title, .. }) => {
             view.title = title.clone()
         }
-        DomainEvent::Course(_) => {}
+        DomainEvent::Course(_) | DomainEvent::Standing(_) => {}
         DomainEvent::Register(e) => {
             view.version = view.version.max(event.sequence);
             apply_register(view, e);
@@ -133,6 +133,7 @@ pub fn apply(view: &mut RegisterView, event: &ProjectedEvent) {
 fn note_changes(changes: &mut Changes, event: &DomainEvent) {
     let register = match event {
         DomainEvent::Course(_) => return changes.everything(),
+        DomainEvent::Standing(_) => return,
         DomainEvent::Register(e) => e,
     };
     match register {

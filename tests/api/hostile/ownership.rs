@@ -240,6 +240,16 @@ fn cases(w: &World, job: &str) -> Vec<Case> {
             .allow(&[Admin, Teacher, Student, Classmate], StatusCode::CREATED),
         Case::new(Method::DELETE, "/api/calendar/feeds/0123456789abcdef")
             .allow(EVERYONE, StatusCode::NOT_FOUND),
+        // The early warning (issue 20): a course's warnings are its staff's; a student's
+        // standing and settings are for those who may read the student; the settings are
+        // changed by the student themselves or an administrator only.
+        staff_read("/api/courses/CS101/warnings".into()),
+        s1_read("/api/students/S1/standing"),
+        s1_read("/api/students/S1/notifications"),
+        Case::new(Method::PUT, "/api/students/S1/notifications")
+            .body(json!({"opted_out": false}))
+            .forbid(&[Teacher, OtherTeacher, Classmate, Outsider])
+            .allow(&[Admin, Student], OK),
         // The seed's shapes (issue 18). A bulk request is refused to students outright; another
         // course's teacher is answered 200 with every mark refused `forbidden` (checked by
         // `seed_shapes::bulk_marks_are_written_per_session_all_or_nothing`).

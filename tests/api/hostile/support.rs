@@ -246,6 +246,7 @@ impl Ids {
             ("POST", "/api/attendance/bulk") => json!({"records": [
                 {"session_id": self.session, "student_id": "S1", "status": "present"}
             ]}),
+            ("PUT", "/api/students/{id}/notifications") => json!({"opted_out": false}),
             _ if op.takes_json() => panic!("no valid body for {}: add one", op.name()),
             _ => return None,
         };

@@ -14,6 +14,7 @@ mod roll_call;
 mod sheet;
 mod student;
 mod users;
+mod warnings;
 mod zones;
 
 use crate::helpers::TestApp;

@@ -56,11 +56,20 @@ struct HomePage {
     today: Vec<SessionLine>,
     week: Vec<SessionLine>,
     courses: Vec<StudentCourse>,
+    /// The early warning's banner about the student's own standing (students only).
+    banner: Vec<String>,
 }
 
 /// The home page of the signed-in account.
 pub async fn show(State(state): State<AppState>, page: SignedIn) -> Result<Response, PageError> {
     let staff = page.user.role != Role::Student;
+    let banner = if staff {
+        Vec::new()
+    } else {
+        crate::pages::warnings::student_banner(&state, &page)
+            .await
+            .map_err(|e| page.fail(e))?
+    };
     let (today, week, courses) = if staff {
         let (today, week) = sessions(&state, &page).await.map_err(|e| page.fail(e))?;
         (today, week, Vec::new())
@@ -77,6 +86,7 @@ pub async fn show(State(state): State<AppState>, page: SignedIn) -> Result<Respo
         today,
         week,
         courses,
+        banner,
     })
 }
 

@@ -15,3 +15,4 @@ pub mod sheet;
 pub mod sign_in;
 pub mod students;
 pub mod users;
+pub mod warnings;

@@ -172,6 +172,11 @@ fn read(
             "close_after_minutes",
             t.close_after_range.to_string(),
         )])),
+        // Not on this form: the policy's streak is kept as it was, which was valid.
+        Err(PolicyError::StreakOutOfRange) => Err(HashMap::from([(
+            "absence_streak",
+            t.close_after_range.to_string(),
+        )])),
     }
 }
 

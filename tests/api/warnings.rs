@@ -1,0 +1,542 @@
+//! The early warning end to end: the process manager stores each crossing once (through a
+//! redelivery of every event, a replay as `attendance rebuild` does it, and a policy change),
+//! and the notifier sends each e-mail once to an SMTP sink started here, through an SMTP
+//! outage and with a second notifier running, skipping a student who opted out.
+
+use crate::helpers::{TestApp, expect_json, expect_problem, wait_until};
+use attendance::config::NotifySettings;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// One message the sink accepted.
+#[derive(Debug, Clone)]
+struct Received {
+    to: Vec<String>,
+    data: String,
+}
+
+impl Received {
+    /// The message with quoted-printable soft line breaks joined (the body's long lines).
+    fn text(&self) -> String {
+        self.data.replace("=\n", "")
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        let prefix = format!("{}:", name.to_ascii_lowercase());
+        self.data
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with(&prefix))
+            .map(|l| l[prefix.len()..].trim().to_string())
+    }
+}
+
+/// A small SMTP server in the test binary: accepts every message and records it; can be
+/// stopped (connections refused) and started again on the same port.
+struct SmtpSink {
+    port: u16,
+    received: Arc<Mutex<Vec<Received>>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SmtpSink {
+    async fn start() -> SmtpSink {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let task = Some(tokio::spawn(serve(listener, received.clone())));
+        SmtpSink {
+            port,
+            received,
+            task,
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+
+    async fn restart(&mut self) {
+        self.stop();
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(listener) => break listener,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        };
+        self.task = Some(tokio::spawn(serve(listener, self.received.clone())));
+    }
+
+    fn messages(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn serve(listener: TcpListener, received: Arc<Mutex<Vec<Received>>>) {
+    // Connections end with the task: a stopped sink answers nothing.
+    let mut sessions = tokio::task::JoinSet::new();
+    while let Ok((socket, _)) = listener.accept().await {
+        sessions.spawn(session(socket, received.clone()));
+    }
+}
+
+async fn session(socket: tokio::net::TcpStream, received: Arc<Mutex<Vec<Received>>>) {
+    let (read, mut write) = socket.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+    let mut to = Vec::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let upper = line.to_ascii_uppercase();
+        let answer: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            b"250-sink\r\n250 8BITMIME\r\n"
+        } else if upper.starts_with("MAIL FROM") {
+            to.clear();
+            b"250 OK\r\n"
+        } else if upper.starts_with("RCPT TO") {
+            to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+            b"250 OK\r\n"
+        } else if upper == "DATA" {
+            let _ = write.write_all(b"354 go on\r\n").await;
+            let mut data = String::new();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line == "." {
+                    break;
+                }
+                data.push_str(&line);
+                data.push('\n');
+            }
+            received.lock().unwrap().push(Received {
+                to: std::mem::take(&mut to),
+                data,
+            });
+            b"250 queued\r\n"
+        } else if upper == "QUIT" {
+            let _ = write.write_all(b"221 bye\r\n").await;
+            return;
+        } else {
+            b"250 OK\r\n"
+        };
+        if write.write_all(answer).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn notify_settings(port: u16) -> NotifySettings {
+    NotifySettings {
+        smtp_host: Some("127.0.0.1".into()),
+        smtp_port: port,
+        smtp_tls: attendance::notify::TlsMode::Plain,
+        smtp_from: "attendance@school.test".into(),
+        every_ms: 50,
+        retry_base_ms: 100,
+        retry_max_secs: 1,
+        breaker_open_ms: 200,
+        ..NotifySettings::default()
+    }
+}
+
+/// The standing event types of a student in CS101.
+async fn standing(app: &TestApp, student: &str) -> Vec<String> {
+    app.events_of("standing", &format!("CS101.{student}")).await
+}
+
+/// CS101 with S1 and S2 (with addresses) and four sessions; returns the session ids.
+async fn course(app: &TestApp) -> Vec<String> {
+    app.create_course("CS101").await;
+    for id in ["S1", "S2"] {
+        let body = json!({"id": id, "name": format!("Student {id}"),
+                          "email": format!("{}@school.test", id.to_lowercase())});
+        expect_json(
+            app.post("/api/students", &app.admin, body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        app.enroll("CS101", id, "2026-09-01").await;
+    }
+    let mut sessions = Vec::new();
+    for day in 7..=10 {
+        let at = format!("2026-09-{day:02}T09:00:00Z");
+        sessions.push(app.schedule("CS101", &format!("Lecture {day}"), &at).await);
+    }
+    sessions
+}
+
+async fn mark(app: &TestApp, session: &str, student: &str, status: &str) {
+    expect_json(
+        app.record(&app.admin, session, student, status).await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+async fn wait_for_standing(app: &TestApp, student: &str, expected: &[&str]) {
+    wait_until(Duration::from_secs(30), || async {
+        standing(app, student).await == expected
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_crossing_is_stored_once_through_a_redelivery_a_rebuild_and_a_policy_change() {
+    let app = TestApp::spawn().await;
+    let sessions = course(&app).await;
+    // S1 absent three times: at risk at once (0 %), then the streak of 3; S2 present.
+    for session in &sessions[..3] {
+        mark(&app, session, "S1", "absent").await;
+        mark(&app, session, "S2", "present").await;
+    }
+    wait_for_standing(&app, "S1", &["StudentAtRisk", "AbsenceStreakReached"]).await;
+    // Present once: 25 %, still at risk; the streak breaks.
+    mark(&app, &sessions[3], "S1", "present").await;
+    wait_for_standing(
+        &app,
+        "S1",
+        &[
+            "StudentAtRisk",
+            "AbsenceStreakReached",
+            "AbsenceStreakEnded",
+        ],
+    )
+    .await;
+    let (_, teacher) = app.teacher_of("teacher1", "CS101").await;
+    let listed = expect_json(
+        app.get("/api/courses/CS101/warnings", &teacher).await,
+        StatusCode::OK,
+    )
+    .await;
+    let warnings = listed["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 3, "{listed}");
+    assert_eq!(warnings[0]["kind"], "StudentAtRisk");
+    assert_eq!(warnings[0]["rate"], 0.0);
+    assert_eq!(warnings[0]["at_risk_below"], 75.0);
+    assert_eq!(warnings[1]["kind"], "AbsenceStreakReached");
+    assert_eq!(warnings[1]["absence_streak"], 3);
+    assert_eq!(warnings[1]["streak_of"], 3);
+    let since = warnings[1]["position"].as_i64().unwrap();
+    let later = expect_json(
+        app.get(
+            &format!("/api/courses/CS101/warnings?since={since}"),
+            &teacher,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(later["warnings"].as_array().unwrap().len(), 1);
+    // S2 was never at risk: no standing at all.
+    assert!(standing(&app, "S2").await.is_empty());
+
+    // A policy change: a threshold of 20 % takes S1 (25 %) out of risk; nobody else crosses.
+    let policy = json!({"weights": {"present": 1.0, "late": 1.0, "excused": 1.0, "absent": 0.0},
+                        "count_excused": false, "at_risk_below": 20.0, "absence_streak": 3});
+    expect_json(
+        app.put("/api/courses/CS101/policy", &app.admin, policy.clone())
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let after_policy = [
+        "StudentAtRisk",
+        "AbsenceStreakReached",
+        "AbsenceStreakEnded",
+        "StudentRecovered",
+    ];
+    wait_for_standing(&app, "S1", &after_policy).await;
+
+    // Redelivery of every event: the process manager's consumer is deleted; it makes a new
+    // one, which delivers the whole stream again.
+    let client = async_nats::connect(&app.config.connections.nats_url)
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(client.clone());
+    let stream = js.get_stream(&app.config.relay.stream).await.unwrap();
+    stream
+        .delete_consumer(attendance::warnings::CONSUMER)
+        .await
+        .unwrap();
+    wait_until(Duration::from_secs(30), || async {
+        let Ok(mut consumer) = stream
+            .get_consumer::<async_nats::jetstream::consumer::pull::Config>(
+                attendance::warnings::CONSUMER,
+            )
+            .await
+        else {
+            return false;
+        };
+        consumer.info().await.is_ok_and(|i| {
+            i.num_pending == 0 && i.num_ack_pending == 0 && i.delivered.stream_sequence > 10
+        })
+    })
+    .await;
+    assert_eq!(standing(&app, "S1").await, after_policy);
+    assert!(standing(&app, "S2").await.is_empty());
+
+    // The `attendance rebuild` path: every event evaluated again from the store.
+    attendance::startup::rebuild(&app.config.connections, &["warnings".to_string()])
+        .await
+        .unwrap();
+    let state = attendance::notify::offline_state(app.pool.clone(), domain::Zone::UTC).unwrap();
+    let replayed = api::app::warnings::evaluate::replay(&state).await.unwrap();
+    assert!(replayed.events > 10);
+    assert_eq!(replayed.stored, 0);
+    assert_eq!(standing(&app, "S1").await, after_policy);
+
+    // The same policy again crosses nothing; a stricter one puts S1 back at risk.
+    expect_json(
+        app.put("/api/courses/CS101/policy", &app.admin, policy)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let stricter = json!({"weights": {"present": 1.0, "late": 1.0, "excused": 1.0, "absent": 0.0},
+                          "count_excused": false, "at_risk_below": 30.0});
+    expect_json(
+        app.put("/api/courses/CS101/policy", &app.admin, stricter)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut again = after_policy.to_vec();
+    again.push("StudentAtRisk");
+    wait_for_standing(&app, "S1", &again).await;
+    assert!(standing(&app, "S2").await.is_empty());
+
+    // The events are audited like every other: by the system, from `warnings`.
+    let sources: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT metadata ->> 'source' FROM events WHERE aggregate_type = 'standing'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(sources, ["warnings"]);
+
+    // A student reads their own standing; another student may not.
+    let (_, s1) = app.create_user("s1", "student", Some("S1")).await;
+    let own = expect_json(
+        app.get("/api/students/S1/standing", &s1).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(own["courses"][0]["at_risk"], true, "{own}");
+    assert_eq!(own["courses"][0]["last"]["kind"], "StudentAtRisk");
+    let (_, s2) = app.create_user("s2", "student", Some("S2")).await;
+    expect_problem(
+        app.get("/api/students/S1/standing", &s2).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_problem(
+        app.get("/api/courses/CS101/warnings", &s1).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_emails_arrive_once_through_an_smtp_outage_with_two_notifiers_and_an_opt_out() {
+    let mut sink = SmtpSink::start().await;
+    let settings = notify_settings(sink.port);
+    let app = {
+        let settings = settings.clone();
+        TestApp::spawn_with(move |c| c.notify = settings).await
+    };
+    let sessions = course(&app).await;
+    // S1's guardian is copied; S2 opts out themselves (audited).
+    expect_json(
+        app.put(
+            "/api/students/S1/notifications",
+            &app.admin,
+            json!({"opted_out": false, "guardian_email": "parent1@home.test"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let bad = expect_problem(
+        app.put(
+            "/api/students/S1/notifications",
+            &app.admin,
+            json!({"opted_out": false, "guardian_email": "not an address"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    )
+    .await;
+    assert_eq!(bad["errors"][0]["field"], "guardian_email");
+    let (_, s2) = app.create_user("s2", "student", Some("S2")).await;
+    let (_, s1) = app.create_user("s1", "student", Some("S1")).await;
+    expect_problem(
+        app.put(
+            "/api/students/S2/notifications",
+            &s1,
+            json!({"opted_out": false}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let opted = expect_json(
+        app.put(
+            "/api/students/S2/notifications",
+            &s2,
+            json!({"opted_out": true}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(opted, json!({"opted_out": true, "guardian_email": null}));
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM student_notification_changes WHERE student_id = 'S2' AND opted_out",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    // The SMTP server goes down; both students fall at risk and S1 reaches the streak.
+    sink.stop();
+    for session in &sessions[..3] {
+        mark(&app, session, "S1", "absent").await;
+    }
+    mark(&app, &sessions[0], "S2", "absent").await;
+    wait_for_standing(&app, "S1", &["StudentAtRisk", "AbsenceStreakReached"]).await;
+    wait_for_standing(&app, "S2", &["StudentAtRisk"]).await;
+    // The messages wait in the outbox, failing; health shows them and the breaker.
+    wait_until(Duration::from_secs(30), || async {
+        let health = app.health().await;
+        health["notifications"]["failing"].as_i64().unwrap_or(0) > 0
+            && health["notifications"]["pending"].as_i64() == Some(4)
+    })
+    .await;
+    let health = app.health().await;
+    assert!(
+        health["breakers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["name"] == "smtp"),
+        "{health}"
+    );
+    let metrics = app
+        .get("/api/metrics", &app.admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("attendance_notifications_pending 4"),
+        "{metrics}"
+    );
+
+    // A second notifier process (its own state and breaker) runs beside the first.
+    let state = attendance::notify::offline_state(app.pool.clone(), domain::Zone::UTC).unwrap();
+    let second = attendance::notify::Notifier::new(
+        state,
+        settings.clone(),
+        attendance::notify::breaker_for(&settings),
+    )
+    .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let second = tokio::spawn(second.run(stopped));
+
+    // The server comes back: every message arrives, once.
+    sink.restart().await;
+    wait_until(Duration::from_secs(30), || async {
+        let health = app.health().await;
+        health["notifications"]["pending"].as_i64() == Some(0)
+    })
+    .await;
+    // Give a doubled send the time to show up.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = stop.send(true);
+    second.await.unwrap();
+    let messages = sink.messages();
+    let mut ids: Vec<String> = messages
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    ids.sort();
+    let count = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "a message was sent twice: {messages:?}");
+    let mut recipients: Vec<String> = messages.iter().flat_map(|m| m.to.clone()).collect();
+    recipients.sort();
+    // S1 and their guardian, for the risk and the streak; nothing for S2, who opted out.
+    assert_eq!(
+        recipients,
+        [
+            "parent1@home.test",
+            "parent1@home.test",
+            "s1@school.test",
+            "s1@school.test"
+        ],
+        "{messages:?}"
+    );
+    let at_risk = messages
+        .iter()
+        .find(|m| {
+            m.to == ["s1@school.test"]
+                && m.header("Subject")
+                    .unwrap()
+                    .starts_with("Attendance warning")
+        })
+        .expect("the at-risk e-mail to S1");
+    let text = at_risk.text();
+    assert!(text.contains("0.00 %"), "{text}");
+    // When it happened, in the course's zone (UTC here).
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert!(text.contains(&today), "{text}");
+    assert!(text.contains(" UTC"), "{text}");
+    let skipped: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notification_outbox WHERE student_id = 'S2' AND skipped = 'opted_out'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(skipped, 1);
+
+    // A teacher with an address gets one digest a day: S1 and S2 newly at risk, the fourth
+    // session's register not taken.
+    let (teacher, _) = app.teacher_of("teacher1", "CS101").await;
+    sqlx::query("UPDATE users SET email = 'teacher1@school.test' WHERE id = $1")
+        .bind(&teacher)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    wait_until(Duration::from_secs(30), || async {
+        sink.messages()
+            .iter()
+            .any(|m| m.to == ["teacher1@school.test"])
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let digests: Vec<Received> = sink
+        .messages()
+        .into_iter()
+        .filter(|m| m.to == ["teacher1@school.test"])
+        .collect();
+    assert_eq!(digests.len(), 1, "{digests:?}");
+    let text = digests[0].text();
+    assert!(text.contains("student S1 newly at risk"), "{text}");
+    assert!(text.contains("student S2 newly at risk"), "{text}");
+    assert!(text.contains("Lecture 10"), "{text}");
+    assert!(!text.contains("Lecture 7\""), "{text}");
+}
