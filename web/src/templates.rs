@@ -3,7 +3,7 @@
 
 use crate::error::PageError;
 use crate::i18n::Catalogue;
-use crate::session::SignedIn;
+use crate::session::{OwnAccount, SignedIn};
 use askama::Template;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,9 @@ pub struct Nav {
     pub csrf: String,
     /// Whether the administration links show.
     pub admin: bool,
+    /// Whether the account must change its password first (only that page and signing
+    /// out are open to it, so no other link shows).
+    pub limited: bool,
 }
 
 impl Nav {
@@ -26,6 +29,19 @@ impl Nav {
             username: page.user.username.clone(),
             csrf: page.csrf.clone(),
             admin: page.user.role == Role::Admin,
+            limited: false,
+        })
+    }
+
+    /// The bar for the own-account pages, also open to an account that must change its
+    /// password first.
+    pub fn own(page: &OwnAccount) -> Option<Nav> {
+        let limited = page.session.must_change_password;
+        Some(Nav {
+            username: page.session.user.username.clone(),
+            csrf: page.csrf.clone(),
+            admin: page.session.user.role == Role::Admin && !limited,
+            limited,
         })
     }
 }

@@ -18,7 +18,7 @@ mod jobs;
 mod report;
 mod scan;
 
-pub use jobs::{load_job, page_png};
+pub use jobs::{jobs_of_session, load_job, page_png};
 pub use report::{ConflictView, PageProblem, PageReport, RowReport, SheetJob, Totals};
 pub use scan::{WORK_DPI, sheet_rows};
 

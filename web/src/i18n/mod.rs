@@ -2,6 +2,11 @@
 //! the browser's `Accept-Language` (English unless Arabic is preferred). Templates read
 //! `t.<label>`; no page writes user-facing text of its own.
 
+pub mod account;
+pub mod calendar;
+pub mod search;
+pub mod sheets;
+
 use axum::http::HeaderMap;
 use axum::http::header::ACCEPT_LANGUAGE;
 
@@ -190,6 +195,14 @@ pub struct Catalogue {
     pub no_such_student: &'static str,
     pub cannot_disable_self: &'static str,
     pub print_sheet: &'static str,
+    /// One's own account and the administrators' account actions.
+    pub account: &'static account::AccountLabels,
+    /// The student search's filters and paging.
+    pub search_labels: &'static search::SearchLabels,
+    /// The paper-sheet pages.
+    pub sheets: &'static sheets::SheetLabels,
+    /// The calendar pages.
+    pub calendar: &'static calendar::CalendarLabels,
 }
 
 /// English, the default.
@@ -369,6 +382,10 @@ pub static EN: Catalogue = Catalogue {
     no_such_student: "No such student",
     cannot_disable_self: "You cannot disable your own account.",
     print_sheet: "Print the bubble sheet (PDF)",
+    account: &account::EN,
+    search_labels: &search::EN,
+    sheets: &sheets::EN,
+    calendar: &calendar::EN,
 };
 
 /// Arabic, right to left (the seed system was built for an Arabic-speaking university).
@@ -567,6 +584,10 @@ pub static AR: Catalogue = Catalogue {
     no_such_student: "لا يوجد طالب بهذا الرقم",
     cannot_disable_self: "لا يمكنك تعطيل حسابك.",
     print_sheet: "طباعة ورقة الإجابة (PDF)",
+    account: &account::AR,
+    search_labels: &search::AR,
+    sheets: &sheets::AR,
+    calendar: &calendar::AR,
 };
 
 /// The catalogue for a request: the first of its `Accept-Language` tags we have.
