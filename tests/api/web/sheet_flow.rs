@@ -78,6 +78,7 @@ async fn a_teacher_uploads_a_scan_sees_each_page_and_decides_the_held_rows() {
     let sheets_page = format!("/sessions/{session}/sheets");
 
     let teacher = Browser::start(&app.base).await;
+    teacher.client.set_window_size(360, 800).await.unwrap();
     teacher.sign_in(TEACHER, PASSWORD).await;
     teacher.open(&format!("/sessions/{session}")).await;
     teacher.follow("Paper sheets").await;
