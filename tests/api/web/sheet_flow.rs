@@ -96,7 +96,16 @@ async fn a_teacher_uploads_a_scan_sees_each_page_and_decides_the_held_rows() {
         .unwrap();
     teacher.press("Upload").await;
     let _ = std::fs::remove_file(&scan);
-    assert!(teacher.path().await.starts_with("/sheets/"));
+    // The upload's page reloads itself until the job is there.
+    crate::helpers::wait_until(std::time::Duration::from_secs(60), || async {
+        let path = teacher.path().await;
+        path.starts_with("/sheets/") && !path.starts_with("/sheets/uploads/")
+    })
+    .await;
+    crate::helpers::wait_until(std::time::Duration::from_secs(10), || async {
+        teacher.text().await.contains("Finished")
+    })
+    .await;
     let text = teacher.text().await;
     assert!(
         text.contains("Finished: every page was read. 1 of 1 pages read"),

@@ -271,15 +271,13 @@ async fn upload(
     if let Err(e) = import::refuse_while_open(&state) {
         return again(&state, &page, &ctx, refused_because(t, e)).await;
     }
-    let run = import::run(state.clone(), page.user.clone(), uuid_like(), upload.files);
-    // The import runs to its end even if the browser goes away: no write is left undecided.
-    let job = tokio::spawn(run)
+    let watched = import::uploads::start(&state, &page.user)
         .await
-        .map_err(|e| page.fail(AppError::internal(e)))?;
-    match job {
-        Ok(job) => Ok(Redirect::to(&format!("/sheets/{}", job.job_id)).into_response()),
-        Err(e) => again(&state, &page, &ctx, refused_because(t, e)).await,
-    }
+        .map_err(|e| page.fail(e))?;
+    // The import runs to its end even if the browser goes away; the page watches it.
+    let run = import::run_watched(state, page.user, uuid_like(), upload.files, watched);
+    tokio::spawn(run);
+    Ok(Redirect::to(&format!("/sheets/uploads/{watched}")).into_response())
 }
 
 /// The sheet page again, with why the upload was refused.

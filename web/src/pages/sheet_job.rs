@@ -19,7 +19,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use uuid::Uuid;
 
@@ -27,6 +27,7 @@ use uuid::Uuid;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/sheets/{job}", get(show))
+        .route("/sheets/uploads/{id}", get(watch))
         .route("/sheets/{job}/pages/{file}", get(picture))
 }
 
@@ -37,6 +38,7 @@ pub struct PageLine {
     sheet_page: Option<String>,
     recorded: String,
     held: String,
+    held_conflict: String,
     problem: Option<&'static str>,
     already: bool,
     picture: Option<String>,
@@ -78,7 +80,8 @@ fn line(t: &'static Catalogue, job: &str, report: &PageReport) -> PageLine {
                 .replace("{of}", &number(t, of))
         }),
         recorded: number(t, report.marks_recorded + report.corrections),
-        held: number(t, report.held_for_review + report.held_conflict),
+        held: number(t, report.held_for_review),
+        held_conflict: number(t, report.held_conflict),
         problem: report.error.as_ref().map(|e| t.sheets.problem(&e.code)),
         already: report.already_imported,
         picture: report
@@ -155,4 +158,47 @@ async fn picture(
         png,
     )
         .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "sheet_upload.html")]
+struct UploadPage {
+    t: &'static Catalogue,
+    nav: Option<Nav>,
+    /// How far the import is, or why it stopped.
+    progress: String,
+    failed: Option<String>,
+    href: String,
+}
+
+/// An upload being read: how far it is, the page reloading itself (a plain
+/// `<meta http-equiv="refresh">`, and a link) until the job is there, then the job.
+async fn watch(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let t = page.t;
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::not_found().in_language(t))?;
+    let upload = import::uploads::load(&state, &page.user, id)
+        .await
+        .map_err(|e| page.fail(e))?;
+    if let Some(job) = upload.job_id {
+        return Ok(Redirect::to(&format!("/sheets/{job}")).into_response());
+    }
+    let progress = match upload.pages {
+        None => t.sheets.opening.to_string(),
+        Some(pages) => t
+            .sheets
+            .pages_read
+            .replace("{read}", &number(t, upload.done))
+            .replace("{pages}", &number(t, pages)),
+    };
+    html(&UploadPage {
+        t,
+        nav: Nav::of(&page),
+        progress,
+        failed: upload.failed,
+        href: format!("/sheets/uploads/{id}"),
+    })
 }
