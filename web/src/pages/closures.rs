@@ -37,6 +37,9 @@ pub struct DayLine {
     reason: String,
 }
 
+/// What a dry run would cancel: its heading, and each session's course, title and start.
+type Preview = (String, Vec<(String, String, String)>);
+
 #[derive(Template)]
 #[template(path = "admin_calendar.html")]
 struct CalendarPage {
@@ -47,7 +50,7 @@ struct CalendarPage {
     /// The declaration form as entered: first day, last day, reason.
     entered: (String, String, String),
     /// A preview: what it would cancel (course, title, when).
-    preview: Option<(String, Vec<(String, String, String)>)>,
+    preview: Option<Preview>,
     notice: Option<String>,
     problem: Option<(&'static str, String)>,
 }
@@ -175,7 +178,7 @@ async fn declare(
 }
 
 /// What a dry run would cancel, said in the page's language.
-fn preview(t: &'static Catalogue, done: &Declared) -> (String, Vec<(String, String, String)>) {
+fn preview(t: &'static Catalogue, done: &Declared) -> Preview {
     let heading = if done.sessions.is_empty() {
         t.calendar.cancels_none.to_string()
     } else {
