@@ -248,7 +248,8 @@ async fn read_upload(
 }
 
 /// Imports the uploaded scan through the same use case as `POST /api/sheets` (each page
-/// into the session its QR code names, only if the uploader teaches it), then shows the job.
+/// into the session its QR code names, only if the uploader teaches it) in the background,
+/// and sends the browser to the page that watches it.
 async fn upload(
     State(state): State<AppState>,
     page: SignedIn,

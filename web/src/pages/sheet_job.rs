@@ -3,9 +3,10 @@
 //! (a page as read, each bubble outlined by what was seen). Visibility is the job's, from
 //! the same use case as `GET /api/sheets/{job_id}` ([`api::app::import::load_job`]).
 //!
-//! An upload is read to its end before its answer (as the JSON API does), so a job page
-//! always shows a finished job; it links back to each session's sheets to decide the rows
-//! that wait.
+//! `GET /sheets/uploads/{id}` watches an upload while it is read (pages read so far, from
+//! `app::import::uploads`, so any `serve` process can answer): it reloads itself (a plain
+//! `<meta http-equiv="refresh">`, and a link) until the job is stored, then leads to it. The
+//! job page links back to each session's sheets to decide the rows that wait.
 
 use crate::error::PageError;
 use crate::format::number;
