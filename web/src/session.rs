@@ -5,7 +5,7 @@
 use crate::error::PageError;
 use crate::i18n::{self, Catalogue};
 use api::AppState;
-use api::auth::CurrentUser;
+use api::auth::{CurrentUser, Session};
 use axum::extract::FromRequestParts;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
@@ -51,14 +51,16 @@ pub fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The page where an account that must change its password is sent from every other page.
+pub const PASSWORD_PAGE: &str = "/account/password";
+
 /// A request to a page: its language, and who is signed in (if anyone).
 pub struct Visitor {
     /// The labels in the request's language.
     pub t: &'static Catalogue,
-    /// The signed-in account, if the cookie holds a valid token.
-    pub user: Option<CurrentUser>,
-    /// The session token, if signed in.
-    pub token: Option<String>,
+    /// The signed-in account's session, if the cookie holds a valid token (also one that
+    /// must change its password first: see [`Session::must_change_password`]).
+    pub session: Option<Session>,
 }
 
 impl FromRequestParts<AppState> for Visitor {
@@ -66,30 +68,52 @@ impl FromRequestParts<AppState> for Visitor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let t = i18n::choose(&parts.headers);
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string) else {
-            return Ok(Visitor {
-                t,
-                user: None,
-                token: None,
-            });
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(Visitor { t, session: None });
         };
-        match api::auth::user_of_token(state, &token).await {
-            Ok(user) => Ok(Visitor {
+        match api::auth::session_of_token(state, token).await {
+            Ok(session) => Ok(Visitor {
                 t,
-                user: Some(user),
-                token: Some(token),
+                session: Some(session),
             }),
-            Err(api::error::ApiError::Unauthorized(_)) => Ok(Visitor {
-                t,
-                user: None,
-                token: None,
-            }),
+            Err(api::error::ApiError::Unauthorized(_)) => Ok(Visitor { t, session: None }),
             Err(other) => Err(PageError::from(other).in_language(t)),
         }
     }
 }
 
-/// A request from a signed-in account; anyone else is sent to the sign-in page.
+/// A request from a signed-in account, also one that must change its password first: only
+/// for its own password page and signing out. Anyone else is sent to the sign-in page.
+pub struct OwnAccount {
+    /// The labels in the request's language.
+    pub t: &'static Catalogue,
+    /// The account's session (its token and whether it must change its password).
+    pub session: Session,
+    /// The form token every form of the page carries.
+    pub csrf: String,
+}
+
+impl OwnAccount {
+    /// Refuses a form whose token is not this session's.
+    pub fn check_form(&self, form: &crate::form::Fields) -> Result<(), PageError> {
+        check_token(self.t, &self.csrf, form)
+    }
+}
+
+fn check_token(
+    t: &'static Catalogue,
+    csrf: &str,
+    form: &crate::form::Fields,
+) -> Result<(), PageError> {
+    if form.get(CSRF_FIELD) == Some(csrf) {
+        Ok(())
+    } else {
+        Err(PageError::csrf().in_language(t))
+    }
+}
+
+/// A request from a signed-in account; anyone else is sent to the sign-in page, and an
+/// account that must change its password first to [`PASSWORD_PAGE`].
 pub struct SignedIn {
     /// The labels in the request's language.
     pub t: &'static Catalogue,
@@ -102,11 +126,7 @@ pub struct SignedIn {
 impl SignedIn {
     /// Refuses a form whose token is not this session's.
     pub fn check_form(&self, form: &crate::form::Fields) -> Result<(), PageError> {
-        if form.get(CSRF_FIELD) == Some(self.csrf.as_str()) {
-            Ok(())
-        } else {
-            Err(PageError::csrf().in_language(self.t))
-        }
+        check_token(self.t, &self.csrf, form)
     }
 
     /// An error page in this request's language.
@@ -124,20 +144,20 @@ impl IntoResponse for ToSignIn {
     }
 }
 
-impl FromRequestParts<AppState> for SignedIn {
+impl FromRequestParts<AppState> for OwnAccount {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let visitor = Visitor::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        match (visitor.user, visitor.token) {
-            (Some(user), Some(token)) => Ok(SignedIn {
+        match visitor.session {
+            Some(session) => Ok(OwnAccount {
                 t: visitor.t,
-                user,
-                csrf: form_token(&token),
+                csrf: form_token(&session.token),
+                session,
             }),
-            _ => {
+            None => {
                 let mut response =
                     ToSignIn(crate::form::next_path(parts.uri.path())).into_response();
                 // A stale cookie is dropped rather than sent again and again.
@@ -147,5 +167,21 @@ impl FromRequestParts<AppState> for SignedIn {
                 Err(response)
             }
         }
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let own = OwnAccount::from_request_parts(parts, state).await?;
+        if own.session.must_change_password {
+            return Err(Redirect::to(PASSWORD_PAGE).into_response());
+        }
+        Ok(SignedIn {
+            t: own.t,
+            user: own.session.user,
+            csrf: own.csrf,
+        })
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::PageError;
 use crate::i18n::Catalogue;
-use crate::session::SignedIn;
+use crate::session::{OwnAccount, SignedIn};
 use askama::Template;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +19,9 @@ pub struct Nav {
     pub admin: bool,
     /// Whether the staff's links show (the early warning's page).
     pub staff: bool,
+    /// Whether the account must change its password first (only that page and signing
+    /// out are open to it, so no other link shows).
+    pub limited: bool,
 }
 
 impl Nav {
@@ -29,6 +32,20 @@ impl Nav {
             csrf: page.csrf.clone(),
             admin: page.user.role == Role::Admin,
             staff: page.user.role != Role::Student,
+            limited: false,
+        })
+    }
+
+    /// The bar for the own-account pages, also open to an account that must change its
+    /// password first.
+    pub fn own(page: &OwnAccount) -> Option<Nav> {
+        let limited = page.session.must_change_password;
+        Some(Nav {
+            username: page.session.user.username.clone(),
+            csrf: page.csrf.clone(),
+            admin: page.session.user.role == Role::Admin && !limited,
+            staff: page.session.user.role != Role::Student && !limited,
+            limited,
         })
     }
 }

@@ -72,31 +72,67 @@ const COMMON: &[&str] = &[
     "teacher12345",
 ];
 
-/// Why a password is refused, or `Ok`: at least [`MIN_PASSWORD_LEN`] characters (at most
+/// Which rule of the policy a password breaks (so a page can say it in its own language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weakness {
+    /// Shorter than [`MIN_PASSWORD_LEN`] characters.
+    TooShort,
+    /// Longer than [`MAX_PASSWORD_LEN`] characters.
+    TooLong,
+    /// The username itself.
+    Username,
+    /// One character repeated.
+    Repeated,
+    /// One of the most common passwords.
+    Common,
+}
+
+impl Weakness {
+    /// The rule as the JSON API says it (in English, after the field name).
+    pub fn message(self) -> String {
+        match self {
+            Weakness::TooShort => format!("must be at least {MIN_PASSWORD_LEN} characters"),
+            Weakness::TooLong => format!("must be at most {MAX_PASSWORD_LEN} characters"),
+            Weakness::Username => "must not be the username".into(),
+            Weakness::Repeated => "must not be one character repeated".into(),
+            Weakness::Common => "is one of the most common passwords; choose another".into(),
+        }
+    }
+}
+
+/// The rule a password breaks, if any: at least [`MIN_PASSWORD_LEN`] characters (at most
 /// [`MAX_PASSWORD_LEN`]), not the username, not one character repeated, and not one of the
-/// most common passwords. Every password set goes through it (accounts, changes, resets, the
-/// command line).
-pub fn check_policy(password: &str, username: &str) -> Result<(), String> {
+/// most common passwords.
+pub fn weakness(password: &str, username: &str) -> Option<Weakness> {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LEN {
-        return Err(format!("must be at least {MIN_PASSWORD_LEN} characters"));
+        return Some(Weakness::TooShort);
     }
     if len > MAX_PASSWORD_LEN {
-        return Err(format!("must be at most {MAX_PASSWORD_LEN} characters"));
+        return Some(Weakness::TooLong);
     }
     let folded = password.trim().to_lowercase();
     if folded == username.trim().to_lowercase() {
-        return Err("must not be the username".into());
+        return Some(Weakness::Username);
     }
     let mut chars = folded.chars();
     let first = chars.next();
     if chars.all(|c| Some(c) == first) {
-        return Err("must not be one character repeated".into());
+        return Some(Weakness::Repeated);
     }
     if COMMON.contains(&folded.as_str()) {
-        return Err("is one of the most common passwords; choose another".into());
+        return Some(Weakness::Common);
     }
-    Ok(())
+    None
+}
+
+/// Why a password is refused ([`weakness`] in words), or `Ok`. Every password set goes
+/// through it (accounts, changes, resets, the command line).
+pub fn check_policy(password: &str, username: &str) -> Result<(), String> {
+    match weakness(password, username) {
+        Some(rule) => Err(rule.message()),
+        None => Ok(()),
+    }
 }
 
 /// A hash verified against when the username is unknown, so that unknown users and wrong

@@ -6,13 +6,10 @@
 //!   `GET /api/sheets/{job_id}/pages/{n}.png`
 //! - `GET /api/sessions/{id}/review`, `POST /api/sessions/{id}/review/{student_id}`
 
-use crate::app::import::{self, ConflictView, SheetJob};
-use crate::app::register;
-use crate::app::register::{load_session, load_session_to_write};
-use crate::app::sheets::sheet_info;
-use crate::app::store::{self};
+use crate::app::import::{self, SheetJob};
+use crate::app::register::load_session;
+use crate::app::sheets::{self as review, Decision, ReviewQueue, sheet_info};
 use crate::auth::CurrentUser;
-use crate::auth::users::usernames;
 use crate::checks::{check_optional_text, session_id, student_id};
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppPath, RequestId, multipart_problem};
@@ -23,11 +20,8 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
-use domain::register::RegisterCommand;
-use domain::{Status, StudentId};
-use projections::students::names;
-use serde::{Deserialize, Serialize};
+use domain::Status;
+use serde::Deserialize;
 use sheets::Layout;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -238,39 +232,6 @@ fn job_uuid(value: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(value).map_err(|_| ApiError::bad_param("job_id", "not a job id (a UUID)"))
 }
 
-/// A row held for review.
-#[derive(Serialize, ToSchema)]
-pub struct HeldRow {
-    /// Student number.
-    pub student_id: String,
-    /// Name, if known.
-    pub name: Option<String>,
-    /// `unclear` (bubbles not read with certainty) or `conflict` (read clearly, but a person
-    /// set the mark to something else; it stands until decided).
-    pub kind: String,
-    /// Why it was held, for a person.
-    pub reason: String,
-    /// For a conflict: both values and who set the register's, when and why.
-    pub conflict: Option<ConflictView>,
-    /// The statuses whose bubbles were filled or uncertain.
-    #[schema(value_type = Vec<String>)]
-    pub candidates: Vec<Status>,
-    /// The student's current status (null while unmarked).
-    #[schema(value_type = Option<String>)]
-    pub current_status: Option<Status>,
-}
-
-/// The review queue of a session.
-#[derive(Serialize, ToSchema)]
-pub struct ReviewQueue {
-    /// Session id.
-    pub session_id: String,
-    /// Held rows, by student number.
-    pub held: Vec<HeldRow>,
-    /// The register's version.
-    pub version: u64,
-}
-
 /// Rows of scanned sheets held for review (admins and the course's teachers), read from
 /// the register itself so a decision just made is never listed again.
 #[utoipa::path(
@@ -288,45 +249,8 @@ async fn review_queue(
     user: CurrentUser,
     AppPath(id): AppPath<String>,
 ) -> Result<Json<ReviewQueue>, ApiError> {
-    let ctx = load_session(&state, session_id("id", &id)?).await?;
-    user.require_course_staff(&ctx.course)?;
-    let (register, version) =
-        store::load(&state.stores().registers, ctx.session_id.as_str()).await?;
-    let ids: Vec<String> = register.held.keys().map(|s| s.to_string()).collect();
-    let names = names(state.pool(), ids).await?;
-    let setters: Vec<String> = register
-        .held
-        .values()
-        .filter_map(|mark| mark.conflict.as_ref())
-        .map(|c| c.set_by.user_id.to_string())
-        .collect();
-    let setters = usernames(state.pool(), &setters).await?;
-    let held = register
-        .held
-        .values()
-        .map(|mark| {
-            let conflict = mark
-                .conflict
-                .as_ref()
-                .map(|c| ConflictView::new(c, &setters));
-            HeldRow {
-                student_id: mark.student_id.to_string(),
-                name: names.get(mark.student_id.as_str()).cloned().flatten(),
-                kind: mark.kind.as_str().to_string(),
-                reason: conflict
-                    .as_ref()
-                    .map_or_else(|| mark.reason.clone(), |c| c.summary.clone()),
-                conflict,
-                candidates: mark.candidates.clone(),
-                current_status: register.status_of(&mark.student_id),
-            }
-        })
-        .collect();
-    Ok(Json(ReviewQueue {
-        session_id: ctx.session_id.to_string(),
-        held,
-        version,
-    }))
+    let queue = review::review_queue(&state, &user, session_id("id", &id)?).await?;
+    Ok(Json(queue))
 }
 
 /// A decision on a held row: a `status` (with an optional `reason` when it replaces the
@@ -345,25 +269,17 @@ pub struct ReviewBody {
 }
 
 impl ReviewBody {
-    /// The register command the decision is.
-    fn command(
-        self,
-        student_id: StudentId,
-        user: &CurrentUser,
-    ) -> Result<RegisterCommand, ApiError> {
-        let (by, at) = (user.actor(), Utc::now());
+    /// The decision the body is.
+    fn decision(self) -> Result<Decision, ApiError> {
         match (self.keep, self.status, self.reason) {
-            (true, None, None) => Ok(RegisterCommand::KeepHeldMark { student_id, by, at }),
+            (true, None, None) => Ok(Decision::Keep),
             (true, _, _) => Err(ApiError::invalid(
                 "keep",
                 "keeping the register's mark takes no status and no reason",
             )),
-            (false, Some(status), reason) => Ok(RegisterCommand::ResolveReview {
-                student_id,
+            (false, Some(status), reason) => Ok(Decision::Status {
                 status,
                 reason: check_optional_text("reason", reason.as_deref(), 500)?,
-                by,
-                at,
             }),
             (false, None, _) => Err(ApiError::invalid(
                 "status",
@@ -396,13 +312,21 @@ async fn review_decide(
     AppPath((id, student)): AppPath<(String, String)>,
     AppJson(body): AppJson<ReviewBody>,
 ) -> Result<Json<MarkAccepted>, ApiError> {
-    let ctx = load_session_to_write(&state, session_id("id", &id)?).await?;
+    let session = session_id("id", &id)?;
     let student = student_id("student_id", &student)?;
-    let command = body.command(student.clone(), &user)?;
-    let done = register::execute(&state, &user, request_id, &ctx, command).await?;
+    let decision = body.decision()?;
+    let done = review::decide(
+        &state,
+        &user,
+        request_id,
+        session.clone(),
+        student.clone(),
+        decision,
+    )
+    .await?;
     let status = done.aggregate.status_of(&student);
     Ok(Json(MarkAccepted {
-        session_id: ctx.session_id.to_string(),
+        session_id: session.to_string(),
         status: status.ok_or_else(|| ApiError::internal("a decided row has no mark"))?,
         student_id: student.to_string(),
         version: done.version,

@@ -150,6 +150,18 @@ impl Browser {
             .await;
     }
 
+    /// Presses the first button whose name starts with `start` (a row's button, named with
+    /// its row) and waits for the page it leads to.
+    pub async fn press_starting(&self, start: &str) {
+        let xpath = format!(
+            "//button[starts-with(normalize-space(), {})]",
+            literal(start)
+        );
+        let button = self.client.find(Locator::XPath(&xpath)).await;
+        self.click_to_next_page(button.unwrap_or_else(|e| panic!("no button {start:?}…: {e}")))
+            .await;
+    }
+
     /// Follows the link whose text is `name` and waits for the page it leads to.
     pub async fn follow(&self, name: &str) {
         let xpath = format!("//a[normalize-space()={}]", literal(name));

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
 /// A client that shows redirects instead of following them (to read their cookies).
-fn client() -> reqwest::Client {
+pub(super) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -31,7 +31,7 @@ fn cookie_of(response: &reqwest::Response, name: &str) -> String {
 }
 
 /// The value of the first hidden `csrf` field of a page.
-fn form_token(page: &str) -> String {
+pub(super) fn form_token(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a form token") + 19;
     page[at..].split('"').next().unwrap().to_string()
 }

@@ -3,8 +3,10 @@
 //! People find things by label and name, as a screen reader announces them.
 
 mod accessibility;
+mod account;
 mod admin;
 mod browser;
+mod calendar;
 mod forgery;
 mod health;
 mod live;
@@ -12,6 +14,7 @@ mod policy;
 mod reports;
 mod roll_call;
 mod sheet;
+mod sheet_flow;
 mod student;
 mod users;
 mod warnings;

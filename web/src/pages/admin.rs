@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/courses/{id}", get(course))
         .route("/admin/courses/{id}/teachers", post(assign_teacher))
         .route("/admin/courses/{id}/enrolments", post(enrol))
+        .route("/admin/courses/{id}/time-zone", post(set_time_zone))
 }
 
 pub fn admin(page: &SignedIn) -> Result<(), PageError> {
@@ -147,6 +148,7 @@ struct CoursePage {
     candidates: Vec<(String, String)>,
     enrolled: Vec<(String, String)>,
     today: String,
+    time_zone: String,
     problem: Option<String>,
 }
 
@@ -190,6 +192,7 @@ async fn course_page(
         candidates,
         enrolled,
         today: course.day_of(Utc::now()).to_string(),
+        time_zone: course.time_zone.to_string(),
         problem,
     })
 }
@@ -291,5 +294,25 @@ async fn enrol(
         })
     }
     .await;
+    course_form(&state, &page, &id, command).await
+}
+
+/// Sets the zone the course's days are counted in: the same command as
+/// `PUT /api/courses/{id}/time-zone`.
+async fn set_time_zone(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    form: Fields,
+) -> Result<Response, PageError> {
+    page.check_form(&form)?;
+    admin(&page)?;
+    let command = domain::Zone::parse(&form.text("time_zone"))
+        .map(|time_zone| CourseCommand::SetTimeZone {
+            time_zone,
+            by: page.user.actor(),
+            at: Utc::now(),
+        })
+        .map_err(|_| AppError::invalid("time_zone", page.t.calendar.unknown_zone));
     course_form(&state, &page, &id, command).await
 }

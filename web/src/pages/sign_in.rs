@@ -6,7 +6,8 @@ use crate::error::PageError;
 use crate::form::{Fields, next_path};
 use crate::i18n::Catalogue;
 use crate::session::{
-    self, CSRF_FIELD, SESSION_COOKIE, SIGN_IN_COOKIE, SignedIn, Visitor, set_cookie,
+    self, CSRF_FIELD, OwnAccount, PASSWORD_PAGE, SESSION_COOKIE, SIGN_IN_COOKIE, Visitor,
+    set_cookie,
 };
 use crate::templates::{Nav, html_with};
 use api::AppState;
@@ -40,7 +41,7 @@ pub struct Next {
 /// site can neither read the cookie nor set it).
 pub async fn show(visitor: Visitor, Query(q): Query<Next>) -> Result<Response, PageError> {
     let next = next_path(q.next.as_deref().unwrap_or("/"));
-    if visitor.user.is_some() {
+    if visitor.session.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
     form(visitor.t, next, String::new(), None, StatusCode::OK)
@@ -94,9 +95,15 @@ pub async fn submit(
         )
     };
     match api::auth::sign_in::sign_in(&state, &username, password).await {
-        Ok((token, _)) => {
+        Ok((token, user)) => {
             let ttl = state.jwt().ttl().as_secs();
-            let mut response = Redirect::to(&next).into_response();
+            // A one-time password (a reset, an import) may only be replaced.
+            let next = if user.must_change_password {
+                PASSWORD_PAGE
+            } else {
+                next.as_str()
+            };
+            let mut response = Redirect::to(next).into_response();
             let cookies = response.headers_mut();
             cookies.append(SET_COOKIE, set_cookie(SESSION_COOKIE, &token, ttl));
             cookies.append(SET_COOKIE, set_cookie(SIGN_IN_COOKIE, "", 0));
@@ -108,20 +115,17 @@ pub async fn submit(
     }
 }
 
-/// Revokes the session's token and removes the cookie.
+/// Revokes the session's token and removes the cookie (also for an account that must
+/// change its password first).
 pub async fn sign_out(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    page: SignedIn,
+    page: OwnAccount,
     form_fields: Fields,
 ) -> Result<Response, PageError> {
     page.check_form(&form_fields)?;
-    if let Some(token) = session::cookie(&headers, SESSION_COOKIE) {
-        let expires = state.jwt().verify(token).map_or(0, |claims| claims.exp);
-        api::auth::revoked::revoke(state.pool(), token, expires)
-            .await
-            .map_err(|e| page.fail(e))?;
-    }
+    api::auth::account::sign_out(&state, &page.session)
+        .await
+        .map_err(|e| PageError::from(e).in_language(page.t))?;
     let mut response = Redirect::to("/sign-in").into_response();
     response
         .headers_mut()

@@ -1,8 +1,9 @@
 //! `GET /admin/users`: the accounts, by role; `POST /admin/users` creates one (a student's
 //! names its student number); `POST /admin/users/{id}/disable` disables one (its tokens stop
-//! working at once). The same checks as `POST /api/users` and `DELETE /api/users/{id}`;
-//! a refused form is shown again with what was entered and the problem next to its field.
-//! Administrators only.
+//! working at once), `.../enable` enables it again; `.../reset` resets its password to a
+//! one-time password shown once on the answer. The same checks and use cases as
+//! `POST /api/users` and the account calls (`api::auth::account`); a refused form is shown
+//! again with what was entered and the problem next to its field. Administrators only.
 
 use crate::error::PageError;
 use crate::form::Fields;
@@ -11,6 +12,7 @@ use crate::pages::admin::admin;
 use crate::session::SignedIn;
 use crate::templates::{Nav, html, html_with};
 use api::AppState;
+use api::auth::account;
 use api::auth::changes::{self, ChangedBy};
 use api::auth::users::{self, CreateUserError};
 use askama::Template;
@@ -27,6 +29,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(show).post(create))
         .route("/admin/users/{id}/disable", post(disable))
+        .route("/admin/users/{id}/enable", post(enable))
+        .route("/admin/users/{id}/reset", post(reset))
 }
 
 /// One account's line.
@@ -55,6 +59,8 @@ struct UsersPage {
     /// The problem and the field it is about.
     problem: Option<(&'static str, String)>,
     notice: Option<&'static str>,
+    /// After a reset: the account's username and its one-time password, shown this once.
+    one_time: Option<(String, String)>,
 }
 
 impl UsersPage {
@@ -121,6 +127,7 @@ async fn page_of(
         entered,
         problem,
         notice: None,
+        one_time: None,
     })
 }
 
@@ -135,6 +142,7 @@ async fn show(
     view.notice = match filter.done.as_deref() {
         Some("created") => Some(page.t.account_created),
         Some("disabled") => Some(page.t.account_disabled),
+        Some("enabled") => Some(page.t.account.account_enabled),
         _ => None,
     };
     html(&view)
@@ -234,4 +242,47 @@ async fn disable(
     }
     tracing::info!(user_id = %id, by = %page.user.id, "user disabled");
     Ok(Redirect::to("/admin/users?done=disabled").into_response())
+}
+
+fn user_id(page: &SignedIn, id: String) -> Result<UserId, PageError> {
+    UserId::parse(id).map_err(|_| PageError::not_found().in_language(page.t))
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    form: Fields,
+) -> Result<Response, PageError> {
+    page.check_form(&form)?;
+    admin(&page)?;
+    let id = user_id(&page, id)?;
+    account::set_disabled(&state, &page.user, &id, false)
+        .await
+        .map_err(|e| page.fail(e))?;
+    Ok(Redirect::to("/admin/users?done=enabled").into_response())
+}
+
+/// Resets the account's password; the answer is the users page with the one-time password
+/// (never stored in a link or a redirect, and the page is never cached).
+async fn reset(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    form: Fields,
+) -> Result<Response, PageError> {
+    page.check_form(&form)?;
+    admin(&page)?;
+    let id = user_id(&page, id)?;
+    let secret = account::reset_password(&state, &page.user, &id)
+        .await
+        .map_err(|e| page.fail(e))?;
+    let username = users::by_id(state.pool(), id.as_str())
+        .await
+        .map_err(|e| page.fail(e))?
+        .map(|u| u.username)
+        .unwrap_or_default();
+    let mut view = page_of(&state, &page, None, Default::default(), None).await?;
+    view.one_time = Some((username, secret));
+    html(&view)
 }

@@ -66,3 +66,27 @@ pub async fn page_png(state: &AppState, id: Uuid, page: i32) -> Result<Option<Ve
             .await?,
     )
 }
+
+/// The latest imports (at most 20, newest first) that had a page of `session`, among the
+/// jobs `user` may see (administrators all, anyone else their own).
+pub async fn jobs_of_session(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &str,
+) -> Result<Vec<SheetJob>, AppError> {
+    let reports: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT report FROM sheet_jobs
+          WHERE report @> jsonb_build_object('sessions', jsonb_build_array($1::text))
+            AND ($2 OR created_by = $3)
+          ORDER BY created_at DESC LIMIT 20",
+    )
+    .bind(session)
+    .bind(user.role == Role::Admin)
+    .bind(user.id.to_string())
+    .fetch_all(state.pool())
+    .await?;
+    reports
+        .into_iter()
+        .map(|report| serde_json::from_value(report).map_err(AppError::internal))
+        .collect()
+}

@@ -17,8 +17,9 @@
 mod jobs;
 mod report;
 mod scan;
+pub mod uploads;
 
-pub use jobs::{load_job, page_png};
+pub use jobs::{jobs_of_session, load_job, page_png};
 pub use report::{ConflictView, PageProblem, PageReport, RowReport, SheetJob, Totals};
 pub use scan::{WORK_DPI, sheet_rows};
 
@@ -34,6 +35,7 @@ use report::problem;
 use scan::{Read, Resolved, Scanned, read_upload, resolve, rows_of};
 use std::collections::HashMap;
 use std::time::Duration;
+use uploads::Step;
 use uuid::Uuid;
 
 /// 503 with Retry-After while the import breaker is open.
@@ -153,10 +155,46 @@ pub async fn run(
     request_id: String,
     files: Vec<Vec<u8>>,
 ) -> Result<SheetJob, AppError> {
+    run_noting(state, user, request_id, files, None).await
+}
+
+/// [`run`] for an upload a page watches ([`uploads::start`]): how far it is is noted as it
+/// goes, then the job it became or why it failed.
+pub async fn run_watched(
+    state: AppState,
+    user: CurrentUser,
+    request_id: String,
+    files: Vec<Vec<u8>>,
+    upload: Uuid,
+) {
+    let ran = run_noting(state.clone(), user, request_id, files, Some(upload)).await;
+    let step = match ran {
+        Ok(job) => match Uuid::parse_str(&job.job_id) {
+            Ok(id) => Step::Job(id),
+            Err(e) => Step::Failed(AppError::internal(e).to_string()),
+        },
+        Err(e) => {
+            tracing::warn!(upload = %upload, error = %e, "sheet upload failed");
+            Step::Failed(e.to_string())
+        }
+    };
+    uploads::note(&state, upload, step).await;
+}
+
+async fn run_noting(
+    state: AppState,
+    user: CurrentUser,
+    request_id: String,
+    files: Vec<Vec<u8>>,
+    upload: Option<Uuid>,
+) -> Result<SheetJob, AppError> {
     let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
     let file_sha256 = sheets::document::upload_sha256(&refs);
     let scanned = read_upload(files).await?;
     let total = scanned.len();
+    if let Some(id) = upload {
+        uploads::note(&state, id, Step::Pages(total)).await;
+    }
     let mut import = Import {
         state: &state,
         user: &user,
@@ -169,7 +207,12 @@ pub async fn run(
     let mut reports = Vec::with_capacity(total);
     for (index, page) in scanned.into_iter().enumerate() {
         match import.page(index as u32 + 1, page).await {
-            Ok(report) => reports.push(report),
+            Ok(report) => {
+                reports.push(report);
+                if let Some(id) = upload {
+                    uploads::note(&state, id, Step::Done(index + 1)).await;
+                }
+            }
             Err(e) => return Err(stopped(e, &reports, total, import.job_id)),
         }
     }

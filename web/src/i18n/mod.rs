@@ -2,6 +2,11 @@
 //! the browser's `Accept-Language` (English unless Arabic is preferred). Templates read
 //! `t.<label>`; no page writes user-facing text of its own.
 
+pub mod account;
+pub mod calendar;
+pub mod search;
+pub mod sheets;
+
 use axum::http::HeaderMap;
 use axum::http::header::ACCEPT_LANGUAGE;
 
@@ -197,6 +202,14 @@ pub struct Catalogue {
     pub banner_title: &'static str,
     pub banner_at_risk: &'static str,
     pub banner_streak: &'static str,
+    /// One's own account and the administrators' account actions.
+    pub account: &'static account::AccountLabels,
+    /// The student search's filters and paging.
+    pub search_labels: &'static search::SearchLabels,
+    /// The paper-sheet pages.
+    pub sheets: &'static sheets::SheetLabels,
+    /// The calendar pages.
+    pub calendar: &'static calendar::CalendarLabels,
 }
 
 /// English, the default.
@@ -383,6 +396,10 @@ pub static EN: Catalogue = Catalogue {
     banner_title: "Your attendance needs attention",
     banner_at_risk: "your attendance rate is below the course's threshold:",
     banner_streak: "you have missed several sessions in a row.",
+    account: &account::EN,
+    search_labels: &search::EN,
+    sheets: &sheets::EN,
+    calendar: &calendar::EN,
 };
 
 /// Arabic, right to left (the seed system was built for an Arabic-speaking university).
@@ -588,6 +605,10 @@ pub static AR: Catalogue = Catalogue {
     banner_title: "حضورك يحتاج إلى انتباه",
     banner_at_risk: "نسبة حضورك أقل من حد المقرر:",
     banner_streak: "لقد غبت عن عدة محاضرات متتالية.",
+    account: &account::AR,
+    search_labels: &search::AR,
+    sheets: &sheets::AR,
+    calendar: &calendar::AR,
 };
 
 /// The catalogue for a request: the first of its `Accept-Language` tags we have.
