@@ -49,6 +49,7 @@ pub fn pages(live: live::Hub) -> Router<AppState> {
         .merge(pages::policy::routes())
         .merge(pages::users::routes())
         .merge(pages::sheet::routes())
+        .merge(pages::check_in::routes())
         .fallback(error::not_found)
         .layer(Extension(live))
         .layer(middleware::from_fn(guard::protect))

@@ -14,6 +14,7 @@
 pub mod access;
 pub mod auto_close;
 pub mod breaker;
+pub mod check_in;
 pub mod closures;
 pub mod courses;
 mod domain_errors;

@@ -7,6 +7,7 @@ pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod check_in;
 pub mod closures;
 pub mod courses;
 pub mod enrollments;

@@ -237,6 +237,24 @@ fn cases(w: &World, job: &str) -> Vec<Case> {
             .allow(&[Admin, Teacher, Student, Classmate], StatusCode::CREATED),
         Case::new(Method::DELETE, "/api/calendar/feeds/0123456789abcdef")
             .allow(EVERYONE, StatusCode::NOT_FOUND),
+        // Self check-in (issue 20): the course staff open, show and close it; only a student
+        // checks in (here with a wrong code: 422, nothing recorded).
+        Case::new(Method::POST, format!("/api/sessions/{s}/check-in"))
+            .body(json!({"late_after_minutes": 10}))
+            .forbid(NOT_STAFF)
+            .allow(&[Admin], StatusCode::CREATED)
+            .allow(&[Teacher], StatusCode::CONFLICT),
+        staff_read(format!("/api/sessions/{s}/check-in/code")),
+        Case::new(Method::POST, "/api/check-in")
+            .body(json!({"session_id": s, "code": "not-a-code"}))
+            .forbid(&[Admin, Teacher, OtherTeacher])
+            .allow(
+                &[Student, Classmate, Outsider],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+        Case::new(Method::DELETE, format!("/api/sessions/{s}/check-in"))
+            .forbid(NOT_STAFF)
+            .allow(STAFF, OK),
     ]
 }
 

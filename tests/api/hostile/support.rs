@@ -240,6 +240,8 @@ impl Ids {
                 json!({"title": "Renamed lecture"})
             }
             ("POST", "/api/sessions/{id}/reopen") => json!({"reason": "closed too early"}),
+            ("POST", "/api/sessions/{id}/check-in") => json!({"late_after_minutes": 10}),
+            ("POST", "/api/check-in") => json!({"session_id": self.session, "code": "123456"}),
             _ if op.takes_json() => panic!("no valid body for {}: add one", op.name()),
             _ => return None,
         };

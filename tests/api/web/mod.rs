@@ -5,6 +5,7 @@
 mod accessibility;
 mod admin;
 mod browser;
+mod check_in;
 mod forgery;
 mod health;
 mod live;

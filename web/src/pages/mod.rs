@@ -2,6 +2,7 @@
 //! calls one use case and renders one template.
 
 pub mod admin;
+pub mod check_in;
 pub mod course;
 pub mod health;
 pub mod history;
