@@ -101,8 +101,9 @@ async fn prepare(server: &Server, students: usize) -> anyhow::Result<String> {
         .await
         .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
     sqlx::query(
-        "INSERT INTO users (id, username, password_hash, role, student_id)
-         SELECT 'burst-' || s, lower(s), $1, 'student', s FROM unnest($2::text[]) AS s",
+        // ASCII lower-case usernames are their own key (`api::auth::username::key`).
+        "INSERT INTO users (id, username, username_key, password_hash, role, student_id)
+         SELECT 'burst-' || s, lower(s), lower(s), $1, 'student', s FROM unnest($2::text[]) AS s",
     )
     .bind(&hash)
     .bind(&ids)
