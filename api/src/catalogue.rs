@@ -70,6 +70,12 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
     problem("correction_required", 409, "Correction required", "the student already has a different status: send a correction with a reason"),
     problem("not_marked", 409, "Not marked", "a correction names a student who has no mark yet"),
     problem("duplicate_row", 409, "Duplicate row", "a roll call names the same student twice"),
+    problem("check_in_already_open", 409, "Check-in already open", "check-in for the session is already open: close it before opening another window"),
+    problem("check_in_not_open", 409, "Check-in not open", "nobody opened check-in for this session"),
+    problem("check_in_not_yet_open", 409, "Check-in not yet open", "the session's check-in window opens later; the detail says when"),
+    problem("check_in_closed", 409, "Check-in closed", "the session's check-in window was closed, its time is over, or the register was closed; nothing was recorded"),
+    problem("check_in_network", 409, "Network not allowed", "the check-in came from a network the window does not list (the address is the connection's, or the trusted proxy header's when one is configured)"),
+    problem("marked_by_staff", 409, "Marked by staff", "the student's mark was set by staff (or a sheet or an import): a check-in never replaces it; the teacher can correct it"),
     problem("concurrent_write", 409, "Concurrent write", "other writes to the same register or course kept winning; retry"),
     problem("idempotency_key_in_progress", 409, "Idempotency key in progress", "a request with this Idempotency-Key is still running"),
     problem("payload_too_large", 413, "Payload too large", "the body is larger than the configured limit"),
@@ -79,6 +85,8 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
     problem("wrong_password", 422, "Wrong password", "the current password given to change it is wrong (failures count towards the sign-in lockout)"),
     problem("roll_call_refused", 422, "Roll call refused", "rows of a roll call break a rule; `errors` names each row and its code; nothing was recorded"),
     problem("ambiguous_session", 422, "Ambiguous session", "the course has several sessions that day; `errors` lists them: name one"),
+    problem("check_in_code_wrong", 422, "Wrong check-in code", "the code is not the one shown for this session (another session's, or mistyped); nothing was recorded and it counts towards the limit of wrong codes"),
+    problem("check_in_code_expired", 422, "Check-in code expired", "the code is this session's but older than the previous 15-second step; nothing was recorded and it counts towards the limit of wrong codes"),
     problem("idempotency_key_reused", 422, "Idempotency key reused", "this Idempotency-Key was used for a different request"),
     problem("not_a_pdf", 422, "Not a PDF or a photo", "an uploaded file is not a PDF, a JPEG or a PNG"),
     problem("damaged_pdf", 422, "Damaged PDF", "the uploaded PDF is damaged or truncated"),
@@ -88,6 +96,7 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
     problem("too_many_rows", 422, "Too many rows", "an imported spreadsheet has more rows than an import accepts (50,000): split it"),
     problem("too_many_pages", 422, "Too many pages", "the uploaded PDF has more pages than an import accepts"),
     problem("too_many_attempts", 429, "Too many attempts", "too many failed logins for this username; wait for `Retry-After`"),
+    problem("check_in_attempts", 429, "Too many check-in attempts", "the student gave too many wrong check-in codes within a minute; wait for `Retry-After`"),
     problem("internal", 500, "Internal server error", "an unexpected failure; it is logged and never shown"),
     problem("unavailable", 503, "Service unavailable", "the database is unreachable, or the import breaker is open; wait for `Retry-After`"),
 ];
@@ -166,6 +175,18 @@ mod tests {
             RegisterError::DuplicateRow(student()),
             RegisterError::NothingToReview(student()),
             RegisterError::RollCallRefused(Vec::new()),
+            RegisterError::CheckInAlreadyOpen,
+            RegisterError::CheckInNotOpen,
+            RegisterError::CheckInClosed,
+            RegisterError::NetworkNotAllowed,
+            RegisterError::MarkedByStaff {
+                current: domain::Status::Absent,
+                method: domain::Method::Manual,
+            },
+            RegisterError::InvalidCheckIn {
+                field: "closes_at",
+                detail: "too early".into(),
+            },
         ] {
             assert_catalogued(crate::app::AppError::from(error).into());
         }
@@ -190,6 +211,11 @@ mod tests {
             ApiError::PayloadTooLarge { limit: 1 },
             ApiError::UnsupportedMediaType,
             ApiError::TooManyAttempts { retry_after: wait },
+            ApiError::Throttled {
+                code: "check_in_attempts",
+                detail: "wait".into(),
+                retry_after: wait,
+            },
             ApiError::Unavailable {
                 detail: "down".into(),
                 retry_after: wait,

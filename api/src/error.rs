@@ -103,6 +103,16 @@ pub enum ApiError {
         /// When to retry.
         retry_after: Duration,
     },
+    /// 429: the caller tried too often (wrong check-in codes); `code` says what.
+    #[error("{detail}")]
+    Throttled {
+        /// Stable code.
+        code: &'static str,
+        /// What was refused.
+        detail: String,
+        /// When to retry.
+        retry_after: Duration,
+    },
     /// 503: a dependency (the database) is unavailable.
     #[error("{detail}")]
     Unavailable {
@@ -190,6 +200,9 @@ impl ApiError {
                 "too_many_attempts",
                 "Too many attempts",
             ),
+            ApiError::Throttled { code, .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, code, "Too many attempts")
+            }
             ApiError::Unavailable { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -206,6 +219,7 @@ impl ApiError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::TooManyAttempts { retry_after }
+            | ApiError::Throttled { retry_after, .. }
             | ApiError::Unavailable { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
@@ -302,6 +316,15 @@ impl From<AppError> for ApiError {
                 code,
                 detail,
                 errors,
+            },
+            AppError::TooMany {
+                code,
+                detail,
+                retry_after,
+            } => ApiError::Throttled {
+                code,
+                detail,
+                retry_after,
             },
             AppError::Unavailable {
                 detail,

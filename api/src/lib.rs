@@ -54,6 +54,7 @@ pub use state::{ApiConfig, AppState, Monitor};
         (name = "calendar", description = "The institution's closed days (holidays) and secret iCalendar feeds of a person's or a course's sessions."),
         (name = "sessions", description = "Scheduled sessions of a course and their registers (the roster with each student's mark)."),
         (name = "attendance", description = "Marks: one student, a whole roll call, corrections with a reason, closing the register."),
+        (name = "check-in", description = "Students checking themselves in: a teacher opens a window and shows a code that changes every 15 s; a signed-in student gives it and is marked present or late with method `self`."),
         (name = "statistics", description = "Read models: rates and counts per course and student, at-risk lists, attendance records."),
         (name = "audit", description = "The event history in commit order, and every value one mark has had."),
         (name = "reports", description = "Course, student and at-risk reports as CSV, XLSX or PDF."),
@@ -94,6 +95,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::me::router())
         .merge(routes::attendance::router())
         .merge(routes::attendance_bulk::router())
+        .merge(routes::check_in::router())
         .merge(routes::statistics::router())
         .merge(routes::records::router())
         .merge(routes::audit::router())

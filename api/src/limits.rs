@@ -37,6 +37,8 @@ pub struct LimitConfig {
     /// The header a trusted reverse proxy puts the client's address in (e.g.
     /// `x-forwarded-for`); unset, the peer address of the connection counts.
     pub trusted_proxy_header: Option<String>,
+    /// Wrong check-in codes one student may give in a minute before waiting.
+    pub check_in_failures_per_minute: u32,
 }
 
 /// The number of cores, at least 1.
@@ -55,6 +57,7 @@ impl Default for LimitConfig {
             request_timeout: Duration::from_secs(120),
             login_per_minute: 20,
             trusted_proxy_header: None,
+            check_in_failures_per_minute: 5,
         }
     }
 }
@@ -147,6 +150,8 @@ pub struct Limits {
     pub heavy: Gate,
     /// Logins per client address.
     pub logins: crate::auth::rate::RateLimiter,
+    /// Wrong check-in codes per student.
+    pub check_ins: crate::app::check_in::attempts::Attempts,
 }
 
 impl Limits {
@@ -166,6 +171,9 @@ impl Limits {
                 config.queue_wait,
             ),
             logins: crate::auth::rate::RateLimiter::per_minute(config.login_per_minute),
+            check_ins: crate::app::check_in::attempts::Attempts::per_minute(
+                config.check_in_failures_per_minute,
+            ),
             config,
         }
     }

@@ -82,6 +82,9 @@ pub enum Command {
     Schedule(crate::schedule::ScheduleArgs),
     /// Load a small realistic data set (3 courses, 60 students, 6 weeks of sessions).
     Demo(crate::demo::DemoArgs),
+    /// Students' self check-in: open or close a session's window, print its current code.
+    #[command(subcommand, name = "check-in")]
+    CheckIn(crate::check_in::CheckInCommand),
 }
 
 /// Options of `attendance serve`.
@@ -209,6 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Import(command) => crate::import::run(command).await,
         Command::Schedule(args) => crate::schedule::run(args).await,
+        Command::CheckIn(command) => crate::check_in::run(command).await,
         Command::Report(args) => crate::report::run(args).await,
         Command::Sheet(command) => crate::sheet::run(command).await,
         Command::Bench(args) => crate::bench::run(args).await,

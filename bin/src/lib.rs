@@ -4,6 +4,7 @@
 //! use the same builder), [`cli`] dispatches subcommands, [`demo`] loads sample data.
 
 pub mod bench;
+pub mod check_in;
 pub mod cli;
 pub mod config;
 pub mod demo;

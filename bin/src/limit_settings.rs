@@ -30,6 +30,13 @@ pub struct LimitSettings {
     /// `X-Forwarded-For`). Set it only when every request comes through that proxy.
     #[arg(long, env = "ATTENDANCE_TRUSTED_PROXY_HEADER")]
     pub trusted_proxy_header: Option<String>,
+    /// Wrong self check-in codes one student may give in a minute before being answered 429.
+    #[arg(
+        long,
+        env = "ATTENDANCE_CHECK_IN_FAILURES_PER_MINUTE",
+        default_value_t = 5
+    )]
+    pub check_in_failures_per_minute: u32,
 }
 
 impl Default for LimitSettings {
@@ -42,6 +49,7 @@ impl Default for LimitSettings {
             request_timeout_secs: 120,
             login_per_minute: 20,
             trusted_proxy_header: None,
+            check_in_failures_per_minute: 5,
         }
     }
 }
@@ -63,6 +71,7 @@ impl LimitSettings {
                 .as_ref()
                 .map(|h| h.trim().to_ascii_lowercase())
                 .filter(|h| !h.is_empty()),
+            check_in_failures_per_minute: self.check_in_failures_per_minute.max(1),
         }
     }
 }

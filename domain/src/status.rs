@@ -57,6 +57,9 @@ pub enum Method {
     Close,
     /// Part of a roll call imported from a file (a person decided the marks in it).
     Import,
+    /// The student checked in themselves with the session's rotating code.
+    #[serde(rename = "self")]
+    SelfCheckIn,
 }
 
 impl Method {
@@ -68,6 +71,7 @@ impl Method {
             Method::Sheet => "sheet",
             Method::Close => "close",
             Method::Import => "import",
+            Method::SelfCheckIn => "self",
         }
     }
 }

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod calendar_life;
+mod check_in;
 mod cluster_soak;
 mod concurrency;
 mod course_archive;

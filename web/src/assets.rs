@@ -6,7 +6,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
 /// Every static file: name, content type, bytes.
-const FILES: [(&str, &str, &[u8]); 3] = [
+const FILES: [(&str, &str, &[u8]); 5] = [
     (
         "app.css",
         "text/css; charset=utf-8",
@@ -16,6 +16,16 @@ const FILES: [(&str, &str, &[u8]); 3] = [
         "app.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../static/app.js"),
+    ),
+    (
+        "check_in.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../static/check_in.css"),
+    ),
+    (
+        "check_in.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/check_in.js"),
     ),
     (
         "icon.svg",

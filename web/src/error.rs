@@ -98,9 +98,9 @@ impl From<AppError> for PageError {
         PageError::new(match error {
             AppError::Forbidden(_) => Kind::Forbidden,
             AppError::NotFound(_) | AppError::Unknown { .. } => Kind::NotFound,
-            AppError::Invalid { detail, .. } | AppError::Conflict { detail, .. } => {
-                Kind::Refused(detail)
-            }
+            AppError::Invalid { detail, .. }
+            | AppError::Conflict { detail, .. }
+            | AppError::TooMany { detail, .. } => Kind::Refused(detail),
             AppError::Unavailable { .. } => Kind::Unavailable,
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "page failed");

@@ -55,6 +55,7 @@ pub fn pages(live: live::Hub) -> Router<AppState> {
         .merge(pages::review::routes())
         .merge(pages::closures::routes())
         .merge(pages::feeds::routes())
+        .merge(pages::check_in::routes())
         .fallback(error::not_found)
         .layer(Extension(live))
         .layer(middleware::from_fn(guard::protect))

@@ -56,6 +56,13 @@ pub fn register_code(error: &RegisterError) -> &'static str {
         RegisterError::RollCallRefused(_) => "roll_call_refused",
         RegisterError::NothingToReview(_) => "nothing_to_review",
         RegisterError::NothingToKeep(_) => "nothing_to_keep",
+        RegisterError::CheckInAlreadyOpen => "check_in_already_open",
+        RegisterError::InvalidCheckIn { .. } => "invalid_field",
+        RegisterError::CheckInNotOpen => "check_in_not_open",
+        RegisterError::CheckInNotYetOpen(_) => "check_in_not_yet_open",
+        RegisterError::CheckInClosed => "check_in_closed",
+        RegisterError::NetworkNotAllowed => "check_in_network",
+        RegisterError::MarkedByStaff { .. } => "marked_by_staff",
     }
 }
 
@@ -79,6 +86,7 @@ impl From<RegisterError> for AppError {
                     .collect(),
             },
             RegisterError::NothingToReview(_) => AppError::NotFound(detail),
+            RegisterError::InvalidCheckIn { field, detail } => AppError::invalid(field, detail),
             _ => AppError::conflict(code, detail),
         }
     }

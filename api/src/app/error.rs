@@ -56,6 +56,16 @@ pub enum AppError {
         /// Rows involved, if any.
         errors: Vec<FieldProblem>,
     },
+    /// The caller tried too often; they may try again after `retry_after`.
+    #[error("{detail}")]
+    TooMany {
+        /// Stable code.
+        code: &'static str,
+        /// What was refused.
+        detail: String,
+        /// When to retry.
+        retry_after: Duration,
+    },
     /// A dependency (the database) is unavailable; try again later.
     #[error("{detail}")]
     Unavailable {
@@ -111,6 +121,7 @@ impl AppError {
                 | AppError::Forbidden(_)
                 | AppError::NotFound(_)
                 | AppError::Unknown { .. }
+                | AppError::TooMany { .. }
         )
     }
 

@@ -15,6 +15,7 @@ pub mod access;
 pub mod auto_close;
 pub mod breaker;
 pub mod bulk_marks;
+pub mod check_in;
 pub mod closures;
 pub mod course_list;
 pub mod courses;

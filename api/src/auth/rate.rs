@@ -77,13 +77,34 @@ pub fn client_address(
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .filter_map(named_address)
             .next_back();
         if named.is_some() {
             return named;
         }
     }
     peer.map(|p| p.ip())
+}
+
+/// The address one element of the header names: a bare address (`X-Forwarded-For`), or the
+/// `for=` parameter of an RFC 7239 `Forwarded` element (`for="[2001:db8::1]:4711"`).
+fn named_address(element: &str) -> Option<IpAddr> {
+    let element = element.trim();
+    if let Ok(address) = element.parse() {
+        return Some(address);
+    }
+    let value = element.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("for")
+            .then_some(value.trim())
+    })?;
+    let value = value.trim_matches('"');
+    if let Some(v6) = value.strip_prefix('[') {
+        return v6.split(']').next()?.parse().ok();
+    }
+    let host = value.rsplit_once(':').map_or(value, |(host, _port)| host);
+    host.parse().ok().or_else(|| value.parse().ok())
 }
 
 #[cfg(test)]
@@ -104,6 +125,23 @@ mod tests {
         assert_eq!(limiter.take(ip(1), now), Err(Duration::from_secs(20)));
         assert!(limiter.take(ip(2), now).is_ok());
         assert!(limiter.take(ip(1), now + Duration::from_secs(20)).is_ok());
+    }
+
+    #[test]
+    fn a_forwarded_header_names_its_for_address() {
+        assert_eq!(
+            named_address("for=192.0.2.60;proto=http"),
+            Some(IpAddr::from([192, 0, 2, 60]))
+        );
+        assert_eq!(
+            named_address("For=\"192.0.2.61:4711\""),
+            Some(IpAddr::from([192, 0, 2, 61]))
+        );
+        assert_eq!(
+            named_address("for=\"[2001:db8::1]:4711\""),
+            "2001:db8::1".parse().ok()
+        );
+        assert_eq!(named_address("for=unknown"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod attendance_bulk;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod check_in;
 pub mod closures;
 pub mod course_archive;
 pub mod courses;

@@ -5,6 +5,7 @@
 //! ([`district`]).
 
 mod ceiling;
+mod check_in;
 mod district;
 mod load;
 mod offline;
@@ -62,6 +63,15 @@ pub struct BenchArgs {
     /// Multiplies the district's course and student counts, at both sizes (e.g. 0.1).
     #[arg(long, default_value_t = 1.0)]
     pub district_scale: f64,
+    /// Run only this workload: `check-in` (workload 11).
+    #[arg(long, value_parser = ["check-in"])]
+    pub only: Option<String>,
+    /// Students in the check-in burst (workload 11).
+    #[arg(long, default_value_t = 500)]
+    pub check_in_students: usize,
+    /// Seconds the check-in burst is spread over.
+    #[arg(long, default_value_t = 60)]
+    pub check_in_seconds: u64,
 }
 
 /// Latency percentiles in milliseconds.
@@ -138,6 +148,8 @@ pub struct Figures {
     pub page_bytes: usize,
     /// 10: the same gzipped, as served to a browser.
     pub page_gzip_bytes: usize,
+    /// 11: the check-in burst.
+    pub check_in: Option<check_in::Burst>,
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -267,6 +279,38 @@ impl Figures {
             String::new(),
             String::new(),
         );
+        if let Some(burst) = &self.check_in {
+            line(
+                &format!(
+                    "11 check-in burst, {} students in {} s p50 / p99",
+                    burst.students, burst.seconds
+                ),
+                format!(
+                    "{:.1} / {:.1} ms",
+                    burst.check_in.p50_ms, burst.check_in.p99_ms
+                ),
+                String::new(),
+                String::new(),
+            );
+            line(
+                "  sign-in p50 / p99",
+                format!(
+                    "{:.1} / {:.1} ms",
+                    burst.sign_in.p50_ms, burst.sign_in.p99_ms
+                ),
+                String::new(),
+                String::new(),
+            );
+            line(
+                "  recorded once / errors",
+                format!(
+                    "{} of {} / {}",
+                    burst.marks_stored, burst.students, burst.errors
+                ),
+                String::new(),
+                String::new(),
+            );
+        }
         out
     }
 }
@@ -320,6 +364,10 @@ async fn measure(
     args: &BenchArgs,
     figures: &mut Figures,
 ) -> anyhow::Result<()> {
+    let (students, seconds) = (args.check_in_students, args.check_in_seconds);
+    if args.only.as_deref() == Some("check-in") {
+        return check_in::check_in_burst(server, students, seconds, figures).await;
+    }
     let data = load::prepare(server, args).await?;
     load::single_marks(server, &data, args, figures).await?;
     pages::roll_call_page(server, &data, figures).await?;
@@ -331,5 +379,6 @@ async fn measure(
     term::term_schedule(server, figures).await?;
     figures.server_peak_rss_before_sheets_mib = server.peak_rss_mib();
     sheet_import::sheet_import(server, figures).await?;
-    student_import::student_import(server, figures).await
+    student_import::student_import(server, figures).await?;
+    check_in::check_in_burst(server, students, seconds, figures).await
 }

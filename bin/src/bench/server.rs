@@ -111,6 +111,8 @@ impl Server {
             .env("JWT_SECRET", random(48))
             .env("ATTENDANCE_STREAM", &stream)
             .env("ATTENDANCE_SUBJECT_PREFIX", format!("bench{tag}"))
+            // Workload 11's students each sign in from an address of their own.
+            .env("ATTENDANCE_TRUSTED_PROXY_HEADER", "x-forwarded-for")
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .spawn()

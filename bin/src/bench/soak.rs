@@ -183,6 +183,9 @@ pub async fn measure(args: &SoakArgs) -> anyhow::Result<Soak> {
         stream: args.stream.clone(),
         district: false,
         district_scale: 1.0,
+        only: None,
+        check_in_students: 0,
+        check_in_seconds: 0,
     };
     let server = Server::start(&bench).await?;
     let outcome = soak(&server, &bench, args.minutes).await;

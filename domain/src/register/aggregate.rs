@@ -58,6 +58,9 @@ pub struct Register {
     /// Whether a person ever reopened the register (the scheduler then leaves it alone).
     #[serde(default)]
     pub reopened: bool,
+    /// The check-in window as last opened (registers stored before check-in have none).
+    #[serde(default)]
+    pub check_in: Option<super::CheckInWindow>,
 }
 
 pub(super) type Decision = Result<Vec<RegisterEvent>, RegisterError>;
@@ -100,6 +103,10 @@ impl Register {
                     by,
                     at,
                 }])
+            }
+            // Nobody opened check-in on a register nobody opened either.
+            RegisterCommand::CheckIn { .. } if !self.is_open() => {
+                Err(RegisterError::CheckInNotOpen)
             }
             _ if !self.is_open() => Err(RegisterError::NotOpened),
             RegisterCommand::RecordAttendance {
@@ -160,6 +167,31 @@ impl Register {
             RegisterCommand::KeepHeldMark { student_id, by, at } => {
                 self.keep_held_mark(student_id, by, at)
             }
+            RegisterCommand::OpenCheckIn {
+                window_id,
+                opens_at,
+                closes_at,
+                late_after_minutes,
+                networks,
+                by,
+                at,
+            } => self.open_check_in(
+                window_id,
+                opens_at,
+                closes_at,
+                late_after_minutes,
+                networks,
+                by,
+                at,
+            ),
+            RegisterCommand::CloseCheckIn { by, at } => Ok(self.close_check_in(by, at)),
+            RegisterCommand::CheckIn {
+                student_id,
+                window_id,
+                address,
+                by,
+                at,
+            } => self.check_in(student_id, window_id, address, by, at),
         }
     }
 
@@ -397,6 +429,10 @@ impl Aggregate for Register {
             }
             change @ (RegisterEvent::RosterAmended { .. }
             | RegisterEvent::RegisterReopened { .. }) => self.apply_roster(change),
+            window
+            @ (RegisterEvent::CheckInOpened { .. } | RegisterEvent::CheckInClosed { .. }) => {
+                self.apply_check_in(window)
+            }
             RegisterEvent::RegisterClosed {
                 defaulted_absent,
                 by,

@@ -2,6 +2,7 @@
 
 use crate::{Actor, CourseId, Method, SessionId, Status, StudentId};
 use chrono::{DateTime, Utc};
+use std::net::IpAddr;
 
 /// One row of a roll call.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +139,43 @@ pub enum RegisterCommand {
     /// Close the register: unmarked students become absent; later only corrections.
     CloseRegister {
         /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Let students check themselves in (see [`super::check_in`]).
+    OpenCheckIn {
+        /// Names the window (the caller keeps its code secret under it).
+        window_id: String,
+        /// From when; none: now.
+        opens_at: Option<DateTime<Utc>>,
+        /// Until when (exclusive).
+        closes_at: DateTime<Utc>,
+        /// Late from this many minutes after the opening; none: never late.
+        late_after_minutes: Option<u32>,
+        /// Only from these networks (CIDR); empty: from anywhere.
+        networks: Vec<String>,
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Stop check-ins now.
+    CloseCheckIn {
+        /// Who asks.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A student checks themselves in, having given the code of `window_id`.
+    CheckIn {
+        /// The student.
+        student_id: StudentId,
+        /// The window whose code the student gave.
+        window_id: String,
+        /// The address the request came from, when known.
+        address: Option<IpAddr>,
+        /// The student's account.
         by: Actor,
         /// When.
         at: DateTime<Utc>,

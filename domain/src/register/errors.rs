@@ -1,6 +1,7 @@
 //! Business rules a register command can break.
 
-use crate::{Status, StudentId};
+use crate::{Method, Status, StudentId};
+use chrono::{DateTime, Utc};
 
 /// One refused row of a roll call.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +62,41 @@ pub enum RegisterError {
     /// Keeping a held row's mark needs a mark: decide a status instead.
     #[error("student {0} has no mark to keep; decide a status")]
     NothingToKeep(StudentId),
+    /// A check-in window is still open.
+    #[error("check-in is already open for this session; close it first")]
+    CheckInAlreadyOpen,
+    /// A check-in window's times or networks make no sense.
+    #[error("{field}: {detail}")]
+    InvalidCheckIn {
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Nobody opened check-in for this session.
+    #[error("check-in has not been opened for this session")]
+    CheckInNotOpen,
+    /// The window opens later.
+    #[error("check-in for this session opens at {}", .0.format("%Y-%m-%d %H:%M UTC"))]
+    CheckInNotYetOpen(DateTime<Utc>),
+    /// The window was closed, its time is over, or the register was closed.
+    #[error("check-in for this session is closed")]
+    CheckInClosed,
+    /// The check-in came from a network the window does not list.
+    #[error("check-in for this session is only accepted from the classroom's network")]
+    NetworkNotAllowed,
+    /// Someone else (staff, a sheet, an import) set the student's mark: a check-in never
+    /// replaces it.
+    #[error(
+        "your mark for this session was already set by staff ({current}, {}); a check-in does not change it: ask your teacher",
+        .method.as_str()
+    )]
+    MarkedByStaff {
+        /// The mark's status.
+        current: Status,
+        /// How it was taken.
+        method: Method,
+    },
     /// Some rows of a roll call were refused; nothing was recorded.
     #[error("{} row(s) of the roll call were refused; nothing was recorded", .0.len())]
     RollCallRefused(Vec<RowProblem>),

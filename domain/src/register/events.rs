@@ -122,6 +122,35 @@ pub enum RegisterEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Students may check themselves in from `opens_at` until `closes_at` (exclusive). The
+    /// window's code secret is kept outside the events, under `window_id`.
+    CheckInOpened {
+        /// Names the window.
+        window_id: String,
+        /// From when.
+        opens_at: DateTime<Utc>,
+        /// Until when (exclusive).
+        closes_at: DateTime<Utc>,
+        /// A check-in this many minutes after `opens_at` or later is `late`.
+        #[serde(default)]
+        late_after_minutes: Option<u32>,
+        /// The networks (CIDR) a check-in must come from; empty: any.
+        #[serde(default)]
+        networks: Vec<String>,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A person closed the check-in window before its end.
+    CheckInClosed {
+        /// The window closed.
+        window_id: String,
+        /// Who.
+        by: Actor,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The register was closed; the listed unmarked students became absent.
     RegisterClosed {
         /// Students defaulted to absent.
@@ -145,6 +174,8 @@ impl RegisterEvent {
             | RegisterEvent::ReviewResolved { by, .. }
             | RegisterEvent::RosterAmended { by, .. }
             | RegisterEvent::RegisterReopened { by, .. }
+            | RegisterEvent::CheckInOpened { by, .. }
+            | RegisterEvent::CheckInClosed { by, .. }
             | RegisterEvent::RegisterClosed { by, .. } => by,
         }
     }
@@ -163,6 +194,8 @@ impl DomainEvent for RegisterEvent {
             RegisterEvent::RegisterClosed { .. } => "RegisterClosed",
             RegisterEvent::RosterAmended { .. } => "RosterAmended",
             RegisterEvent::RegisterReopened { .. } => "RegisterReopened",
+            RegisterEvent::CheckInOpened { .. } => "CheckInOpened",
+            RegisterEvent::CheckInClosed { .. } => "CheckInClosed",
         }
         .to_string()
     }

@@ -2,6 +2,7 @@
 //! start and every mark and correction taken on it.
 
 mod aggregate;
+pub mod check_in;
 mod commands;
 mod errors;
 mod events;
@@ -12,6 +13,7 @@ mod tests;
 pub mod writers;
 
 pub use aggregate::{Mark, Register};
+pub use check_in::{CheckInWindow, Cidr};
 pub use commands::{RegisterCommand, RollCallMark, SheetRead, SheetRow};
 pub use errors::{RegisterError, RowProblem};
 pub use events::{HeldConflict, HeldKind, HeldMark, RegisterEvent, SheetCounts};

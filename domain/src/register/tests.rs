@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
 
+mod check_in;
 mod roster;
 mod schedule;
 mod writers;

@@ -15,9 +15,10 @@
 //!
 //! Seeing nothing is absent only where nothing is recorded: an empty row is what a student
 //! who never held the pen leaves, so it says nothing against a mark. A writer added later
-//! takes its place in the ranking and follows the same table: a student's own check-in would
-//! rank above the sheet and below staff (a sheet never replaces it, it never replaces what
-//! staff set). People are not ruled here: they record and correct with their own commands.
+//! takes its place in the ranking and follows the same table: a student's own check-in ranks
+//! above the sheet and below staff (a sheet never replaces it, it never replaces what staff
+//! set: [`super::check_in`]). People are not ruled here: they record and correct with their
+//! own commands.
 
 use super::Mark;
 use crate::{Method, Status};
@@ -33,6 +34,9 @@ pub enum Writer {
     CloseDefault,
     /// A scanned paper sheet of the session.
     Sheet,
+    /// The student, checking in themselves: above the sheet (a sheet never replaces it),
+    /// below staff (it never replaces what a person set).
+    Student,
     /// A person deciding about the student: a manual mark, a roll call, a correction, a
     /// review decision.
     #[default]
@@ -47,6 +51,7 @@ impl Writer {
             Method::Manual | Method::Bulk | Method::Import => Writer::Person,
             Method::Sheet => Writer::Sheet,
             Method::Close => Writer::CloseDefault,
+            Method::SelfCheckIn => Writer::Student,
         }
     }
 
@@ -55,6 +60,7 @@ impl Writer {
         match self {
             Writer::CloseDefault => "close_default",
             Writer::Sheet => "sheet",
+            Writer::Student => "student",
             Writer::Person => "person",
         }
     }

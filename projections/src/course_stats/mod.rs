@@ -235,6 +235,8 @@ fn apply_register(model: &mut CourseStats, session: &str, event: &RegisterEvent)
         RegisterEvent::RegisterOpened { .. }
         | RegisterEvent::MarksHeldForReview { .. }
         | RegisterEvent::SheetImported { .. }
+        | RegisterEvent::CheckInOpened { .. }
+        | RegisterEvent::CheckInClosed { .. }
         | RegisterEvent::ReviewResolved { .. } => {}
         RegisterEvent::AttendanceRecorded {
             student_id, status, ..

@@ -153,7 +153,10 @@ fn note_changes(changes: &mut Changes, event: &DomainEvent) {
                 changes.part(student.as_str());
             }
         }
-        RegisterEvent::SheetImported { .. } | RegisterEvent::RegisterReopened { .. } => {}
+        RegisterEvent::SheetImported { .. }
+        | RegisterEvent::RegisterReopened { .. }
+        | RegisterEvent::CheckInOpened { .. }
+        | RegisterEvent::CheckInClosed { .. } => {}
         RegisterEvent::RosterAmended { added, removed, .. } => {
             for student in added.iter().chain(removed) {
                 changes.part(student.as_str());
@@ -227,7 +230,9 @@ fn apply_register(view: &mut RegisterView, event: &RegisterEvent) {
                 row.held_for_review = None;
             }
         }
-        RegisterEvent::SheetImported { .. } => {}
+        RegisterEvent::SheetImported { .. }
+        | RegisterEvent::CheckInOpened { .. }
+        | RegisterEvent::CheckInClosed { .. } => {}
         RegisterEvent::RegisterReopened { .. } => view.closed = false,
         RegisterEvent::RosterAmended { added, removed, .. } => {
             for student in removed {

@@ -250,6 +250,24 @@ fn cases(w: &World, job: &str) -> Vec<Case> {
             .body(json!({"opted_out": false}))
             .forbid(&[Teacher, OtherTeacher, Classmate, Outsider])
             .allow(&[Admin, Student], OK),
+        // Self check-in (issue 20): the course staff open, show and close it; only a student
+        // checks in (here with a wrong code: 422, nothing recorded).
+        Case::new(Method::POST, format!("/api/sessions/{s}/check-in"))
+            .body(json!({"late_after_minutes": 10}))
+            .forbid(NOT_STAFF)
+            .allow(&[Admin], StatusCode::CREATED)
+            .allow(&[Teacher], StatusCode::CONFLICT),
+        staff_read(format!("/api/sessions/{s}/check-in/code")),
+        Case::new(Method::POST, "/api/check-in")
+            .body(json!({"session_id": s, "code": "not-a-code"}))
+            .forbid(&[Admin, Teacher, OtherTeacher])
+            .allow(
+                &[Student, Classmate, Outsider],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+        Case::new(Method::DELETE, format!("/api/sessions/{s}/check-in"))
+            .forbid(NOT_STAFF)
+            .allow(STAFF, OK),
         // The seed's shapes (issue 18). A bulk request is refused to students outright; another
         // course's teacher is answered 200 with every mark refused `forbidden` (checked by
         // `seed_shapes::bulk_marks_are_written_per_session_all_or_nothing`).

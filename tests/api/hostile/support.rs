@@ -247,6 +247,8 @@ impl Ids {
                 {"session_id": self.session, "student_id": "S1", "status": "present"}
             ]}),
             ("PUT", "/api/students/{id}/notifications") => json!({"opted_out": false}),
+            ("POST", "/api/sessions/{id}/check-in") => json!({"late_after_minutes": 10}),
+            ("POST", "/api/check-in") => json!({"session_id": self.session, "code": "123456"}),
             _ if op.takes_json() => panic!("no valid body for {}: add one", op.name()),
             _ => return None,
         };

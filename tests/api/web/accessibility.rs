@@ -67,10 +67,21 @@ async fn no_page_has_a_wcag_2_1_a_or_aa_violation() {
         format!("/sessions/{session}/sheets"),
         "/account/password".to_string(),
         "/calendar/feeds".to_string(),
+        format!("/sessions/{session}/check-in"),
         "/no-such-page".to_string(),
     ] {
         check(&browser, &path, &mut found).await;
     }
+    // The projector page, once check-in is open.
+    let open = format!("/api/sessions/{session}/check-in");
+    let body = serde_json::json!({"late_after_minutes": 10});
+    expect_json(app.post(&open, &teacher, body).await, StatusCode::CREATED).await;
+    check(
+        &browser,
+        &format!("/sessions/{session}/check-in"),
+        &mut found,
+    )
+    .await;
     browser.open(&format!("/sessions/{session}")).await;
     browser.screenshot("roll-call").await;
     // A refused correction: a changed mark without its reason.
@@ -105,9 +116,14 @@ async fn no_page_has_a_wcag_2_1_a_or_aa_violation() {
         format!("/sessions/{session}/students/S001"),
         "/admin/courses".to_string(),
         "/calendar/feeds".to_string(),
+        "/check-in".to_string(),
+        format!("/check-in/{session}/123456"),
     ] {
         check(&browser, &path, &mut found).await;
     }
+    browser.open(&format!("/check-in/{session}/123456")).await;
+    browser.press("Check in").await;
+    check_here(&browser, "refused check-in", &mut found).await;
     browser.open("/").await;
     browser.press("Sign out").await;
 

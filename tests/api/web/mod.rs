@@ -7,6 +7,7 @@ mod account;
 mod admin;
 mod browser;
 mod calendar;
+mod check_in;
 mod forgery;
 mod health;
 mod live;

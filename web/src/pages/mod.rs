@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod closures;
+pub mod check_in;
 pub mod course;
 pub mod feeds;
 pub mod health;
