@@ -276,7 +276,7 @@ async fn a_teachers_mark_is_never_overwritten_and_a_student_off_the_roster_is_re
         room.app
             .record(&room.teacher, &room.session, "S1", "absent")
             .await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     room.open(json!({})).await;

@@ -123,6 +123,61 @@ pub async fn stream_len(client: &async_nats::Client, stream: &str) -> u64 {
     }
 }
 
+/// Waits until the system has stopped writing events of its own: the early warning's process
+/// manager (durable consumer `process-warnings`) has taken and acknowledged every message of
+/// the stream, and the stream holds as many messages as the store holds events, both
+/// unchanged over three looks. The standing crossings it derives are stored after the marks
+/// that caused them, so an accounting of the store against the stream waits for them first
+/// (or it would count a crossing stored after the store was read). Panics after `deadline`.
+pub async fn settled(
+    pool: &sqlx::PgPool,
+    client: &async_nats::Client,
+    stream: &str,
+    deadline: Duration,
+) {
+    let js = jetstream::new(client.clone());
+    let started = std::time::Instant::now();
+    let (mut quiet, mut last) = (0, (-1_i64, 0_u64));
+    loop {
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let in_stream = stream_len(client, stream).await;
+        let warnings_idle = match js
+            .get_consumer_from_stream::<jetstream::consumer::pull::Config, _, _>(
+                "process-warnings",
+                stream,
+            )
+            .await
+        {
+            Ok(mut consumer) => consumer
+                .info()
+                .await
+                .map(|i| i.num_pending == 0 && i.num_ack_pending == 0)
+                .unwrap_or(false),
+            // No process manager on this stream (it is created when `serve` starts).
+            Err(_) => true,
+        };
+        let now = (stored, in_stream);
+        if warnings_idle && stored == in_stream as i64 && now == last {
+            quiet += 1;
+            if quiet >= 3 {
+                return;
+            }
+        } else {
+            quiet = 0;
+        }
+        last = now;
+        assert!(
+            started.elapsed() < deadline,
+            "the system did not settle in {deadline:?}: {stored} events stored, {in_stream} in \
+             the stream, process-warnings idle: {warnings_idle}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Every message of a stream, in stream order.
 pub async fn read_stream(client: &async_nats::Client, stream: &str) -> Vec<Published> {
     let js = jetstream::new(client.clone());

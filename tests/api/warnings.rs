@@ -177,7 +177,7 @@ async fn course(app: &TestApp) -> Vec<String> {
 async fn mark(app: &TestApp, session: &str, student: &str, status: &str) {
     expect_json(
         app.record(&app.admin, session, student, status).await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
 }

@@ -200,6 +200,31 @@ impl Server {
             .context("counting the stream's messages took more than 10 s")?
     }
 
+    /// Whether the early warning's process manager has taken and acknowledged every message
+    /// of the benchmark's stream (true with `--url` without `--stream`, or before it exists).
+    pub async fn warnings_idle(&self) -> anyhow::Result<bool> {
+        let Some(stream) = &self.counted else {
+            return Ok(true);
+        };
+        let look = async {
+            let client = crate::startup::nats(&self.nats).await?;
+            let consumer = async_nats::jetstream::new(client)
+                .get_consumer_from_stream::<async_nats::jetstream::consumer::pull::Config, _, _>(
+                    crate::warnings::CONSUMER,
+                    stream,
+                )
+                .await;
+            let Ok(mut consumer) = consumer else {
+                return anyhow::Ok(true);
+            };
+            let info = consumer.info().await?;
+            anyhow::Ok(info.num_pending == 0 && info.num_ack_pending == 0)
+        };
+        tokio::time::timeout(Duration::from_secs(10), look)
+            .await
+            .context("reading the process manager's consumer took more than 10 s")?
+    }
+
     /// Stops the child and removes the benchmark's database and stream.
     pub async fn stop(mut self) {
         self.kill();

@@ -387,6 +387,9 @@ async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Resul
 /// the accounting shows what is missing).
 async fn settle(server: &Server) -> anyhow::Result<(i64, u64)> {
     let started = Instant::now();
+    // The early warning's process manager stores crossings after the marks that caused
+    // them: settled means it is idle and the counts held still over three looks.
+    let (mut quiet, mut last) = (0, (-1_i64, 0_u64));
     loop {
         let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
             .fetch_one(&server.pool)
@@ -398,11 +401,20 @@ async fn settle(server: &Server) -> anyhow::Result<(i64, u64)> {
         .fetch_one(&server.pool)
         .await?;
         let converged = in_stats == recorded && in_records == recorded;
+        let still = (events, messages) == last;
+        last = (events, messages);
         if messages as i64 == events
             && converged
+            && still
             && super::server::projectors_caught_up(&server.pool).await?
+            && server.warnings_idle().await?
         {
-            return Ok((events, messages));
+            quiet += 1;
+            if quiet >= 3 {
+                return Ok((events, messages));
+            }
+        } else {
+            quiet = 0;
         }
         if started.elapsed() > Duration::from_secs(120) {
             return Ok((events, messages));

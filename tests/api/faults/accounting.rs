@@ -59,6 +59,7 @@ pub(super) async fn applied(pool: &PgPool, projector: &str) -> i64 {
 pub(super) async fn assert_stream_holds_the_store(app: &TestApp) -> Vec<Published> {
     let client = connect(&app.config.connections.nats_url).await;
     let stream = app.config.relay.stream.clone();
+    settled(&app.pool, &client, &stream, DEADLINE).await;
     let events = count_events(&app.pool, "*").await as u64;
     wait_until(DEADLINE, || {
         let (client, stream) = (client.clone(), stream.clone());

@@ -6,7 +6,9 @@
 use crate::helpers::{
     Processes, TestApp, attendance_binary, expect_json, postgres_base, roster_row, wait_until,
 };
-use crate::nats_support::{OwnedNats, Published, connect, free_port, read_stream, stream_len};
+use crate::nats_support::{
+    OwnedNats, Published, connect, free_port, read_stream, settled, stream_len,
+};
 use crate::proxy::TcpProxy;
 use crate::read_side::read;
 use futures::future::join_all;

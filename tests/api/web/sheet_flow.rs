@@ -71,7 +71,7 @@ async fn a_teacher_uploads_a_scan_sees_each_page_and_decides_the_held_rows() {
     expect_json(
         app.record(&teacher_token, &session, "S003", "present")
             .await,
-        StatusCode::OK,
+        StatusCode::CREATED,
     )
     .await;
     let scan = scanned_sheet(&app, &teacher_token, &session).await;

@@ -17,7 +17,7 @@ async fn a_teacher_sees_the_newly_at_risk_and_the_student_a_banner() {
     for (student, status) in [("S001", "absent"), ("S002", "present")] {
         expect_json(
             app.record(&teacher, &session, student, status).await,
-            StatusCode::OK,
+            StatusCode::CREATED,
         )
         .await;
     }

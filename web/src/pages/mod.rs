@@ -3,8 +3,8 @@
 
 pub mod account;
 pub mod admin;
-pub mod closures;
 pub mod check_in;
+pub mod closures;
 pub mod course;
 pub mod feeds;
 pub mod health;
