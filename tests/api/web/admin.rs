@@ -63,5 +63,23 @@ async fn an_admin_creates_a_course_assigns_a_teacher_and_enrols_students() {
     browser.press("Search").await;
     let found = browser.text().await;
     assert!(found.contains("S102") && !found.contains("S101"), "{found}");
+
+    // An archived course leaves the course list; its page and history stay.
+    browser.open("/admin/courses").await;
+    assert!(browser.text().await.contains("BIO200"));
+    expect_json(
+        app.post(
+            "/api/courses/BIO200/archive",
+            &app.admin,
+            serde_json::json!({"reason": "no longer offered"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    browser.open("/admin/courses").await;
+    assert!(!browser.text().await.contains("BIO200"));
+    browser.open("/admin/courses/BIO200").await;
+    assert!(browser.text().await.contains("S101 · Ada Obi"));
     browser.close().await;
 }

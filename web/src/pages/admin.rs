@@ -63,8 +63,10 @@ async fn courses_page(
         t: page.t,
         nav: Nav::of(page),
         csrf: page.csrf.clone(),
+        // An archived course is hidden from the list (its page and history stay reachable).
         courses: courses
             .iter()
+            .filter(|(c, _)| !c.archived)
             .map(|(c, _)| {
                 (
                     c.id.as_ref().map(|i| i.to_string()).unwrap_or_default(),
