@@ -193,7 +193,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             connections,
             settings,
             timezone,
-        } => crate::notify::run_alone(&connections, settings, timezone).await,
+        } => crate::notify_command::run_alone(&connections, settings, timezone).await,
         Command::Migrate(connections) => {
             startup::database(&connections).await?;
             eprintln!("database is up to date");

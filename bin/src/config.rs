@@ -403,7 +403,7 @@ pub struct NotifySettings {
     pub smtp_port: u16,
     /// `starttls` (required TLS upgrade, the default) or `plain` (no TLS: a local relay only).
     #[arg(long, env = "SMTP_TLS", value_enum, default_value = "starttls")]
-    pub smtp_tls: crate::notify::TlsMode,
+    pub smtp_tls: TlsMode,
     /// User name for SMTP authentication (with `SMTP_PASSWORD`).
     #[arg(long, env = "SMTP_USER")]
     pub smtp_user: Option<String>,
@@ -436,7 +436,7 @@ impl Default for NotifySettings {
         NotifySettings {
             smtp_host: None,
             smtp_port: 587,
-            smtp_tls: crate::notify::TlsMode::Starttls,
+            smtp_tls: TlsMode::Starttls,
             smtp_user: None,
             smtp_password: None,
             smtp_from: "attendance@localhost".to_string(),
@@ -471,4 +471,13 @@ impl NotifySettings {
             success_threshold: 1,
         }
     }
+}
+
+/// How a message reaches the SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TlsMode {
+    /// STARTTLS, required (the default).
+    Starttls,
+    /// No TLS: only for a relay on the same machine or network.
+    Plain,
 }

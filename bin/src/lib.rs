@@ -13,6 +13,7 @@ pub mod import;
 pub mod limit_settings;
 pub mod nats_url;
 pub mod notify;
+pub mod notify_command;
 pub mod passwd;
 pub mod projectors;
 pub mod readiness;

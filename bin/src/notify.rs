@@ -5,7 +5,7 @@
 //! the same one; it is marked sent after the server accepted it, or retried later with a
 //! growing delay. An SMTP outage or a restart loses nothing: the rows wait in the table.
 
-use crate::config::NotifySettings;
+use crate::config::{NotifySettings, TlsMode};
 use api::AppState;
 use api::app::breaker::CircuitBreaker;
 use api::app::warnings::outbox::{self, Message};
@@ -39,15 +39,6 @@ pub fn offline_state(pool: sqlx::PgPool, time_zone: domain::Zone) -> anyhow::Res
         api::Monitor::default(),
         crate::config::report_registry(None)?,
     ))
-}
-
-/// How a message reaches the SMTP server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TlsMode {
-    /// STARTTLS, required (the default).
-    Starttls,
-    /// No TLS: only for a relay on the same machine or network.
-    Plain,
 }
 
 /// The notifier of one process.
@@ -229,22 +220,4 @@ enum Sent {
     Yes,
     Failed(String),
     Refused(Duration),
-}
-
-/// Runs the notifier alone until Ctrl-C or SIGTERM (`attendance notify`).
-pub async fn run_alone(
-    connections: &crate::config::Connections,
-    settings: NotifySettings,
-    time_zone: domain::Zone,
-) -> anyhow::Result<()> {
-    let pool = crate::startup::database(connections).await?;
-    let state = offline_state(pool, time_zone)?;
-    let breaker = breaker_for(&settings);
-    let notifier = Notifier::new(state, settings, breaker)?;
-    let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(notifier.run(stopped));
-    crate::startup::shutdown_signal().await;
-    let _ = stop.send(true);
-    task.await?;
-    Ok(())
 }

@@ -138,7 +138,7 @@ fn notify_settings(port: u16) -> NotifySettings {
     NotifySettings {
         smtp_host: Some("127.0.0.1".into()),
         smtp_port: port,
-        smtp_tls: attendance::notify::TlsMode::Plain,
+        smtp_tls: attendance::config::TlsMode::Plain,
         smtp_from: "attendance@school.test".into(),
         every_ms: 50,
         retry_base_ms: 100,

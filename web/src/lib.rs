@@ -41,6 +41,7 @@ pub fn pages(live: live::Hub) -> Router<AppState> {
         .route("/static/{file}", get(assets::serve))
         .merge(pages::account::routes())
         .merge(pages::register::routes())
+        .merge(pages::history::routes())
         .merge(pages::course::routes())
         .merge(pages::admin::routes())
         .merge(pages::students::routes())

@@ -4,7 +4,7 @@
 
 use crate::app::access::CurrentUser;
 use crate::app::error::AppError;
-use crate::app::import::ConflictView;
+use crate::app::import::report::ConflictView;
 use crate::app::register::{self, SessionContext, load_session, load_session_to_write};
 use crate::app::store::{self, Committed, Stores};
 use crate::auth::users::usernames;

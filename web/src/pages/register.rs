@@ -25,12 +25,12 @@ use domain::register::{Register, RegisterCommand};
 use domain::{SessionId, Status, StudentId};
 use serde::Deserialize;
 
-/// The register's routes (the mark history's are in [`super::history`]).
+/// The register's routes (the mark history's are in `history`, which uses this page's
+/// status list).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/sessions/{id}", get(show).post(submit))
         .route("/sessions/{id}/close", post(close))
-        .merge(super::history::routes())
 }
 
 /// One student's line of the roll call.

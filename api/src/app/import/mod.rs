@@ -15,7 +15,7 @@
 //!   for it; the other pages are imported.
 
 mod jobs;
-mod report;
+pub mod report;
 mod scan;
 pub mod uploads;
 
