@@ -126,9 +126,11 @@ pub async fn student_import(server: &Server, figures: &mut Figures) -> anyhow::R
 async fn raw_rows_per_sec(server: &Server) -> anyhow::Result<f64> {
     // A temporary table lives in one session: create and fill it on one connection.
     let mut connection = server.pool.acquire().await?;
-    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS bench_students (LIKE students)")
-        .execute(&mut *connection)
-        .await?;
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS bench_students (LIKE students INCLUDING DEFAULTS)",
+    )
+    .execute(&mut *connection)
+    .await?;
     let ids: Vec<String> = (0..STUDENTS).map(|i| format!("R{i:05}")).collect();
     let names: Vec<String> = (0..STUDENTS)
         .map(|i| format!("Imported Student {i}"))
