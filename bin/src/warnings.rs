@@ -8,8 +8,8 @@
 
 use api::AppState;
 use api::app::warnings::evaluate::{Folds, evaluate};
-use async_nats::jetstream::{self, AckKind, consumer::pull};
-use event_store::envelope::{CloudEvent, Subjects};
+use async_nats::jetstream::{self, AckKind};
+use event_store::envelope::CloudEvent;
 use futures::StreamExt;
 use projections::consumer::ConsumerConfig;
 use projections::event::ProjectedEvent;
@@ -105,24 +105,7 @@ async fn consumer(
     js: &jetstream::Context,
     config: &ConsumerConfig,
 ) -> Result<jetstream::consumer::PullConsumer, String> {
-    let stream = js
-        .get_stream(&config.stream)
-        .await
-        .map_err(|e| e.to_string())?;
-    stream
-        .get_or_create_consumer(
-            CONSUMER,
-            pull::Config {
-                durable_name: Some(CONSUMER.to_string()),
-                filter_subject: Subjects::new(config.subject_prefix.clone()).all(),
-                ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait: ACK_WAIT,
-                max_ack_pending: 1_000,
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())
+    projections::consumer::durable(js, config, CONSUMER, ACK_WAIT, 1_000).await
 }
 
 /// Fetches a batch and evaluates it in delivery order; on a failure the rest of the batch is

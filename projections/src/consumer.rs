@@ -39,20 +39,31 @@ async fn consumer<P: Projection>(
     js: &jetstream::Context,
     config: &ConsumerConfig,
 ) -> Result<jetstream::consumer::PullConsumer, String> {
+    durable(js, config, &consumer_name::<P>(), ACK_WAIT, 10_000).await
+}
+
+/// A durable pull consumer of every event of the stream, with explicit acks: the projectors'
+/// and any other process that takes each event once (the early warning's process manager).
+pub async fn durable(
+    js: &jetstream::Context,
+    config: &ConsumerConfig,
+    name: &str,
+    ack_wait: Duration,
+    max_ack_pending: i64,
+) -> Result<jetstream::consumer::PullConsumer, String> {
     let stream = js
         .get_stream(&config.stream)
         .await
         .map_err(|e| e.to_string())?;
-    let name = consumer_name::<P>();
     stream
         .get_or_create_consumer(
-            &name,
+            name,
             pull::Config {
-                durable_name: Some(name.clone()),
+                durable_name: Some(name.to_string()),
                 filter_subject: Subjects::new(config.subject_prefix.clone()).all(),
                 ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait: ACK_WAIT,
-                max_ack_pending: 10_000,
+                ack_wait,
+                max_ack_pending,
                 ..Default::default()
             },
         )
