@@ -82,10 +82,11 @@ async fn lead(
         while !*shutdown.borrow() {
             match step(state, &folds, &consumer).await {
                 Ok(0) => {
-                    // A fetch from a consumer that was deleted just finds nothing: now and
-                    // then, check it is still there (else make it again, from the start).
+                    // A fetch from a consumer that was deleted just finds nothing: every
+                    // ten idle fetches (about 2 s), check it is still there (else make it
+                    // again, from the start).
                     idle += 1;
-                    if idle.is_multiple_of(50) && consumer.info().await.is_err() {
+                    if idle.is_multiple_of(10) && consumer.info().await.is_err() {
                         break;
                     }
                     pause(shutdown, Duration::from_millis(20)).await
