@@ -30,8 +30,21 @@ async fn correction(
 /// Waits until the history lists every stored event. It lists only transactions older than
 /// every running one on the Postgres cluster (so that cursors never skip a late commit), and
 /// other tests' transactions run on the same cluster.
+/// Waits until the audit pages hold every stored event, the early warning's crossings
+/// included (the process manager stores them after the marks, so it is waited for first).
 async fn settled(app: &TestApp) {
-    let stored = app.event_count().await;
+    let client = crate::nats_support::connect(&app.config.connections.nats_url).await;
+    crate::nats_support::settled(
+        &app.pool,
+        &client,
+        &app.config.relay.stream,
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     crate::helpers::wait_until(std::time::Duration::from_secs(30), || async {
         let page = app.get("/api/audit/events?limit=1000", &app.admin).await;
         let page: Value = page.json().await.unwrap();
@@ -454,7 +467,11 @@ async fn replay_prints_the_history_offline_and_verify_catches_a_tampered_read_mo
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len() as i64, app.event_count().await);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(lines.len() as i64, stored);
     assert_eq!(lines.last().unwrap()["event_type"], "AttendanceRecorded");
     let csv = replay(&["--format", "csv", "--student", "S1"]);
     let text = String::from_utf8(csv.stdout).unwrap();
