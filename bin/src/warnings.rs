@@ -26,6 +26,37 @@ const BATCH: usize = 200;
 /// How long a delivered, unacked message waits before redelivery.
 const ACK_WAIT: Duration = Duration::from_secs(30);
 
+/// Whether the process manager has taken and acknowledged every message of `stream`.
+/// `Ok(true)` too when there is no such stream or no consumer on it (no `serve` has led
+/// there). An error when the consumer could not be read (a timeout, a cluster failing
+/// over): that says nothing either way, and a caller waiting for quiet must look again.
+pub async fn idle(js: &jetstream::Context, stream: &str) -> Result<bool, String> {
+    use async_nats::jetstream::ErrorCode;
+    use async_nats::jetstream::stream::ConsumerErrorKind;
+    let consumer = js
+        .get_consumer_from_stream::<jetstream::consumer::pull::Config, _, _>(CONSUMER, stream)
+        .await;
+    let mut consumer = match consumer {
+        Ok(consumer) => consumer,
+        Err(error) => {
+            return match error.kind() {
+                ConsumerErrorKind::JetStream(e)
+                    if [ErrorCode::CONSUMER_NOT_FOUND, ErrorCode::STREAM_NOT_FOUND]
+                        .contains(&e.error_code()) =>
+                {
+                    Ok(true)
+                }
+                _ => Err(format!("reading the consumer {CONSUMER}: {error}")),
+            };
+        }
+    };
+    let info = consumer
+        .info()
+        .await
+        .map_err(|e| format!("reading the consumer {CONSUMER}: {e}"))?;
+    Ok(info.num_pending == 0 && info.num_ack_pending == 0)
+}
+
 /// Runs the process manager until `shutdown` turns true.
 pub async fn run(
     state: AppState,

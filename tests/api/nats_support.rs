@@ -144,23 +144,10 @@ pub async fn settled(
             .await
             .unwrap();
         let in_stream = stream_len(client, stream).await;
-        let warnings_idle = match js
-            .get_consumer_from_stream::<jetstream::consumer::pull::Config, _, _>(
-                "process-warnings",
-                stream,
-            )
-            .await
-        {
-            Ok(mut consumer) => consumer
-                .info()
-                .await
-                .map(|i| i.num_pending == 0 && i.num_ack_pending == 0)
-                .unwrap_or(false),
-            // No process manager on this stream (it is created when `serve` starts).
-            Err(_) => true,
-        };
+        // A look that cannot tell (the consumer does not answer now) is not a quiet one.
+        let warnings_idle = attendance::warnings::idle(&js, stream).await;
         let now = (stored, in_stream);
-        if warnings_idle && stored == in_stream as i64 && now == last {
+        if warnings_idle == Ok(true) && stored == in_stream as i64 && now == last {
             quiet += 1;
             if quiet >= 3 {
                 return;
@@ -172,7 +159,7 @@ pub async fn settled(
         assert!(
             started.elapsed() < deadline,
             "the system did not settle in {deadline:?}: {stored} events stored, {in_stream} in \
-             the stream, process-warnings idle: {warnings_idle}"
+             the stream, process-warnings idle: {warnings_idle:?}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -201,24 +201,17 @@ impl Server {
     }
 
     /// Whether the early warning's process manager has taken and acknowledged every message
-    /// of the benchmark's stream (true with `--url` without `--stream`, or before it exists).
+    /// of the benchmark's stream (true with `--url` without `--stream`, or before it exists);
+    /// an error when its consumer cannot be read now (see [`crate::warnings::idle`]).
     pub async fn warnings_idle(&self) -> anyhow::Result<bool> {
         let Some(stream) = &self.counted else {
             return Ok(true);
         };
         let look = async {
             let client = crate::startup::nats(&self.nats).await?;
-            let consumer = async_nats::jetstream::new(client)
-                .get_consumer_from_stream::<async_nats::jetstream::consumer::pull::Config, _, _>(
-                    crate::warnings::CONSUMER,
-                    stream,
-                )
-                .await;
-            let Ok(mut consumer) = consumer else {
-                return anyhow::Ok(true);
-            };
-            let info = consumer.info().await?;
-            anyhow::Ok(info.num_pending == 0 && info.num_ack_pending == 0)
+            crate::warnings::idle(&async_nats::jetstream::new(client), stream)
+                .await
+                .map_err(anyhow::Error::msg)
         };
         tokio::time::timeout(Duration::from_secs(10), look)
             .await
