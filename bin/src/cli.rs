@@ -34,7 +34,8 @@ pub enum Command {
         /// Database, broker, stream.
         #[command(flatten)]
         args: RelayArgs,
-        /// Run only this projector (repeatable): course_stats, register_views.
+        /// Run only this projector (repeatable): course_stats, register_views, or `warnings`
+        /// (the early warning's process manager).
         #[arg(long = "only")]
         only: Vec<String>,
     },

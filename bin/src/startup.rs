@@ -317,13 +317,28 @@ async fn housekeeping(pool: PgPool, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// Runs projectors alone until Ctrl-C or SIGTERM (`attendance project`).
+/// The projectors named (all when none is) and whether the early warning is among them
+/// (`warnings`, or no name at all).
+fn with_warnings(only: &[String]) -> anyhow::Result<(Vec<&'static str>, bool)> {
+    let warnings = only.is_empty() || only.iter().any(|n| n == "warnings");
+    let rest: Vec<String> = only.iter().filter(|n| *n != "warnings").cloned().collect();
+    let names = if !only.is_empty() && rest.is_empty() {
+        Vec::new()
+    } else {
+        projectors::select(&rest)?
+    };
+    Ok((names, warnings))
+}
+
+/// Runs projectors alone until Ctrl-C or SIGTERM (`attendance project`), and the early
+/// warning's process manager with them (one process leads it), unless `--only` leaves it
+/// out.
 pub async fn run_projectors(
     connections: &Connections,
     settings: &RelaySettings,
     only: &[String],
 ) -> anyhow::Result<()> {
-    let names = projectors::select(only)?;
+    let (names, warnings) = with_warnings(only)?;
     settings.relay_config()?;
     let pool = database(connections).await?;
     let client = nats(connections).await?;
@@ -332,8 +347,17 @@ pub async fn run_projectors(
         subject_prefix: settings.subject_prefix.clone(),
     };
     let (stop, stopped) = watch::channel(false);
-    let tasks = projectors::spawn(&names, &pool, &client, &config, &stopped);
-    tracing::info!(projectors = ?names, "projecting");
+    let mut tasks = projectors::spawn(&names, &pool, &client, &config, &stopped);
+    if warnings {
+        let state = crate::notify::offline_state(pool.clone(), domain::Zone::UTC)?;
+        tasks.push(tokio::spawn(crate::warnings::run(
+            state,
+            client.clone(),
+            config.clone(),
+            stopped.clone(),
+        )));
+    }
+    tracing::info!(projectors = ?names, warnings, "projecting");
     shutdown_signal().await;
     let _ = stop.send(true);
     for task in tasks {
@@ -346,13 +370,7 @@ pub async fn run_projectors(
 /// replays the early warning's evaluations over it (`warnings`: only crossings never
 /// recorded are stored, so a rebuild stores none twice).
 pub async fn rebuild(connections: &Connections, only: &[String]) -> anyhow::Result<()> {
-    let warnings = only.is_empty() || only.iter().any(|n| n == "warnings");
-    let rest: Vec<String> = only.iter().filter(|n| *n != "warnings").cloned().collect();
-    let names = if !only.is_empty() && rest.is_empty() {
-        Vec::new()
-    } else {
-        projectors::select(&rest)?
-    };
+    let (names, warnings) = with_warnings(only)?;
     let pool = database(connections).await?;
     for name in names {
         let rebuilt = projectors::rebuild(name, &pool).await?;

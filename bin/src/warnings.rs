@@ -2,9 +2,10 @@
 //! (`process-warnings`) over every event, that evaluates the students an event concerns
 //! ([`api::app::warnings::evaluate`]) and so stores their standings' crossings through the
 //! write side. One process leads at a time (a session advisory lock on a connection of its
-//! own, released when the process or its connection dies); the others wait, idle. A message
-//! is acked only after its evaluation is stored, so a crash redelivers it, and the standing
-//! ignores a cause it has seen.
+//! own, released when the process or its connection dies); the others wait, idle. Events are
+//! evaluated strictly in the stream's order, each acked after its evaluation is stored: a
+//! leader that takes over, or that fails, goes on right after the last acked event (see
+//! [`from_ack_floor`]), and the standing ignores a cause it has seen.
 
 use api::AppState;
 use api::app::warnings::evaluate::{Folds, evaluate};
@@ -99,8 +100,15 @@ async fn lead(
     shutdown: &mut watch::Receiver<bool>,
 ) {
     let folds = Folds::new();
+    // Taking over: what an earlier leader was given and did not acknowledge comes first.
+    let mut resume = true;
     while !*shutdown.borrow() {
-        let consumer = match consumer(js, config).await {
+        let made = if resume {
+            from_ack_floor(js, config).await
+        } else {
+            consumer(js, config).await
+        };
+        let consumer = match made {
             Ok(consumer) => consumer,
             Err(error) => {
                 tracing::debug!(%error, "warnings: waiting for the stream");
@@ -108,10 +116,12 @@ async fn lead(
                 continue;
             }
         };
+        resume = false;
+        let mut progress = Progress::default();
         let mut idle = 0u32;
         let mut consumer = consumer;
         while !*shutdown.borrow() {
-            match step(state, &folds, &consumer).await {
+            match step(state, &folds, &consumer, &mut progress).await {
                 Ok(0) => {
                     // A fetch from a consumer that was deleted just finds nothing: every
                     // ten idle fetches (about 2 s), check it is still there (else make it
@@ -124,8 +134,9 @@ async fn lead(
                 }
                 Ok(_) => idle = 0,
                 Err(error) => {
-                    tracing::warn!(%error, "warnings: step failed");
+                    tracing::warn!(%error, "warnings: step failed; going on after the last acknowledged event");
                     pause(shutdown, Duration::from_millis(500)).await;
+                    resume = true;
                     break;
                 }
             }
@@ -133,19 +144,76 @@ async fn lead(
     }
 }
 
+/// Messages a leader may hold unacknowledged.
+const MAX_ACK_PENDING: i64 = 1_000;
+
 async fn consumer(
     js: &jetstream::Context,
     config: &ConsumerConfig,
 ) -> Result<jetstream::consumer::PullConsumer, String> {
-    projections::consumer::durable(js, config, CONSUMER, ACK_WAIT, 1_000).await
+    projections::consumer::durable(js, config, CONSUMER, ACK_WAIT, MAX_ACK_PENDING).await
 }
 
-/// Fetches a batch and evaluates it in delivery order; on a failure the rest of the batch is
-/// given back (nak) in order, so no evaluation overtakes an earlier one that failed.
+/// The consumer, made again to start right after the last message acknowledged in order
+/// when some are out (delivered and not acknowledged): a leader that died with a batch, an
+/// evaluation that failed, a delivery or an acknowledgement lost on the way. JetStream
+/// would give those back only after the ack wait, after later ones; evaluated then, an
+/// event's figures (as of that event) would decide against a standing that later events
+/// have moved on, and store a crossing that is not true. Evaluating again, in order, what
+/// was evaluated already stores nothing.
+async fn from_ack_floor(
+    js: &jetstream::Context,
+    config: &ConsumerConfig,
+) -> Result<jetstream::consumer::PullConsumer, String> {
+    use jetstream::consumer::DeliverPolicy;
+    let mut consumer = consumer(js, config).await?;
+    let info = consumer.info().await.map_err(|e| e.to_string())?;
+    if info.num_ack_pending == 0 {
+        return Ok(consumer);
+    }
+    let start_sequence = info.ack_floor.stream_sequence + 1;
+    let stream = js
+        .get_stream(&config.stream)
+        .await
+        .map_err(|e| e.to_string())?;
+    stream
+        .delete_consumer(CONSUMER)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        start_sequence,
+        unacknowledged = info.num_ack_pending,
+        "warnings: evaluating again from the last acknowledged event"
+    );
+    let mut again =
+        projections::consumer::durable_config(config, CONSUMER, ACK_WAIT, MAX_ACK_PENDING);
+    again.deliver_policy = DeliverPolicy::ByStartSequence { start_sequence };
+    stream
+        .create_consumer(again)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Where a leader stands in its consumer's deliveries.
+#[derive(Debug, Default)]
+struct Progress {
+    /// The stream sequence of the last message evaluated under this consumer.
+    evaluated: u64,
+    /// The delivery sequence of the last message taken (deliveries count up by one).
+    delivered: Option<u64>,
+}
+
+/// Fetches a batch and evaluates it in delivery order, acknowledging each message after its
+/// evaluation is stored. A failure, or a delivery out of sequence, ends the step with an
+/// error and leaves the rest unacknowledged: the leader then starts the consumer again after
+/// the last acknowledged message ([`from_ack_floor`]), so no evaluation overtakes an
+/// earlier one. A message evaluated already under this consumer (its acknowledgement was
+/// lost) is acknowledged again and not evaluated.
 async fn step(
     state: &AppState,
     folds: &Folds,
     consumer: &jetstream::consumer::PullConsumer,
+    progress: &mut Progress,
 ) -> Result<usize, String> {
     let mut batch = consumer
         .fetch()
@@ -159,12 +227,21 @@ async fn step(
         messages.push(message.map_err(|e| e.to_string())?);
     }
     let count = messages.len();
-    let mut failed: Option<String> = None;
     for message in messages {
-        if failed.is_some() {
-            let _ = message
-                .ack_with(AckKind::Nak(Some(Duration::from_millis(500))))
-                .await;
+        let (stream_sequence, delivery) = {
+            let info = message.info().map_err(|e| e.to_string())?;
+            (info.stream_sequence, info.consumer_sequence)
+        };
+        if let Some(last) = progress.delivered
+            && delivery != last + 1
+        {
+            return Err(format!(
+                "delivery {delivery} came after {last}: one was lost on the way"
+            ));
+        }
+        progress.delivered = Some(delivery);
+        if stream_sequence <= progress.evaluated {
+            message.ack().await.map_err(|e| e.to_string())?;
             continue;
         }
         let parsed = serde_json::from_slice::<CloudEvent>(&message.payload)
@@ -174,34 +251,29 @@ async fn step(
             Ok(event) => event,
             Err(error) => {
                 tracing::error!(subject = %message.subject, %error, "warnings: unreadable event dropped");
-                let _ = message.ack_with(AckKind::Term).await;
+                message
+                    .ack_with(AckKind::Term)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                progress.evaluated = stream_sequence;
                 continue;
             }
         };
-        match evaluate(state, folds, &event).await {
-            Ok(done) => {
-                if !done.events.is_empty() {
-                    tracing::info!(
-                        position = event.position,
-                        course = %event.course_id,
-                        crossings = done.events.len(),
-                        "warnings: standings changed"
-                    );
-                }
-                message.ack().await.map_err(|e| e.to_string())?;
-            }
-            Err(error) => {
-                let _ = message
-                    .ack_with(AckKind::Nak(Some(Duration::from_millis(500))))
-                    .await;
-                failed = Some(error.to_string());
-            }
+        let done = evaluate(state, folds, &event)
+            .await
+            .map_err(|e| format!("evaluating the event at {}: {e}", event.position))?;
+        if !done.events.is_empty() {
+            tracing::info!(
+                position = event.position,
+                course = %event.course_id,
+                crossings = done.events.len(),
+                "warnings: standings changed"
+            );
         }
+        message.ack().await.map_err(|e| e.to_string())?;
+        progress.evaluated = stream_sequence;
     }
-    match failed {
-        Some(error) => Err(error),
-        None => Ok(count),
-    }
+    Ok(count)
 }
 
 async fn pause(shutdown: &mut watch::Receiver<bool>, duration: Duration) {

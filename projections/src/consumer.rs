@@ -58,17 +58,28 @@ pub async fn durable(
     stream
         .get_or_create_consumer(
             name,
-            pull::Config {
-                durable_name: Some(name.to_string()),
-                filter_subject: Subjects::new(config.subject_prefix.clone()).all(),
-                ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait,
-                max_ack_pending,
-                ..Default::default()
-            },
+            durable_config(config, name, ack_wait, max_ack_pending),
         )
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The configuration [`durable`] creates its consumer with (every event of the stream's
+/// prefix, from the first, explicit acks).
+pub fn durable_config(
+    config: &ConsumerConfig,
+    name: &str,
+    ack_wait: Duration,
+    max_ack_pending: i64,
+) -> pull::Config {
+    pull::Config {
+        durable_name: Some(name.to_string()),
+        filter_subject: Subjects::new(config.subject_prefix.clone()).all(),
+        ack_policy: jetstream::consumer::AckPolicy::Explicit,
+        ack_wait,
+        max_ack_pending,
+        ..Default::default()
+    }
 }
 
 /// Runs one projection until `shutdown` turns true.

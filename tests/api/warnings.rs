@@ -349,6 +349,127 @@ async fn each_crossing_is_stored_once_through_a_redelivery_a_rebuild_and_a_polic
     .await;
 }
 
+/// A leader that died with a batch in hand: the next one evaluates it before anything after
+/// it. S1 is absent (at risk, 0 %), then the mark is corrected to present (recovered). The
+/// dead leader took the messages up to the absence and never acknowledged them; JetStream
+/// would give them back only after the 30 s ack wait, after the correction, and evaluated
+/// then the absence would put S1 at risk for good while their rate is 100 %.
+#[tokio::test]
+async fn a_leader_that_dies_with_a_batch_in_hand_leaves_no_untrue_crossing() {
+    use async_nats::jetstream::consumer::pull;
+    use domain::register::RegisterEvent;
+    use futures::StreamExt;
+    use projections::consumer::ConsumerConfig;
+    use projections::event::{DomainEvent, ProjectedEvent};
+    // No projectors in the app, so no process manager: the test plays both leaders.
+    let app = TestApp::spawn_with(|c| c.no_projectors = true).await;
+    let sessions = course(&app).await;
+    mark(&app, &sessions[0], "S1", "absent").await;
+    let correction = json!({"status": "present", "reason": "came late from the nurse"});
+    let path = format!("/api/sessions/{}/attendance/S1/correction", sessions[0]);
+    expect_json(
+        app.post(&path, &app.admin, correction).await,
+        StatusCode::OK,
+    )
+    .await;
+    let client = async_nats::connect(&app.config.connections.nats_url)
+        .await
+        .unwrap();
+    let stored = app.event_count().await as u64;
+    let stream = app.config.relay.stream.clone();
+    wait_until(Duration::from_secs(10), || async {
+        crate::nats_support::stream_len(&client, &stream).await == stored
+    })
+    .await;
+
+    // The first leader: the process manager's own consumer; it takes every message up to
+    // S1's absence and dies before acknowledging any.
+    let config = ConsumerConfig {
+        stream: stream.clone(),
+        subject_prefix: app.config.relay.subject_prefix.clone(),
+    };
+    let js = async_nats::jetstream::new(client.clone());
+    let consumer: async_nats::jetstream::consumer::PullConsumer = projections::consumer::durable(
+        &js,
+        &config,
+        attendance::warnings::CONSUMER,
+        Duration::from_secs(30),
+        1_000,
+    )
+    .await
+    .unwrap();
+    let mut absence = None;
+    while absence.is_none() {
+        let mut batch = consumer
+            .fetch()
+            .max_messages(1)
+            .expires(Duration::from_secs(2))
+            .messages()
+            .await
+            .unwrap();
+        let message = batch.next().await.expect("a message").unwrap();
+        let cloud: event_store::envelope::CloudEvent =
+            serde_json::from_slice(&message.payload).unwrap();
+        let event = ProjectedEvent::from_cloud(&cloud).unwrap();
+        if let DomainEvent::Register(RegisterEvent::AttendanceRecorded { student_id, .. }) =
+            &event.event
+            && student_id.as_str() == "S1"
+        {
+            absence = Some(event.position);
+        }
+    }
+    let absence = absence.unwrap();
+    let mut held = js
+        .get_consumer_from_stream::<pull::Config, _, _>(attendance::warnings::CONSUMER, &stream)
+        .await
+        .unwrap();
+    assert!(held.info().await.unwrap().num_ack_pending > 0);
+
+    // The next leader takes over.
+    let state = attendance::notify::offline_state(app.pool.clone(), domain::Zone::UTC).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let leader = tokio::spawn(attendance::warnings::run(
+        state,
+        client.clone(),
+        config,
+        stopped,
+    ));
+    // Both crossings, in order, long before the ack wait would have given the batch back.
+    wait_for_standing(&app, "S1", &["StudentAtRisk", "StudentRecovered"]).await;
+    let listed = expect_json(
+        app.get("/api/courses/CS101/warnings", &app.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    let warnings = listed["warnings"].as_array().unwrap();
+    assert_eq!(warnings[0]["kind"], "StudentAtRisk", "{listed}");
+    assert_eq!(warnings[0]["cause_position"], absence, "{listed}");
+    assert_eq!(warnings[0]["rate"], 0.0, "{listed}");
+    assert_eq!(warnings[1]["kind"], "StudentRecovered", "{listed}");
+    assert_eq!(warnings[1]["rate"], 100.0, "{listed}");
+    assert!(standing(&app, "S2").await.is_empty());
+    // Nothing is left out to come back later: every message acknowledged, in order.
+    wait_until(Duration::from_secs(20), || async {
+        let Ok(mut consumer) = js
+            .get_consumer_from_stream::<pull::Config, _, _>(attendance::warnings::CONSUMER, &stream)
+            .await
+        else {
+            return false;
+        };
+        consumer
+            .info()
+            .await
+            .is_ok_and(|i| i.num_pending == 0 && i.num_ack_pending == 0)
+    })
+    .await;
+    assert_eq!(
+        standing(&app, "S1").await,
+        ["StudentAtRisk", "StudentRecovered"]
+    );
+    stop.send(true).unwrap();
+    leader.await.unwrap();
+}
+
 #[tokio::test]
 async fn the_emails_arrive_once_through_an_smtp_outage_with_two_notifiers_and_an_opt_out() {
     let mut sink = SmtpSink::start().await;
