@@ -470,6 +470,133 @@ async fn a_leader_that_dies_with_a_batch_in_hand_leaves_no_untrue_crossing() {
     leader.await.unwrap();
 }
 
+/// Stores one crossing of S's standing in CS101 through the write side, as the process
+/// manager would: a rate below 75 % falls, one at or above it recovers.
+async fn cross(
+    state: &api::AppState,
+    student: &str,
+    rate: f64,
+    position: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    use api::app::store::{self, CommandMeta, Source};
+    use domain::standing::{Cause, Figures, StandingCommand, standing_id};
+    let course_id = domain::CourseId::parse("CS101").unwrap();
+    let student_id = domain::StudentId::parse(student).unwrap();
+    let command = StandingCommand::Evaluate {
+        course_id: course_id.clone(),
+        student_id: student_id.clone(),
+        figures: Figures {
+            rate: Some(rate),
+            at_risk_below: 75.0,
+            sessions_counted: 4,
+            absence_streak: 0,
+            streak_of: 3,
+        },
+        cause: Cause {
+            position,
+            event_type: "AttendanceRecorded".into(),
+            aggregate_id: "s1".into(),
+        },
+        by: domain::Actor::system(),
+        at,
+    };
+    let meta = CommandMeta {
+        actor: domain::Actor::system(),
+        request_id: format!("test-{position}"),
+        source: Source::Warnings,
+        course_id: course_id.clone(),
+    };
+    let id = standing_id(&course_id, &student_id);
+    let committed = store::execute(&state.stores().standings, &id, &meta, |_| {
+        Ok(vec![command.clone()])
+    })
+    .await
+    .unwrap();
+    assert_eq!(committed.events.len(), 1, "one crossing");
+}
+
+/// The teachers' list of students newly at risk reads each standing's last crossing, however
+/// many older ones the course has: 300 students fell and recovered ten days ago (600
+/// crossings, more than one page of the course's warnings), S9001 fell an hour ago, S9002
+/// ten days ago and has not recovered. Its query walks the course's crossings alone.
+#[tokio::test]
+async fn the_newly_at_risk_are_found_behind_hundreds_of_older_crossings() {
+    use api::app::access::CurrentUser;
+    use api::app::warnings::read;
+    use chrono::{Duration as Days, Utc};
+    let app = TestApp::spawn_with(|c| c.no_projectors = true).await;
+    app.create_course("CS101").await;
+    let (teacher_id, _) = app.teacher_of("teacher1", "CS101").await;
+    let (other_id, _) = app.create_user("teacher2", "teacher", None).await;
+    let state = attendance::notify::offline_state(app.pool.clone(), domain::Zone::UTC).unwrap();
+    let (now, old) = (Utc::now(), Utc::now() - Days::days(10));
+    // Causes beyond every stored event, in order.
+    let mut position = 1_000_000;
+    for n in 0..300 {
+        let student = format!("S{n:04}");
+        cross(&state, &student, 50.0, position, old).await;
+        cross(&state, &student, 80.0, position + 1, old).await;
+        position += 2;
+    }
+    cross(&state, "S9002", 40.0, position, old).await;
+    cross(&state, "S9001", 60.0, position + 1, now - Days::hours(1)).await;
+
+    let teacher = |id: &str, name: &str| CurrentUser {
+        id: domain::UserId::parse(id).unwrap(),
+        username: name.into(),
+        role: domain::Role::Teacher,
+        student_id: None,
+    };
+    let since = now - Days::days(7);
+    let found = read::newly_at_risk(&state, &teacher(&teacher_id, "teacher1"), since)
+        .await
+        .unwrap();
+    let students: Vec<&str> = found
+        .iter()
+        .map(|f| f.warning.student_id.as_str())
+        .collect();
+    assert_eq!(students, ["S9001"]);
+    assert_eq!(found[0].warning.rate, Some(60.0));
+    // A teacher of no course sees nobody.
+    let none = read::newly_at_risk(&state, &teacher(&other_id, "teacher2"), since)
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+
+    // The plans, prepared (generic, as the pool's statements are after five runs), with
+    // sequential scans off as this table is small: the crossings of the courses by their
+    // partial index; a course's fold between two positions by the course's position index.
+    let mut conn = app.pool.acquire().await.unwrap();
+    for set in [
+        "SET plan_cache_mode = force_generic_plan",
+        "SET enable_seqscan = off",
+    ] {
+        sqlx::query(set).execute(&mut *conn).await.unwrap();
+    }
+    let explain = |sql: &str| format!("EXPLAIN {sql}");
+    let plan: Vec<String> = sqlx::query_scalar(&explain(read::NEWLY_AT_RISK_SQL))
+        .bind(vec!["CS101".to_string()])
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("events_standing_course"), "{plan}");
+    let plan: Vec<String> = sqlx::query_scalar(&explain(&api::app::warnings::evaluate::fold_sql()))
+        .bind("CS101")
+        .bind(0i64)
+        .bind(position)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("events_course_position") && !plan.contains("Sort"),
+        "{plan}"
+    );
+}
+
 #[tokio::test]
 async fn the_emails_arrive_once_through_an_smtp_outage_with_two_notifiers_and_an_opt_out() {
     let mut sink = SmtpSink::start().await;

@@ -9,8 +9,6 @@ use crate::i18n::Catalogue;
 use crate::session::SignedIn;
 use crate::templates::{Nav, html};
 use api::AppState;
-use api::app::access::visible_courses;
-use api::app::store;
 use api::app::warnings::read;
 use askama::Template;
 use axum::Router;
@@ -19,7 +17,6 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{Duration, Utc};
 use domain::Role;
-use domain::standing::standing_id;
 
 /// The page's route.
 pub fn routes() -> Router<AppState> {
@@ -59,31 +56,13 @@ async fn show(State(state): State<AppState>, page: SignedIn) -> Result<Response,
     }
     let t = page.t;
     let since = Utc::now() - Duration::days(NEWLY_DAYS);
-    let mut rows = Vec::new();
-    for (course, _) in visible_courses(&state, &page.user).await? {
-        let Some(id) = course.id.clone() else {
-            continue;
-        };
-        if !page.user.is_course_staff(&course) {
-            continue;
-        }
-        let warnings = read::course_warnings(&state, &page.user, &id, 0).await?;
-        // Each student's latest fall, if it is recent and they have not recovered since.
-        let mut latest: std::collections::BTreeMap<&str, &read::Warning> = Default::default();
-        for w in warnings.iter().filter(|w| w.kind == "StudentAtRisk") {
-            latest.insert(&w.student_id, w);
-        }
-        for w in latest.into_values().filter(|w| w.at >= since) {
-            let Ok(student) = domain::StudentId::parse(w.student_id.clone()) else {
-                continue;
-            };
-            let (standing, _) =
-                store::load(&state.stores().standings, &standing_id(&id, &student)).await?;
-            if !standing.at_risk() {
-                continue;
-            }
-            rows.push(NewlyAtRisk {
-                course: id.to_string(),
+    let rows = read::newly_at_risk(&state, &page.user, since)
+        .await?
+        .into_iter()
+        .map(|found| {
+            let (course, w) = (found.course, found.warning);
+            NewlyAtRisk {
+                course: w.course_id.clone(),
                 course_name: course.details.name.clone(),
                 student: w.student_id.clone(),
                 rate: w
@@ -92,9 +71,9 @@ async fn show(State(state): State<AppState>, page: SignedIn) -> Result<Response,
                     .unwrap_or_else(|| t.no_rate.to_string()),
                 threshold: percent(t, w.at_risk_below),
                 since: when(t, &course.time_zone, w.at),
-            });
-        }
-    }
+            }
+        })
+        .collect();
     html(&WarningsPage {
         t,
         nav: Nav::of(&page),

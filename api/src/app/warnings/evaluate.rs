@@ -81,6 +81,17 @@ pub fn figures_of(stats: &CourseStats, student: &str) -> Figures {
     }
 }
 
+/// A course's course and register events after one position up to another, in order: a
+/// range of the course's position index (migration 0021), prepared or not.
+pub fn fold_sql() -> String {
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM events
+          WHERE metadata ->> 'course_id' = $1 AND aggregate_type IN ('course', 'register')
+            AND global_position > $2 AND global_position <= $3
+          ORDER BY global_position"
+    )
+}
+
 /// Courses' statistics folded from the event store, kept as of the last position asked
 /// for, so that the next evaluation reads only the events since.
 #[derive(Default)]
@@ -114,17 +125,12 @@ impl Folds {
             .filter(|stats| stats.position <= position)
             .cloned();
         let mut stats = kept.unwrap_or_default();
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events
-              WHERE metadata ->> 'course_id' = $1 AND aggregate_type IN ('course', 'register')
-                AND global_position > $2 AND global_position <= $3
-              ORDER BY global_position"
-        ))
-        .bind(course)
-        .bind(stats.position)
-        .bind(position)
-        .fetch_all(pool)
-        .await?;
+        let rows: Vec<Row> = sqlx::query_as(&fold_sql())
+            .bind(course)
+            .bind(stats.position)
+            .bind(position)
+            .fetch_all(pool)
+            .await?;
         for row in rows {
             let stored = StoredEvent::try_from(row)?;
             let event = ProjectedEvent::from_stored(&stored)

@@ -97,6 +97,70 @@ pub async fn course_warnings(
         .collect()
 }
 
+/// A student who fell at risk in a course and has not recovered since.
+#[derive(Debug, Clone)]
+pub struct AtRisk {
+    /// The course, as this process knows it.
+    pub course: std::sync::Arc<domain::course::Course>,
+    /// The fall.
+    pub warning: Warning,
+}
+
+/// Each standing's last fall or recovery recorded since `$2`, of the courses `$1`: the
+/// partial index of crossings (migration 0021).
+pub const NEWLY_AT_RISK_SQL: &str =
+    "SELECT DISTINCT ON (aggregate_id) event_type, payload, global_position FROM events
+      WHERE aggregate_type = 'standing' AND metadata ->> 'course_id' = ANY($1)
+        AND event_type IN ('StudentAtRisk', 'StudentRecovered') AND recorded_at >= $2
+      ORDER BY aggregate_id, sequence DESC";
+
+/// The students of the caller's courses (every course for an administrator, the ones they
+/// teach for a teacher) whose last fall or recovery is a fall at or after `since`, by course
+/// and student. One query over the crossings of those courses (the `standing` rows of the
+/// course index 0021), whatever their number of marks or of older warnings.
+pub async fn newly_at_risk(
+    state: &AppState,
+    user: &CurrentUser,
+    since: DateTime<Utc>,
+) -> Result<Vec<AtRisk>, AppError> {
+    let courses: std::collections::BTreeMap<String, std::sync::Arc<domain::course::Course>> =
+        access::visible_courses(state, user)
+            .await?
+            .into_iter()
+            .filter(|(course, _)| user.is_course_staff(course))
+            .filter_map(|(course, _)| Some((course.id.as_ref()?.to_string(), course)))
+            .collect();
+    let ids: Vec<&String> = courses.keys().collect();
+    // Each standing's last fall or recovery recorded since then (none since: nothing new).
+    let rows: Vec<(String, serde_json::Value, i64)> = sqlx::query_as(NEWLY_AT_RISK_SQL)
+        .bind(&ids)
+        .bind(since)
+        .fetch_all(state.pool())
+        .await?;
+    let mut found = Vec::new();
+    for (kind, payload, position) in rows {
+        if kind != "StudentAtRisk" {
+            continue;
+        }
+        let event: StandingEvent = serde_json::from_value(payload).map_err(AppError::internal)?;
+        let warning = warning(event, position);
+        if warning.at < since {
+            continue;
+        }
+        if let Some(course) = courses.get(&warning.course_id) {
+            found.push(AtRisk {
+                course: course.clone(),
+                warning,
+            });
+        }
+    }
+    found.sort_by(|a, b| {
+        (&a.warning.course_id, &a.warning.student_id)
+            .cmp(&(&b.warning.course_id, &b.warning.student_id))
+    });
+    Ok(found)
+}
+
 /// A student's standing in one course.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CourseStanding {
@@ -133,7 +197,18 @@ pub async fn student_standing(
     access::require_student_reader(state, user, student).await?;
     let notifications = settings_of(state, student).await?;
     let mut courses = Vec::new();
-    for id in event_store::event_log::course_ids(state.pool()).await? {
+    // The courses the student was ever enrolled in: the statistics keep a row for each
+    // (never removed), so only those are loaded, not every course of the district.
+    let enrolled: Vec<String> = sqlx::query_scalar(
+        "SELECT course_id FROM rm_course_students WHERE student_id = $1 ORDER BY course_id",
+    )
+    .bind(student.as_str())
+    .fetch_all(state.pool())
+    .await?;
+    for id in enrolled {
+        let Ok(id) = CourseId::parse(id) else {
+            continue;
+        };
         let (course, _) = store::load(&state.stores().courses, id.as_str()).await?;
         if !course.has_ever_enrolled(student) {
             continue;
