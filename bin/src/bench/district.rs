@@ -3,8 +3,8 @@
 //! fresh `attendance serve`, to show which costs grow faster than the history does.
 //!
 //! Per size: students created over HTTP, courses set up through the write side, every
-//! session's roll call over HTTP, then how long the read models take to be current, a rebuild
-//! of both, `replay --verify`, the server's memory after every course's statistics and
+//! session's roll call over HTTP, then how long the read models and the early warning take to
+//! be current, a rebuild of both read models, `replay --verify`, the server's memory after every course's statistics and
 //! reports, and the event table's size. Then, in the same run, the large size's cost per event
 //! over the small one's (1.0 is linear).
 

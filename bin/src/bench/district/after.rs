@@ -1,4 +1,5 @@
-//! What the district measures after its burst: how long the read models take to be current,
+//! What the district measures after its burst: how long the read models and the early warning
+//! take to be current,
 //! a rebuild of both and `replay --verify`, the server's memory after every course's
 //! statistics and reports, and the size of the event table.
 
@@ -76,7 +77,19 @@ pub async fn catch_up(server: &Server, plan: &Plan) -> anyhow::Result<CatchUp> {
         if current.projectors_secs.is_none() && projectors_caught_up(pool).await? {
             current.projectors_secs = Some(elapsed);
         }
-        if current.relay_secs.is_some() && current.projectors_secs.is_some() {
+        // The process manager idle once the relay has published everything: it has
+        // evaluated every event (its crossings, relayed in turn, make it busy again).
+        if current.relay_secs.is_some()
+            && current.warnings_secs.is_none()
+            && matches!(server.warnings_idle().await, Ok(true))
+            && relay_current(pool, relay).await?
+        {
+            current.warnings_secs = Some(elapsed);
+        }
+        if current.relay_secs.is_some()
+            && current.projectors_secs.is_some()
+            && current.warnings_secs.is_some()
+        {
             break;
         }
         bar.set_message(format!(
@@ -89,6 +102,10 @@ pub async fn catch_up(server: &Server, plan: &Plan) -> anyhow::Result<CatchUp> {
     if current.relay_secs.is_none() {
         current.relay_pending = outbox::lag(pool, relay).await?.pending;
     }
+    current.crossings =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type = 'standing'")
+            .fetch_one(pool)
+            .await?;
     current.rss_mib = server.rss_mib();
     bar.finish_and_clear();
     Ok(current)

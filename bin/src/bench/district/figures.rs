@@ -28,6 +28,11 @@ pub struct CatchUp {
     pub projectors_secs: Option<f64>,
     /// Until the relay's checkpoint covered every event (none: gave up).
     pub relay_secs: Option<f64>,
+    /// Until the early warning's process manager had evaluated every event, after the relay
+    /// (none: gave up).
+    pub warnings_secs: Option<f64>,
+    /// Standing events (crossings) stored when the wait ended.
+    pub crossings: i64,
     /// Events the relay had not published when the wait ended.
     pub relay_pending: i64,
     /// Server RSS when the wait ended, MiB.
@@ -120,6 +125,8 @@ pub struct Ratios {
     pub projectors_current: Option<f64>,
     /// Relay current, per event.
     pub relay_current: Option<f64>,
+    /// Early warning current, per event.
+    pub warnings_current: Option<f64>,
     /// Rebuild, per event.
     pub rebuild: Option<f64>,
     /// `replay --verify`, per event.
@@ -156,6 +163,7 @@ impl Ratios {
             ),
             projectors_current: cost(|f| f.current.projectors_secs),
             relay_current: cost(|f| f.current.relay_secs),
+            warnings_current: cost(|f| f.current.warnings_secs),
             rebuild: cost(|f| Some(f.offline.rebuild_secs)),
             verify: cost(|f| Some(f.offline.verify_secs)),
             rss: quotient(large.reads.rss_mib, small.reads.rss_mib),

@@ -117,6 +117,20 @@ pub fn table(d: &District) -> String {
         ratio(r.relay_current) + " *",
     );
     rows.line(
+        "  early warning has evaluated every event",
+        |f| match f.current.warnings_secs {
+            Some(s) => format!(
+                "{s:.1} s, {} crossings",
+                thousands(f.current.crossings as f64)
+            ),
+            None => format!(
+                "gave up, {} crossings",
+                thousands(f.current.crossings as f64)
+            ),
+        },
+        ratio(r.warnings_current) + " *",
+    );
+    rows.line(
         "3 rebuild of both read models",
         |f| format!("{:.1} s", f.offline.rebuild_secs),
         ratio(r.rebuild) + " *",
