@@ -227,7 +227,22 @@ async fn step(
         messages.push(message.map_err(|e| e.to_string())?);
     }
     let count = messages.len();
-    for message in messages {
+    // Read pure and first: the last position held, to which a course's first evaluation
+    // in the batch reads ahead.
+    let parsed: Vec<Result<ProjectedEvent, String>> = messages
+        .iter()
+        .map(|message| {
+            serde_json::from_slice::<CloudEvent>(&message.payload)
+                .map_err(|e| e.to_string())
+                .and_then(|cloud| ProjectedEvent::from_cloud(&cloud).map_err(|e| e.to_string()))
+        })
+        .collect();
+    let read_to = parsed
+        .iter()
+        .filter_map(|event| event.as_ref().ok().map(|e| e.position))
+        .max()
+        .unwrap_or(0);
+    for (message, parsed) in messages.into_iter().zip(parsed) {
         let (stream_sequence, delivery) = {
             let info = message.info().map_err(|e| e.to_string())?;
             (info.stream_sequence, info.consumer_sequence)
@@ -244,9 +259,6 @@ async fn step(
             message.ack().await.map_err(|e| e.to_string())?;
             continue;
         }
-        let parsed = serde_json::from_slice::<CloudEvent>(&message.payload)
-            .map_err(|e| e.to_string())
-            .and_then(|cloud| ProjectedEvent::from_cloud(&cloud).map_err(|e| e.to_string()));
         let event = match parsed {
             Ok(event) => event,
             Err(error) => {
@@ -259,7 +271,7 @@ async fn step(
                 continue;
             }
         };
-        let done = evaluate(state, folds, &event)
+        let done = evaluate(state, folds, &event, read_to)
             .await
             .map_err(|e| format!("evaluating the event at {}: {e}", event.position))?;
         if !done.events.is_empty() {

@@ -93,10 +93,22 @@ pub fn fold_sql() -> String {
 }
 
 /// Courses' statistics folded from the event store, kept as of the last position asked
-/// for, so that the next evaluation reads only the events since.
+/// for, so that the next evaluation reads only the events since; and the course's events
+/// read ahead, up to the last event the caller holds (a fetched batch), so that the other
+/// evaluations of that course in the batch read nothing.
 #[derive(Default)]
 pub struct Folds {
-    courses: Mutex<HashMap<String, CourseStats>>,
+    courses: Mutex<HashMap<String, Kept>>,
+}
+
+/// One course's fold and what was read beyond it.
+#[derive(Default)]
+struct Kept {
+    stats: CourseStats,
+    /// Events of the course after `stats.position`, up to `read_to`, in order.
+    ahead: std::collections::VecDeque<ProjectedEvent>,
+    /// Every event of the course up to here is in `stats` or `ahead`.
+    read_to: i64,
 }
 
 /// Courses kept in memory; all are dropped when it is reached.
@@ -110,45 +122,56 @@ impl Folds {
 
     /// The course's statistics as of `position`: every course and register event of the
     /// course at or below it (events commit in position order, so none can appear there
-    /// later).
+    /// later). When it has to read, it reads up to `read_to` (at least `position`; every
+    /// event up to it must be committed, as those of a fetched batch are) and keeps the rest.
     pub async fn as_of(
         &self,
         pool: &PgPool,
         course: &str,
         position: i64,
+        read_to: i64,
     ) -> Result<CourseStats, sqlx::Error> {
-        let kept = self
+        let taken = self
             .courses
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(course)
-            .filter(|stats| stats.position <= position)
-            .cloned();
-        let mut stats = kept.unwrap_or_default();
-        let rows: Vec<Row> = sqlx::query_as(&fold_sql())
-            .bind(course)
-            .bind(stats.position)
-            .bind(position)
-            .fetch_all(pool)
-            .await?;
-        for row in rows {
-            let stored = StoredEvent::try_from(row)?;
-            let event = ProjectedEvent::from_stored(&stored)
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-            course_stats::apply(&mut stats, &event);
+            .remove(course);
+        // A kept fold beyond this position (an evaluation again after a restart) stays kept;
+        // this one is folded from the start.
+        let (mut kept, newer) = match taken {
+            Some(kept) if kept.stats.position <= position => (kept, None),
+            other => (Kept::default(), other),
+        };
+        if kept.read_to < position {
+            let from = kept.read_to.max(kept.stats.position);
+            let to = read_to.max(position);
+            let rows: Vec<Row> = sqlx::query_as(&fold_sql())
+                .bind(course)
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await?;
+            for row in rows {
+                let stored = StoredEvent::try_from(row)?;
+                let event = ProjectedEvent::from_stored(&stored)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                kept.ahead.push_back(event);
+            }
+            kept.read_to = to;
+        }
+        while kept.ahead.front().is_some_and(|e| e.position <= position) {
+            if let Some(event) = kept.ahead.pop_front() {
+                course_stats::apply(&mut kept.stats, &event);
+            }
         }
         // Nothing newer read, the kept one is as of an earlier event: it stands for this one.
-        stats.position = stats.position.max(position);
+        kept.stats.position = kept.stats.position.max(position);
+        let stats = kept.stats.clone();
         let mut courses = self.courses.lock().unwrap_or_else(|p| p.into_inner());
-        if courses.len() >= KEPT && !courses.contains_key(course) {
+        if courses.len() >= KEPT {
             courses.clear();
         }
-        let newer = courses
-            .get(course)
-            .is_some_and(|kept| kept.position > stats.position);
-        if !newer {
-            courses.insert(course.to_string(), stats.clone());
-        }
+        courses.insert(course.to_string(), newer.unwrap_or(kept));
         Ok(stats)
     }
 }
@@ -163,10 +186,14 @@ pub struct Evaluated {
 }
 
 /// Evaluates every student an event concerns, with their figures as of the event.
+///
+/// `read_to`: the position of the last event the caller holds to evaluate next (the end of
+/// its batch; at least the event's own), so that one read of a course serves the batch.
 pub async fn evaluate(
     state: &AppState,
     folds: &Folds,
     event: &ProjectedEvent,
+    read_to: i64,
 ) -> Result<Evaluated, AppError> {
     let concerned = concerned(&event.event);
     if concerned == Concerned::Nobody {
@@ -176,7 +203,7 @@ pub async fn evaluate(
         return Ok(Evaluated::default());
     };
     let stats = folds
-        .as_of(state.pool(), course_id.as_str(), event.position)
+        .as_of(state.pool(), course_id.as_str(), event.position, read_to)
         .await?;
     let students: Vec<String> = match concerned {
         Concerned::Students(students) => students.into_iter().collect(),
@@ -253,6 +280,7 @@ pub async fn replay(state: &AppState) -> Result<Replayed, AppError> {
         if rows.is_empty() {
             return Ok(done);
         }
+        let read_to = rows.last().map_or(after, |row| row.7);
         for row in rows {
             let stored = StoredEvent::try_from(row)?;
             after = stored.position;
@@ -260,7 +288,7 @@ pub async fn replay(state: &AppState) -> Result<Replayed, AppError> {
             let Ok(event) = ProjectedEvent::from_stored(&stored) else {
                 continue;
             };
-            done.stored += evaluate(state, &folds, &event).await?.events.len() as u64;
+            done.stored += evaluate(state, &folds, &event, read_to).await?.events.len() as u64;
         }
     }
 }
