@@ -120,17 +120,20 @@ impl Folds {
         Folds::default()
     }
 
-    /// The course's statistics as of `position`: every course and register event of the
-    /// course at or below it (events commit in position order, so none can appear there
-    /// later). When it has to read, it reads up to `read_to` (at least `position`; every
-    /// event up to it must be committed, as those of a fetched batch are) and keeps the rest.
-    pub async fn as_of(
+    /// `look` at the course's statistics as of `position`: every course and register event
+    /// of the course at or below it (events commit in position order, so none can appear
+    /// there later). When it has to read, it reads up to `read_to` (at least `position`;
+    /// every event up to it must be committed, as those of a fetched batch are) and keeps
+    /// the rest. The statistics are lent, never copied: a term's marks are thousands of
+    /// entries, and a copy per evaluation made the cost of each grow with the course.
+    pub async fn as_of<R>(
         &self,
         pool: &PgPool,
         course: &str,
         position: i64,
         read_to: i64,
-    ) -> Result<CourseStats, sqlx::Error> {
+        look: impl FnOnce(&CourseStats) -> R,
+    ) -> Result<R, sqlx::Error> {
         let taken = self
             .courses
             .lock()
@@ -166,13 +169,15 @@ impl Folds {
         }
         // Nothing newer read, the kept one is as of an earlier event: it stands for this one.
         kept.stats.position = kept.stats.position.max(position);
-        let stats = kept.stats.clone();
+        // The change marks only matter to the projector's storage; here they would grow.
+        kept.stats.changes = Default::default();
+        let seen = look(&kept.stats);
         let mut courses = self.courses.lock().unwrap_or_else(|p| p.into_inner());
         if courses.len() >= KEPT {
             courses.clear();
         }
         courses.insert(course.to_string(), newer.unwrap_or(kept));
-        Ok(stats)
+        Ok(seen)
     }
 }
 
@@ -202,13 +207,27 @@ pub async fn evaluate(
     let Ok(course_id) = CourseId::parse(event.course_id.clone()) else {
         return Ok(Evaluated::default());
     };
-    let stats = folds
-        .as_of(state.pool(), course_id.as_str(), event.position, read_to)
+    let students: Vec<(String, Figures)> = folds
+        .as_of(
+            state.pool(),
+            course_id.as_str(),
+            event.position,
+            read_to,
+            |stats| {
+                let students: Vec<String> = match concerned {
+                    Concerned::Students(students) => students.into_iter().collect(),
+                    _ => stats.enrollments.keys().cloned().collect(),
+                };
+                students
+                    .into_iter()
+                    .map(|student| {
+                        let figures = figures_of(stats, &student);
+                        (student, figures)
+                    })
+                    .collect()
+            },
+        )
         .await?;
-    let students: Vec<String> = match concerned {
-        Concerned::Students(students) => students.into_iter().collect(),
-        _ => stats.enrollments.keys().cloned().collect(),
-    };
     let cause = Cause {
         position: event.position,
         event_type: event_type(&event.event),
@@ -221,11 +240,10 @@ pub async fn evaluate(
         course_id: course_id.clone(),
     };
     let mut out = Evaluated::default();
-    for student in students {
-        let Ok(student_id) = StudentId::parse(student.clone()) else {
+    for (student, figures) in students {
+        let Ok(student_id) = StudentId::parse(student) else {
             continue;
         };
-        let figures = figures_of(&stats, &student);
         let command = StandingCommand::Evaluate {
             course_id: course_id.clone(),
             student_id: student_id.clone(),
