@@ -180,7 +180,7 @@ async fn from_ack_floor(
         .delete_consumer(CONSUMER)
         .await
         .map_err(|e| e.to_string())?;
-    tracing::info!(
+    tracing::warn!(
         start_sequence,
         unacknowledged = info.num_ack_pending,
         "warnings: evaluating again from the last acknowledged event"

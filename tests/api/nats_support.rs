@@ -144,18 +144,20 @@ pub async fn settled(
             .await
             .unwrap();
         let in_stream = stream_len(client, stream).await;
-        // A look that cannot tell (the consumer does not answer now) is not a quiet one.
+        // A look that cannot tell (the consumer does not answer now) counts neither way.
         let warnings_idle = attendance::warnings::idle(&js, stream).await;
         let now = (stored, in_stream);
-        if warnings_idle == Ok(true) && stored == in_stream as i64 && now == last {
-            quiet += 1;
-            if quiet >= 3 {
-                return;
+        if let Ok(idle) = warnings_idle {
+            if idle && stored == in_stream as i64 && now == last {
+                quiet += 1;
+                if quiet >= 3 {
+                    return;
+                }
+            } else {
+                quiet = 0;
             }
-        } else {
-            quiet = 0;
+            last = now;
         }
-        last = now;
         assert!(
             started.elapsed() < deadline,
             "the system did not settle in {deadline:?}: {stored} events stored, {in_stream} in \
