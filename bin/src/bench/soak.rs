@@ -383,8 +383,8 @@ async fn soak(server: &Server, bench: &BenchArgs, minutes: f64) -> anyhow::Resul
 /// A projector's position is the highest it applied, not a low-water mark: after a process
 /// dies holding unacknowledged messages, later events of other aggregates are applied while
 /// an earlier one of the same aggregate waits for its redelivery (ack wait) as a gap. So the
-/// read models are also waited for until they hold every recorded mark (or 120 s pass, and
-/// the accounting shows what is missing).
+/// read models are also waited for until they hold every recorded mark (or 300 s pass, and
+/// the settling fails naming what is missing).
 async fn settle(server: &Server) -> anyhow::Result<(i64, u64)> {
     // The early warning catches up after the burst with the rest of the suite on two cores.
     const LIMIT: Duration = Duration::from_secs(300);
