@@ -33,14 +33,7 @@ async fn correction(
 /// Waits until the audit pages hold every stored event, the early warning's crossings
 /// included (the process manager stores them after the marks, so it is waited for first).
 async fn settled(app: &TestApp) {
-    let client = crate::nats_support::connect(&app.config.connections.nats_url).await;
-    crate::nats_support::settled(
-        &app.pool,
-        &client,
-        &app.config.relay.stream,
-        std::time::Duration::from_secs(60),
-    )
-    .await;
+    app.settled().await;
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(&app.pool)
         .await

@@ -332,6 +332,19 @@ impl TestApp {
         expect_json(response, StatusCode::OK).await
     }
 
+    /// Waits until the early warning has settled on this app's stream (see
+    /// [`crate::nats_support::settled`]), up to 60 s.
+    pub async fn settled(&self) {
+        let client = crate::nats_support::connect(&self.config.connections.nats_url).await;
+        crate::nats_support::settled(
+            &self.pool,
+            &client,
+            &self.config.relay.stream,
+            Duration::from_secs(60),
+        )
+        .await;
+    }
+
     /// How many events commands stored.
     ///
     /// Only the events of commands: the early warning's process manager derives standing

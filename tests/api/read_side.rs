@@ -557,14 +557,7 @@ async fn a_rebuilt_model_equals_the_live_one_row_for_row_and_hands_over_without_
     wait_caught_up(&app).await;
     // The early warning's crossings (read past by both projectors) are stored after the
     // marks: wait for them too, so the rebuild reads what is counted below.
-    let client = crate::nats_support::connect(&app.config.connections.nats_url).await;
-    crate::nats_support::settled(
-        &app.pool,
-        &client,
-        &app.config.relay.stream,
-        Duration::from_secs(60),
-    )
-    .await;
+    app.settled().await;
     let live = snapshot(&app).await;
     assert!(!live.is_empty());
     let rebuilt = projector::rebuild::<CourseStatsProjection>(&app.pool, |_, _| {})
@@ -636,14 +629,7 @@ async fn two_project_processes_share_the_work_and_the_totals_are_exact() {
     assert_matches_the_event_store(&app).await;
     // The early warning runs in `project` too, led by one of the two: S3, absent every
     // time, fell at risk, once; evaluating every event again stores nothing.
-    let client = crate::nats_support::connect(&app.config.connections.nats_url).await;
-    crate::nats_support::settled(
-        &app.pool,
-        &client,
-        &app.config.relay.stream,
-        Duration::from_secs(60),
-    )
-    .await;
+    app.settled().await;
     assert_eq!(
         app.events_of("standing", "CS101.S3").await,
         ["StudentAtRisk", "AbsenceStreakReached"]
