@@ -479,6 +479,21 @@ async fn cross(
     position: i64,
     at: chrono::DateTime<chrono::Utc>,
 ) {
+    let stored = evaluate_standing(state, student, rate, position, at, false).await;
+    assert_eq!(stored.len(), 1, "one crossing");
+}
+
+/// Evaluates S's standing in CS101 at `rate` for a cause at `position` through the write
+/// side, in the process manager's order ([`store::execute_in_order`]), trusting a no-op on
+/// the cached standing when `cached_is_current`; returns the event types stored.
+async fn evaluate_standing(
+    state: &api::AppState,
+    student: &str,
+    rate: f64,
+    position: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    cached_is_current: bool,
+) -> Vec<String> {
     use api::app::store::{self, CommandMeta, Source};
     use domain::standing::{Cause, Figures, StandingCommand, standing_id};
     let course_id = domain::CourseId::parse("CS101").unwrap();
@@ -508,12 +523,62 @@ async fn cross(
         course_id: course_id.clone(),
     };
     let id = standing_id(&course_id, &student_id);
-    let committed = store::execute(&state.stores().standings, &id, &meta, |_| {
-        Ok(vec![command.clone()])
-    })
+    let committed = store::execute_in_order(
+        &state.stores().standings,
+        &id,
+        &meta,
+        cached_is_current,
+        |_| Ok(vec![command.clone()]),
+    )
     .await
     .unwrap();
-    assert_eq!(committed.events.len(), 1, "one crossing");
+    // Stored as `{"StudentAtRisk": {...}}`: the variant's name is the event type.
+    committed
+        .events
+        .iter()
+        .map(|e| {
+            let value = serde_json::to_value(e).unwrap();
+            value.as_object().unwrap().keys().next().unwrap().clone()
+        })
+        .collect()
+}
+
+/// A process that led the early warning, then lost the lead while another moved a standing
+/// on, keeps that standing cached as it last wrote it. Leading again, it reads each standing
+/// afresh before it trusts a no-op decided on the cache (each leadership's folds start with
+/// none current); within a leadership it trusts them, and a standing that it and a replay
+/// both decide in the same order agrees.
+#[tokio::test]
+async fn a_standing_another_leader_moved_is_read_again_before_a_no_op_is_trusted() {
+    use chrono::Utc;
+    let app = TestApp::spawn_with(|c| c.no_projectors = true).await;
+    app.create_course("CS101").await;
+    let first = attendance::notify::offline_state(app.pool.clone(), domain::Zone::UTC).unwrap();
+    let second = attendance::notify::offline_state(app.pool.clone(), domain::Zone::UTC).unwrap();
+    let now = Utc::now();
+    // The first leader sees S1 fall; the second, leading after it, sees S1 recover.
+    let fell = evaluate_standing(&first, "S1", 50.0, 1_000_001, now, false).await;
+    assert_eq!(fell, ["StudentAtRisk"]);
+    let recovered = evaluate_standing(&second, "S1", 80.0, 1_000_002, now, false).await;
+    assert_eq!(recovered, ["StudentRecovered"]);
+    // The first leads again: S1 is below the threshold again. Its cache says "at risk" (so
+    // nothing would change); read afresh, S1 had recovered, and this is a new fall.
+    let again = evaluate_standing(&first, "S1", 60.0, 1_000_003, now, false).await;
+    assert_eq!(again, ["StudentAtRisk"]);
+    // Now current in the first: the next no-op is decided on the cache alone.
+    let still = evaluate_standing(&first, "S1", 55.0, 1_000_004, now, true).await;
+    assert!(still.is_empty());
+    // The second, a replay behind the first, decides the same causes the same way on its
+    // stale cache: each that crossed meets the first's events at the insert and is read
+    // again, so nothing is stored twice.
+    for (rate, position) in [(60.0, 1_000_003), (55.0, 1_000_004)] {
+        let replayed = evaluate_standing(&second, "S1", rate, position, now, true).await;
+        assert!(replayed.is_empty(), "{position}: {replayed:?}");
+    }
+    assert_eq!(
+        standing(&app, "S1").await,
+        ["StudentAtRisk", "StudentRecovered", "StudentAtRisk"]
+    );
 }
 
 /// The teachers' list of students newly at risk reads each standing's last crossing, however

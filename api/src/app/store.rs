@@ -53,6 +53,10 @@ pub struct Store<A: Aggregate> {
     writer: Arc<EventWriter>,
     /// Aggregates as of their last known version: a load reads only the events after it.
     cache: Mutex<HashMap<String, Known<A>>>,
+    /// Aggregates kept; the cache is emptied when it reaches this.
+    limit: usize,
+    /// Whether an aggregate read with no events is kept too ([`Store::keeping_empty`]).
+    keep_empty: bool,
 }
 
 /// An aggregate as of a version.
@@ -66,18 +70,38 @@ struct Known<A> {
     position: i64,
 }
 
-/// Aggregates kept in memory per store; the cache is emptied when it reaches this.
+/// Courses and registers kept in memory per store (a register holds its roster, a course
+/// its enrolments and sessions); the cache is emptied when it reaches this.
 const CACHE_LIMIT: usize = 512;
 
+/// Standings kept in memory: one per course and student, each a few flags and figures
+/// (about 200 bytes with its key, so at most about 6 MiB). The early warning decides one
+/// for nearly every mark, across every course: a district's term has 16,000, and a cache
+/// that emptied itself every 512 made each of those decisions a read.
+pub const STANDINGS_LIMIT: usize = 32_768;
+
 impl<A: Aggregate + Clone> Store<A> {
-    /// An event store over a pool, writing through `writer`.
-    pub fn new(pool: &PgPool, writer: Arc<EventWriter>) -> Self {
+    /// An event store over a pool, writing through `writer`, keeping up to `limit`
+    /// aggregates in memory.
+    pub fn new(pool: &PgPool, writer: Arc<EventWriter>, limit: usize) -> Self {
         Store {
             pool: pool.clone(),
             repository: PostgresEventRepository::new(pool.clone()),
             writer,
             cache: Mutex::new(HashMap::new()),
+            limit,
+            keep_empty: false,
         }
+    }
+
+    /// Keeps an aggregate read with no events as well, so that the next command on it
+    /// decides without reading (a write by another process meets the primary key, as for
+    /// any cached state). For aggregates whose ids only the system makes (the standings,
+    /// most of which never record a crossing); not for ids a request names, which would
+    /// fill the cache with ids that do not exist.
+    pub fn keeping_empty(mut self) -> Self {
+        self.keep_empty = true;
+        self
     }
 
     fn cached(&self, id: &str) -> Option<Known<A>> {
@@ -98,7 +122,7 @@ impl<A: Aggregate + Clone> Store<A> {
         {
             return;
         }
-        if cache.len() >= CACHE_LIMIT && !cache.contains_key(id) {
+        if cache.len() >= self.limit && !cache.contains_key(id) {
             cache.clear();
         }
         cache.insert(id.to_string(), known.clone());
@@ -158,6 +182,9 @@ impl<A: Aggregate + Clone> Store<A> {
             .await
             .map_err(read_error)?;
         if newer.is_empty() {
+            if known.version == 0 && self.keep_empty {
+                self.remember(id, &known);
+            }
             return Ok(known);
         }
         for event in newer {
@@ -240,9 +267,9 @@ impl Stores {
     pub fn new(pool: &PgPool) -> Self {
         let writer = Arc::new(EventWriter::new(pool));
         Stores {
-            courses: Store::new(pool, writer.clone()),
-            registers: Store::new(pool, writer.clone()),
-            standings: Store::new(pool, writer.clone()),
+            courses: Store::new(pool, writer.clone(), CACHE_LIMIT),
+            registers: Store::new(pool, writer.clone(), CACHE_LIMIT),
+            standings: Store::new(pool, writer.clone(), STANDINGS_LIMIT).keeping_empty(),
             writer,
         }
     }
@@ -372,6 +399,46 @@ where
         .ok_or_else(|| AppError::internal("a command without a guard was refused as stale"))
 }
 
+/// [`execute`] for a writer whose commands come in one order that every writer of this
+/// aggregate follows, each decided from inputs that do not depend on who decides: the early
+/// warning's process manager and its replay, evaluating the stream's events in commit order
+/// with figures folded as of each. When `cached_is_current` (the caller read this aggregate
+/// afresh since it began deciding in that order), a decision that changes nothing, made on
+/// the cached state, is final: another writer's events missing from the cache were decided
+/// from the same inputs in the same order, so this writer decided them too and its insert
+/// met them at the primary key and read them. That saves [`execute`]'s read per no-op
+/// (a term's marks are almost all no-ops for the early warning).
+pub async fn execute_in_order<A, F>(
+    store: &Store<A>,
+    id: &str,
+    meta: &CommandMeta,
+    cached_is_current: bool,
+    decide: F,
+) -> Result<Committed<A>, AppError>
+where
+    A: Decide + Clone,
+    AppError: From<A::Error>,
+    F: FnMut(&A) -> Result<Vec<A::Command>, AppError>,
+{
+    let noop = if cached_is_current {
+        NoOp::Final
+    } else {
+        NoOp::ReadAgain
+    };
+    execute_with(store, id, meta, None, noop, decide)
+        .await?
+        .ok_or_else(|| AppError::internal("a command without a guard was refused as stale"))
+}
+
+/// What a command that changes nothing on the cached state does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NoOp {
+    /// Decides again on state read afresh.
+    ReadAgain,
+    /// Stands ([`execute_in_order`]).
+    Final,
+}
+
 /// [`execute`], with the insert also checking `guard`: that the other aggregate the command
 /// was decided with has no events after the guarded version. `None` when it has: nothing was
 /// written, and the caller decides again with that aggregate read afresh.
@@ -380,6 +447,22 @@ pub async fn execute_guarded<A, F>(
     id: &str,
     meta: &CommandMeta,
     guard: Option<Guard>,
+    decide: F,
+) -> Result<Option<Committed<A>>, AppError>
+where
+    A: Decide + Clone,
+    AppError: From<A::Error>,
+    F: FnMut(&A) -> Result<Vec<A::Command>, AppError>,
+{
+    execute_with(store, id, meta, guard, NoOp::ReadAgain, decide).await
+}
+
+async fn execute_with<A, F>(
+    store: &Store<A>,
+    id: &str,
+    meta: &CommandMeta,
+    guard: Option<Guard>,
+    noop: NoOp,
     mut decide: F,
 ) -> Result<Option<Committed<A>>, AppError>
 where
@@ -391,7 +474,9 @@ where
     let guard = guard.as_ref();
     if let Some(cached) = store.cached(id) {
         match attempt(store, id, meta, &mut decide, cached, guard).await {
-            Ok(Tried::Committed(done)) if done.changed() => return Ok(Some(done)),
+            Ok(Tried::Committed(done)) if done.changed() || noop == NoOp::Final => {
+                return Ok(Some(done));
+            }
             Ok(Tried::Stale) => return Ok(None),
             Ok(Tried::Committed(_) | Tried::Conflict) | Err(Failure::Refused(_)) => {
                 tracing::debug!(aggregate = A::TYPE, id, "deciding again on fresh state");

@@ -13,7 +13,7 @@ use event_store::outbox::{EVENT_COLUMNS, Row, StoredEvent};
 use projections::course_stats::{self, CourseStats};
 use projections::event::{DomainEvent, ProjectedEvent};
 use sqlx::PgPool;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
 /// Whose figures an event may change.
@@ -96,9 +96,14 @@ pub fn fold_sql() -> String {
 /// for, so that the next evaluation reads only the events since; and the course's events
 /// read ahead, up to the last event the caller holds (a fetched batch), so that the other
 /// evaluations of that course in the batch read nothing.
+///
+/// It also remembers the standings read afresh (or written) since it was made, whose
+/// cached state a no-op evaluation may then trust ([`store::execute_in_order`]): make one
+/// per leadership or replay, as a standing another process wrote meanwhile is not current.
 #[derive(Default)]
 pub struct Folds {
     courses: Mutex<HashMap<String, Kept>>,
+    current: Mutex<HashSet<String>>,
 }
 
 /// One course's fold and what was read beyond it.
@@ -179,6 +184,24 @@ impl Folds {
         courses.insert(course.to_string(), newer.unwrap_or(kept));
         Ok(seen)
     }
+
+    /// Whether the standing `id` was read afresh or written since these folds were made.
+    fn is_current(&self, id: &str) -> bool {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(id)
+    }
+
+    /// The standing `id` was read afresh or written: its cached state is current.
+    fn now_current(&self, id: String) {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded as the standings' cache is: forgetting costs one read per standing.
+        if current.len() >= store::STANDINGS_LIMIT {
+            current.clear();
+        }
+        current.insert(id);
+    }
 }
 
 /// What one event's evaluation recorded.
@@ -253,10 +276,15 @@ pub async fn evaluate(
             at: event.recorded_at,
         };
         let id = standing_id(&course_id, &student_id);
-        let committed = store::execute(&state.stores().standings, &id, &meta, |_| {
-            Ok(vec![command.clone()])
-        })
-        .await?;
+        let current = folds.is_current(&id);
+        let committed =
+            store::execute_in_order(&state.stores().standings, &id, &meta, current, |_| {
+                Ok(vec![command.clone()])
+            })
+            .await?;
+        if !current {
+            folds.now_current(id);
+        }
         out.students += 1;
         out.events.extend(committed.events);
     }
