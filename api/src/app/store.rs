@@ -394,9 +394,8 @@ where
     AppError: From<A::Error>,
     F: FnMut(&A) -> Result<Vec<A::Command>, AppError>,
 {
-    execute_guarded(store, id, meta, None, decide)
-        .await?
-        .ok_or_else(|| AppError::internal("a command without a guard was refused as stale"))
+    // Not known current: a no-op is decided again on fresh state.
+    execute_in_order(store, id, meta, false, decide).await
 }
 
 /// [`execute`] for a writer whose commands come in one order that every writer of this
